@@ -1,0 +1,45 @@
+"""Exceptions raised by device plugins; every message names the plugin that raised it."""
+
+from __future__ import annotations
+
+
+class PluginError(Exception):
+    """Base of every device plugin error; ``str(err)`` is ``[<plugin_id>] <message>``."""
+
+    def __init__(self, plugin_id: str, message: str) -> None:
+        self.plugin_id = plugin_id
+        self.message = message
+        super().__init__(f"[{plugin_id}] {message}")
+
+
+class PluginLoadError(PluginError):
+    """A plugin class could not be loaded or is unknown to the registry."""
+
+
+class PluginConfigError(PluginError):
+    """An instance configuration did not validate against the plugin's ``config_schema``."""
+
+
+class PluginConnectionError(PluginError):
+    """Connecting to the device failed."""
+
+
+class PluginTimeoutError(PluginError):
+    """A device did not answer in time (for drivers that want to distinguish timeouts)."""
+
+
+class CapabilityNotFoundError(PluginError):
+    """The requested channel does not exist on this plugin instance."""
+
+    def __init__(self, plugin_id: str, channel_id: str) -> None:
+        self.channel_id = channel_id
+        super().__init__(plugin_id, f"Channel '{channel_id}' not found")
+
+
+class PluginStateError(PluginError):
+    """An operation was attempted in a state that does not allow it."""
+
+    def __init__(self, plugin_id: str, current_state: str, expected: str) -> None:
+        self.current_state = current_state
+        self.expected = expected
+        super().__init__(plugin_id, f"Invalid state '{current_state}', expected {expected}")
