@@ -1,0 +1,95 @@
+"""WebMACS SDK: the one import of plugin and device authors.
+
+>>> from webmacs_sdk import hookimpl, RouteTable, Policy
+"""
+
+from webmacs_sdk.errors import (
+    ApiError,
+    AuthenticationFailed,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    PluginConflictError,
+    PluginLoadError,
+    ServiceUnavailable,
+    Unauthorized,
+    ValidationFailed,
+    WebmacsError,
+)
+from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
+from webmacs_sdk.markers import ENTRY_POINT_GROUP, hookimpl
+from webmacs_sdk.models import (
+    DomainEvent,
+    IngestBatch,
+    IngestResult,
+    Principal,
+    Rejection,
+    RejectReason,
+    Role,
+    Transaction,
+)
+from webmacs_sdk.specs import (
+    AuthBackendSpec,
+    CleanupContextSpec,
+    EventTypeSpec,
+    IngestFilterSpec,
+    LiveBusSpec,
+    MenuItem,
+    MigrationSpec,
+    Policy,
+    Route,
+    RouteTable,
+    RuleActionSpec,
+    RuleOperatorSpec,
+    SettingsSpec,
+    StorageBackendSpec,
+    WidgetTypeSpec,
+)
+
+__version__ = "2.0.0"
+
+__all__ = [  # noqa: RUF022 (grouped: keys, then classes, then functions)
+    "DATABASE",
+    "ENTRY_POINT_GROUP",
+    "HOST",
+    "SETTINGS",
+    "ApiError",
+    "AuthBackendSpec",
+    "AuthenticationFailed",
+    "CleanupContextSpec",
+    "IngestFilterSpec",
+    "BadRequest",
+    "Conflict",
+    "DomainEvent",
+    "EventTypeSpec",
+    "Forbidden",
+    "IngestBatch",
+    "IngestResult",
+    "LiveBusSpec",
+    "MenuItem",
+    "MigrationSpec",
+    "NotFound",
+    "PayloadTooLarge",
+    "PluginConflictError",
+    "PluginLoadError",
+    "Policy",
+    "Principal",
+    "RejectReason",
+    "Rejection",
+    "Role",
+    "Route",
+    "RouteTable",
+    "RuleActionSpec",
+    "RuleOperatorSpec",
+    "ServiceUnavailable",
+    "SettingsSpec",
+    "StorageBackendSpec",
+    "Transaction",
+    "Unauthorized",
+    "ValidationFailed",
+    "WebmacsError",
+    "WidgetTypeSpec",
+    "hookimpl",
+]

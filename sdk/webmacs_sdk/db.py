@@ -1,0 +1,113 @@
+"""Database access for server plugins: the engine wrapper, column types and small helpers.
+
+Plugins use SQLAlchemy Core (tables + statements) on an ``AsyncConnection``; the schema of
+each plugin is created only by its own alembic branch (see ``webmacs_migrations``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from webmacs_sdk.models import Transaction
+from webmacs_sdk.timefmt import as_utc
+
+#: Naming convention shared by every plugin's tables, so constraint names are predictable.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> sa.MetaData:
+    """A ``MetaData`` for one plugin's tables, with the shared naming convention."""
+    return sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def new_public_id() -> str:
+    """A fresh UUID4 string: the ``public_id`` every resource is addressed by."""
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """``TIMESTAMP WITH TIME ZONE`` that always returns aware UTC datetimes (SQLite included)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = as_utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return as_utc(value)
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """True for a UNIQUE/PRIMARY KEY violation on PostgreSQL or SQLite."""
+    if not isinstance(exc, sa_exc.IntegrityError):
+        return False
+    text = str(exc.orig).lower()
+    return "unique" in text or "duplicate key" in text
+
+
+class Database:
+    """The engine plus the transaction helper every plugin uses.
+
+    ``dialect`` is ``"postgresql"`` or ``"sqlite"``; storage code picks its fast path by it.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """``BEGIN`` ... ``COMMIT``; after-commit callbacks run only when the commit succeeded."""
+        async with self.engine.begin() as conn:
+            tx = Transaction(conn)
+            yield tx
+        tx.run_after_commit()
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads; its transaction is rolled back, never committed."""
+        async with self.engine.connect() as conn:
+            await conn.execution_options(webmacs_readonly=True)
+            yield conn
+
+
+async def count(conn: AsyncConnection, query: sa.Select[Any]) -> int:
+    """``SELECT count(*)`` over ``query`` (its ORDER BY is dropped)."""
+    sub = query.order_by(None).subquery()
+    result = await conn.execute(sa.select(sa.func.count()).select_from(sub))
+    return int(result.scalar_one())
+
+
+async def fetch_page(
+    conn: AsyncConnection, query: sa.Select[Any], page: int, page_size: int
+) -> tuple[int, list[sa.Row[Any]]]:
+    """Total row count and the rows of one page (1-based) of ``query``."""
+    total = await count(conn, query)
+    rows = (await conn.execute(query.limit(page_size).offset((page - 1) * page_size))).all()
+    return total, list(rows)

@@ -1,0 +1,205 @@
+"""Typed registration specs returned by the ``webmacs_register_*`` hooks.
+
+The core collects each kind into a name-keyed table; two plugins registering the same
+name abort startup with :class:`~webmacs_sdk.errors.PluginConflictError`, and configuration,
+not hook order, decides which backend is used.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from webmacs_sdk.protocols import AuthBackend, LiveBus, StorageBackend
+
+
+class Policy(enum.Enum):
+    """Who may call a route. Every route declares one; there is no default."""
+
+    PUBLIC = "public"
+    AUTHENTICATED = "authenticated"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+
+Handler = Callable[["web.Request"], Awaitable["web.StreamResponse"]]
+
+
+@attrs.frozen
+class Route:
+    """One HTTP or WebSocket route and the policy the core enforces before the handler runs.
+
+    ``path`` is absolute (``/api/v1/events/{public_id}``). Collection routes are served with
+    and without a trailing slash. For ``websocket=True`` routes the core authenticates the
+    ``?token=`` query parameter and, on failure, accepts and closes with code 1008.
+    """
+
+    method: str
+    path: str
+    handler: Handler
+    policy: Policy
+    name: str | None = None
+    websocket: bool = False
+
+
+class RouteTable:
+    """Collects :class:`Route` objects with decorators, the way ``web.RouteTableDef`` does.
+
+    >>> routes = RouteTable("/api/v1/things")
+    >>> @routes.get("", policy=Policy.AUTHENTICATED)
+    ... async def list_things(request): ...
+    """
+
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
+        self.routes: list[Route] = []
+
+    def route(
+        self, method: str, path: str, *, policy: Policy, websocket: bool = False
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.routes.append(
+                Route(method, self.prefix + path, handler, policy, handler.__name__, websocket)
+            )
+            return handler
+
+        return register
+
+    def get(self, path: str, *, policy: Policy) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, policy=policy)
+
+    def post(self, path: str, *, policy: Policy) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, policy=policy)
+
+    def put(self, path: str, *, policy: Policy) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, policy=policy)
+
+    def delete(self, path: str, *, policy: Policy) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, policy=policy)
+
+    def websocket(self, path: str, *, policy: Policy) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, policy=policy, websocket=True)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.routes)
+
+
+@attrs.frozen
+class StorageBackendSpec:
+    """A datapoint storage backend. ``factory(app)`` returns an async context manager yielding it."""
+
+    name: str
+    factory: Callable[[web.Application], AbstractAsyncContextManager[StorageBackend]]
+    description: str = ""
+
+
+@attrs.frozen
+class AuthBackendSpec:
+    """A credential checker (JWT, API token, ...). Backends are tried by ascending ``priority``."""
+
+    name: str
+    factory: Callable[[web.Application], AuthBackend]
+    priority: int = 100
+
+
+@attrs.frozen
+class LiveBusSpec:
+    """A live fan-out bus (in-process by default; NATS or Redis for several server processes)."""
+
+    name: str
+    factory: Callable[[web.Application], AbstractAsyncContextManager[LiveBus]]
+
+
+@attrs.frozen
+class MigrationSpec:
+    """An alembic branch owned by one plugin: its ``versions`` folder and branch label.
+
+    ``depends_on`` lists the labels of branches whose tables this one references.
+    """
+
+    branch: str
+    path: Path
+    depends_on: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class SettingsSpec:
+    """A plugin's settings class (attrs), filled from ``WEBMACS_*`` env and ``[plugins.<name>]`` TOML."""
+
+    name: str
+    cls: type[Any]
+
+
+@attrs.frozen
+class RuleOperatorSpec:
+    """A comparison a threshold rule can use: ``test(value, threshold, threshold_high) -> bool``."""
+
+    name: str
+    test: Callable[[float, float, float | None], bool]
+    needs_high: bool = False
+
+
+@attrs.frozen
+class RuleActionSpec:
+    """What a rule does when it fires. ``run(app, tx, firing)`` is awaited inside the rule's transaction."""
+
+    name: str
+    run: Callable[..., Awaitable[None]]
+    description: str = ""
+
+
+@attrs.frozen
+class EventTypeSpec:
+    """A domain event type that webhooks may subscribe to (``experiment.started``...)."""
+
+    name: str
+    description: str = ""
+
+
+@attrs.frozen
+class IngestFilterSpec:
+    """An async stage of the ingestion chain: ``await run(app, batch)`` drops or tags rows in place.
+
+    Filters run in ascending ``order`` before the storage transaction; a filter that rejects
+    rows records why with ``batch.keep(mask, reason)``.
+    """
+
+    name: str
+    run: Callable[..., Awaitable[None]]
+    order: int = 100
+
+
+@attrs.frozen
+class CleanupContextSpec:
+    """A resource with a lifetime: ``ctx(app)`` is an async generator, as ``app.cleanup_ctx`` takes."""
+
+    name: str
+    ctx: Callable[[web.Application], Any]
+    order: int = 100
+
+
+@attrs.frozen
+class MenuItem:
+    """An entry of the web UI's navigation, contributed by a plugin."""
+
+    label: str
+    href: str
+    policy: Policy = Policy.AUTHENTICATED
+    order: int = 100
+
+
+@attrs.frozen
+class WidgetTypeSpec:
+    """A dashboard widget type a plugin contributes to the UI."""
+
+    name: str
+    label: str
+    template: str | None = None

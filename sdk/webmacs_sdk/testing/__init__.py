@@ -1,0 +1,5 @@
+"""Test helpers for plugin authors; the fixtures come from the ``pytest11`` entry point ``webmacs``."""
+
+from webmacs_sdk.testing.recorder import HookRecorder
+
+__all__ = ["HookRecorder"]

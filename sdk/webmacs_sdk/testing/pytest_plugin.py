@@ -1,0 +1,151 @@
+"""pytest fixtures for WebMACS plugins (registered as the ``pytest11`` entry point ``webmacs``).
+
+* ``webmacs_database``: ``"sqlite"`` and ``"postgresql"`` (each test using it runs on both).
+* ``make_app(*plugins, **env)``: an app with exactly these plugins (entry-point names or modules).
+* ``make_client(*plugins, **env)``: the same app, started, with an in-process HTTP/WS client.
+* ``hook_recorder``: records the hook calls of the last app built.
+* ``fake_distribution``: puts a fake installed distribution with entry points on ``sys.path``.
+
+The server fixtures import ``webmacs_core`` lazily: device-driver authors need not install it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from webmacs_sdk.testing.databases import PostgresTestDatabase
+from webmacs_sdk.testing.recorder import HookRecorder
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-signing"
+
+#: Settings every test app gets unless a test overrides them.
+BASE_ENV = {
+    "WEBMACS_INITIAL_ADMIN_EMAIL": "admin@example.com",
+    "WEBMACS_INITIAL_ADMIN_USERNAME": "admin",
+    "WEBMACS_INITIAL_ADMIN_PASSWORD": "admin-password-1",
+    "WEBMACS_BCRYPT_ROUNDS": "4",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--webmacs-db",
+        default=os.environ.get("WEBMACS_TEST_DATABASES", "sqlite,postgresql"),
+        help="comma-separated databases server tests run on (sqlite, postgresql)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "webmacs_database" in metafunc.fixturenames:
+        kinds = [k.strip() for k in metafunc.config.getoption("--webmacs-db").split(",") if k.strip()]
+        metafunc.parametrize("webmacs_database", kinds, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def webmacs_postgres() -> Iterator[PostgresTestDatabase]:
+    database = PostgresTestDatabase()
+    database.create()
+    yield database
+    database.drop()
+
+
+@pytest.fixture
+async def webmacs_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A clean database URL for this test."""
+    if request.param == "postgresql":
+        pg: PostgresTestDatabase = request.getfixturevalue("webmacs_postgres")
+        await pg.truncate()
+        return pg.url
+    return f"sqlite+aiosqlite:///{tmp_path / 'webmacs.db'}"
+
+
+def _entry_point_plugins(names: set[str]) -> list[tuple[str, object]]:
+    found = {ep.name: ep for ep in importlib.metadata.entry_points(group="webmacs.plugins")}
+    missing = names - set(found)
+    if missing:
+        raise LookupError(f"no installed webmacs plugin named {', '.join(sorted(missing))}")
+    return [(name, found[name].load()) for name in sorted(names)]
+
+
+@pytest.fixture
+def hook_recorder() -> Iterator[Callable[[Any], HookRecorder]]:
+    recorders: list[HookRecorder] = []
+
+    def attach(pm: Any) -> HookRecorder:
+        recorder = HookRecorder(pm)
+        recorders.append(recorder)
+        return recorder
+
+    yield attach
+    for recorder in recorders:
+        recorder.close()
+
+
+@pytest.fixture
+def make_app(webmacs_database: str, tmp_path: Path) -> Callable[..., Any]:
+    """Build (not start) an app with exactly the given plugins on this test's database."""
+    from webmacs_core.plugins import build_plugin_manager
+    from webmacs_core.settings import Settings
+
+    from webmacs_core.app import create_app
+
+    def factory(*plugins: str | object, env: dict[str, str] | None = None, **overrides: Any) -> Any:
+        names = {p for p in plugins if isinstance(p, str)}
+        objects = [p for p in plugins if not isinstance(p, str)]
+        pm = build_plugin_manager(
+            plugins=[*_entry_point_plugins(names), *objects], entrypoints=False, strict=True
+        )
+        environ = {**BASE_ENV, **(env or {})}
+        settings = Settings.load(
+            environ,
+            database_url=webmacs_database,
+            secret_key=TEST_SECRET,
+            secret_key_file=tmp_path / "secret",
+            strict_plugins=True,
+            **overrides,
+        )
+        return create_app(settings, pm=pm)
+
+    return factory
+
+
+@pytest.fixture
+async def make_client(make_app: Callable[..., Any], aiohttp_client: Any) -> AsyncIterator[Callable[..., Any]]:
+    """Build and start an app with exactly the given plugins; returns its test client."""
+
+    async def factory(*plugins: str | object, env: dict[str, str] | None = None, **overrides: Any) -> Any:
+        app = make_app(*plugins, env=env, **overrides)
+        return await aiohttp_client(app)
+
+    yield factory
+
+
+@pytest.fixture
+def fake_distribution(tmp_path: Path) -> Iterator[Callable[..., Path]]:
+    """Install a fake distribution: ``fake_distribution("acme", {"acme": "acme_mod"}, modules={...})``."""
+    root = tmp_path / "fake-site"
+    root.mkdir()
+    sys.path.insert(0, str(root))
+
+    def install(name: str, entry_points: dict[str, str], modules: dict[str, str] | None = None) -> Path:
+        info = root / f"{name}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        lines = ["[webmacs.plugins]", *(f"{k} = {v}" for k, v in entry_points.items())]
+        (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+        for module, source in (modules or {}).items():
+            (root / f"{module}.py").write_text(source)
+        importlib.invalidate_caches()
+        return info
+
+    yield install
+    sys.path.remove(str(root))
+    importlib.invalidate_caches()

@@ -1,0 +1,160 @@
+"""HTTP helpers for plugin handlers: JSON in and out, validation, pagination, the contract envelopes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+import orjson
+import pydantic
+from aiohttp import web
+
+from webmacs_sdk.errors import Unauthorized, ValidationFailed
+from webmacs_sdk.keys import PRINCIPAL
+from webmacs_sdk.models import Principal
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+_JSON = "application/json"
+
+
+def dumps(data: Any) -> bytes:
+    """Strict JSON bytes (no NaN/Infinity) for responses and live frames."""
+    return orjson.dumps(data, default=str)
+
+
+def json_response(data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.Response(body=dumps(data), status=status, content_type=_JSON, headers=headers)
+
+
+def status_response(message: str, *, status: int = 200) -> web.Response:
+    """The contract's StatusResponse ``{"status": "success", "message": ...}``."""
+    return json_response({"status": "success", "message": message}, status=status)
+
+
+def paginated(page: int, page_size: int, total: int, data: Sequence[Any]) -> web.Response:
+    """The contract's page envelope, keys in this order: page, page_size, total, data."""
+    return json_response({"page": page, "page_size": page_size, "total": total, "data": list(data)})
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        orjson.dumps(value)
+    except TypeError:
+        return str(value)
+    return value
+
+
+def validation_errors(exc: pydantic.ValidationError, location: str) -> list[dict[str, Any]]:
+    """pydantic errors in the contract's 422 list shape, ``loc`` starting with ``location``."""
+    errors = []
+    for err in exc.errors(include_url=False):
+        entry: dict[str, Any] = {
+            "type": err["type"],
+            "loc": [location, *err["loc"]],
+            "msg": err["msg"],
+            "input": _jsonable(err.get("input")),
+        }
+        if "ctx" in err:
+            entry["ctx"] = {k: _jsonable(v) if not isinstance(v, Exception) else str(v) for k, v in err["ctx"].items()}
+        errors.append(entry)
+    return errors
+
+
+async def read_json(request: web.Request) -> Any:
+    """The parsed JSON body; malformed JSON is a 422 ``json_invalid``, as the contract shows."""
+    raw = await request.read()
+    if not raw.strip():
+        raise ValidationFailed([{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}])
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationFailed(
+            [{"type": "json_invalid", "loc": ["body", exc.pos], "msg": "JSON decode error",
+              "input": {}, "ctx": {"error": exc.msg}}]
+        ) from None
+
+
+async def parse_body(request: web.Request, model: type[M]) -> M:
+    """Read and validate the JSON body against ``model``; errors become a 422 list."""
+    data = await read_json(request)
+    return validate(model, data, "body")
+
+
+def validate(model: type[M], data: Any, location: str = "body") -> M:
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise ValidationFailed(validation_errors(exc, location)) from None
+
+
+def parse_query(request: web.Request, model: type[M]) -> M:
+    """Validate query parameters (unknown ones such as ``_t`` are ignored)."""
+    return validate(model, dict(request.query), "query")
+
+
+class PageParams(pydantic.BaseModel):
+    """``page`` ≥ 1 (default 1) and ``page_size`` 1–100 (default 25), contract §2.3."""
+
+    model_config = pydantic.ConfigDict(extra="ignore")
+
+    page: int = pydantic.Field(default=1, ge=1)
+    page_size: int = pydantic.Field(default=25, ge=1, le=100)
+
+
+def page_params(request: web.Request) -> PageParams:
+    return parse_query(request, PageParams)
+
+
+class RequestModel(pydantic.BaseModel):
+    """Base of request bodies: unknown fields are ignored, as the contract requires."""
+
+    model_config = pydantic.ConfigDict(extra="ignore")
+
+
+def fields_set(model: pydantic.BaseModel) -> dict[str, Any]:
+    """The fields the client actually sent: PUT has partial semantics."""
+    return {name: getattr(model, name) for name in model.model_fields_set}
+
+
+def principal(request: web.Request) -> Principal:
+    """The caller of a route whose policy required authentication (the core put it there)."""
+    found = request.get(PRINCIPAL)
+    if found is None:
+        raise Unauthorized()
+    return found  # type: ignore[no-any-return]
+
+
+def optional_principal(request: web.Request) -> Principal | None:
+    """The caller of a public route, if it sent a valid credential."""
+    return request.get(PRINCIPAL)
+
+
+def client_address(request: web.Request, trusted_proxies: Sequence[str] = ()) -> str:
+    """The client's address. ``X-Forwarded-For`` is believed only when the peer is a trusted
+    proxy, and then the right-most hop that is not itself a trusted proxy is the client, so a
+    forged header cannot pick the address."""
+    peer = request.remote or ""
+    if not trusted_proxies or not _is_trusted(peer, trusted_proxies):
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted_proxies):
+            return hop
+    return hops[0] if hops else peer
+
+
+def _is_trusted(address: str, trusted_proxies: Sequence[str]) -> bool:
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for entry in trusted_proxies:
+        try:
+            if ip in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False

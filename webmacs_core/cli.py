@@ -1,0 +1,105 @@
+"""The ``webmacs`` command line: serve, migrate, plugins, and the commands plugins add."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from webmacs_core import migrate
+from webmacs_core.app import create_app, plugin_manager_for
+from webmacs_core.database import open_database
+from webmacs_core.plugins import WebmacsPluginManager
+from webmacs_core.settings import Settings
+from webmacs_sdk.errors import WebmacsError
+from webmacs_sdk.settings import SettingsError
+
+DESCRIPTION = """\
+WebMACS server: real-time sensor monitoring, data acquisition and process automation.
+
+Quick start:
+  webmacs serve            start the server on a SQLite file in this directory
+                           (the first start creates an admin and prints its password)
+  webmacs plugins          list installed plugins and what happened to them
+  webmacs migrate          create or upgrade the database schema
+
+Configuration comes from WEBMACS_* environment variables (WEBMACS_DATABASE_URL,
+WEBMACS_PORT, WEBMACS_DISABLE_PLUGINS, ...) or a TOML file named by WEBMACS_CONFIG;
+see docs/configuration.md.
+"""
+
+
+def _serve(args: argparse.Namespace, settings: Settings, pm: WebmacsPluginManager) -> int:
+    host = args.host or settings.host
+    port = args.port or settings.port
+    app = create_app(settings, pm=pm)
+    print(f"WebMACS {settings.version} listening on http://{host}:{port}  (API under /api/v1)", flush=True)
+    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    return 0
+
+
+def _migrate(args: argparse.Namespace, settings: Settings, pm: WebmacsPluginManager) -> int:
+    async def run() -> None:
+        db = open_database(settings)
+        try:
+            await migrate.upgrade(db, pm)
+        finally:
+            await db.engine.dispose()
+
+    asyncio.run(run())
+    print("database schema is up to date")
+    return 0
+
+
+def _plugins(args: argparse.Namespace, settings: Settings, pm: WebmacsPluginManager) -> int:
+    rows = pm.report()
+    width = max((len(r.name) for r in rows), default=4)
+    for record in rows:
+        origin = f"{record.distribution} {record.version}" if record.distribution else "built-in"
+        flags = " (essential)" if record.essential else ""
+        line = f"{record.name:<{width}}  {record.status:<7}  {origin}{flags}"
+        if record.error:
+            line += f"\n{'':<{width}}  error: {record.error}"
+        print(line)
+    return 0
+
+
+def build_parser(pm: WebmacsPluginManager) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="webmacs", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = sub.add_parser("serve", help="run the server (migrates the database first)")
+    serve.add_argument("--host", help="address to listen on (WEBMACS_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (WEBMACS_PORT, default 8000)")
+    serve.set_defaults(func=_serve)
+    sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=_migrate)
+    sub.add_parser("plugins", help="list plugins: loaded, blocked or failed").set_defaults(func=_plugins)
+    pm.hook.webmacs_cli_commands(subparsers=sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.load()
+        pm = plugin_manager_for(settings)
+    except (SettingsError, WebmacsError) as exc:
+        print(f"webmacs: {exc}", file=sys.stderr)
+        return 2
+    parser = build_parser(pm)
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args, settings, pm) or 0)
+    except (SettingsError, WebmacsError) as exc:
+        print(f"webmacs: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

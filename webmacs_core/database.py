@@ -1,0 +1,83 @@
+"""Engine construction for SQLite (embedded default) and PostgreSQL, and outage detection."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from webmacs_core.settings import Settings
+from webmacs_sdk.db import Database
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = sa.make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT and transactional DDL; take it over.
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(conn: Any) -> None:
+        # Writers take the lock up front so two writers queue on busy_timeout instead of
+        # failing on a lock upgrade; readers stay deferred and never block in WAL mode.
+        readonly = conn.get_execution_options().get("webmacs_readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def open_database(settings: Settings) -> Database:
+    return Database(create_engine(settings))
+
+
+_UNAVAILABLE_NAMES = {
+    "ConnectionDoesNotExistError",
+    "CannotConnectNowError",
+    "ConnectionFailureError",
+    "AdminShutdownError",
+    "CrashShutdownError",
+    "TooManyConnectionsError",
+    "InterfaceError",
+    "ConnectionRefusedError",
+}
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` means the database cannot be reached right now (answer 503, retry later)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (OSError, asyncio.TimeoutError, sa_exc.TimeoutError)):
+            return True
+        if isinstance(current, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+            text = str(current).lower()
+            if "locked" not in text or "database is locked" in text:
+                return True
+        if type(current).__name__ in _UNAVAILABLE_NAMES:
+            return True
+        current = current.__cause__ or current.__context__
+    return False

@@ -1,0 +1,208 @@
+"""The plugin manager: one per app, entry-point discovery, blocking, fail-soft loading, backends by name."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import logging
+import types
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import attrs
+import pluggy
+
+from webmacs_core import defaults, hookspecs
+from webmacs_sdk.errors import PluginConflictError, PluginLoadError
+from webmacs_sdk.markers import ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl
+
+log = logging.getLogger(__name__)
+
+#: Plugins that cannot be blocked: without them the server would be open or unusable.
+ESSENTIAL_PLUGINS = frozenset({"core", "auth", "users"})
+
+S = TypeVar("S")
+
+
+@attrs.define
+class PluginRecord:
+    """What happened to one plugin: ``loaded``, ``blocked`` or ``failed`` (with the error)."""
+
+    name: str
+    status: str
+    distribution: str | None = None
+    version: str | None = None
+    error: str | None = None
+    essential: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+def _driver_shim(cls: type[Any]) -> object:
+    """Wrap an upstream-style entry point that loads a driver class directly."""
+
+    class DriverShim:
+        @hookimpl
+        def webmacs_register_drivers(self) -> list[type[Any]]:
+            return [cls]
+
+    return DriverShim()
+
+
+class WebmacsPluginManager(pluggy.PluginManager):
+    """pluggy's manager with the WebMACS catalogue, load records and typed backend lookups."""
+
+    def __init__(self) -> None:
+        super().__init__(PROJECT_NAME)
+        self.add_hookspecs(hookspecs)
+        self.records: dict[str, PluginRecord] = {}
+        self.register(defaults, name="core")
+        self.records["core"] = PluginRecord("core", "loaded", "webmacs", None, None, True)
+
+    # ---- loading ------------------------------------------------------------------------
+
+    def load(
+        self,
+        *,
+        plugins: Iterable[object | tuple[str, object]] = (),
+        entrypoints: bool = True,
+        blocked: Iterable[str] = (),
+        strict: bool = False,
+    ) -> None:
+        """Register explicit plugins, then the ``webmacs.plugins`` entry points not blocked.
+
+        A plugin that fails to import or register is recorded as ``failed`` (and logged);
+        with ``strict`` the failure is raised as :class:`PluginLoadError`.
+        """
+        blocked_names = set(blocked)
+        for name in sorted(blocked_names & ESSENTIAL_PLUGINS):
+            log.warning("plugin %r is essential and cannot be disabled", name)
+        blocked_names -= ESSENTIAL_PLUGINS
+        for name in blocked_names:
+            self.set_blocked(name)
+        for item in plugins:
+            name, plugin = item if isinstance(item, tuple) else (_plugin_name(item), item)
+            self._register_one(name, lambda p=plugin: p, None, strict)
+        if entrypoints:
+            for ep in _entry_points():
+                dist = ep.dist
+                if ep.name in blocked_names:
+                    self.records[ep.name] = PluginRecord(
+                        ep.name, "blocked", dist.name if dist else None, dist.version if dist else None
+                    )
+                    continue
+                if self.has_plugin(ep.name) or ep.name in self.records:
+                    continue
+                self._register_one(ep.name, ep.load, dist, strict)
+        self._check_async_firstresult()
+
+    def _register_one(
+        self, name: str, loader: Callable[[], object], dist: Any, strict: bool
+    ) -> None:
+        record = PluginRecord(
+            name,
+            "loaded",
+            dist.name if dist else None,
+            dist.version if dist else None,
+            essential=name in ESSENTIAL_PLUGINS,
+        )
+        try:
+            plugin = loader()
+            if isinstance(plugin, type) and not _has_hookimpls(plugin):
+                plugin = _driver_shim(plugin)
+            self.register(plugin, name=name)
+            self.check_pending()
+        except Exception as exc:
+            if self.has_plugin(name):
+                self.unregister(name=name)
+            record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"
+            self.records[name] = record
+            log.error("plugin %r failed to load: %s", name, record.error)
+            if strict:
+                raise PluginLoadError(f"plugin {name!r} failed to load: {record.error}") from exc
+            return
+        self.records[name] = record
+
+    def _check_async_firstresult(self) -> None:
+        for hook_name in dir(self.hook):
+            caller = getattr(self.hook, hook_name)
+            if not isinstance(caller, pluggy.HookCaller) or caller.spec is None:
+                continue
+            if not caller.spec.opts.get("firstresult"):
+                continue
+            for impl in caller.get_hookimpls():
+                if inspect.iscoroutinefunction(impl.function):
+                    raise PluginLoadError(
+                        f"{impl.plugin_name}: async implementation on firstresult hook {hook_name}"
+                    )
+
+    # ---- collecting -----------------------------------------------------------------------
+
+    def collect(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Flatten the iterables every implementation of a registration hook returned."""
+        results = getattr(self.hook, hook_name)(**kwargs)
+        return [item for result in results if result is not None for item in result]
+
+    def named(self, hook_name: str) -> dict[str, Any]:
+        """Specs of a registration hook keyed by ``name``; a duplicate name is a conflict error."""
+        table: dict[str, Any] = {}
+        owners: dict[str, str] = {}
+        caller = getattr(self.hook, hook_name)
+        for impl in reversed(caller.get_hookimpls()):
+            for spec in impl.function() or ():
+                if spec.name in table:
+                    raise PluginConflictError(
+                        f"{hook_name}: {spec.name!r} is registered by both "
+                        f"{owners[spec.name]!r} and {impl.plugin_name!r}"
+                    )
+                table[spec.name] = spec
+                owners[spec.name] = impl.plugin_name
+        return table
+
+    def select(self, hook_name: str, name: str, kind: str) -> Any:
+        """The spec named by configuration, or a startup error listing what is available."""
+        table = self.named(hook_name)
+        if name not in table:
+            available = ", ".join(sorted(table)) or "none"
+            raise PluginConflictError(f"{kind} {name!r} is not registered (available: {available})")
+        return table[name]
+
+    def implementations(self, hook_name: str) -> list[tuple[str, Callable[..., Any], Sequence[str]]]:
+        """``(plugin name, function, argnames)`` in call order, to call each one in isolation."""
+        caller = getattr(self.hook, hook_name)
+        return [(impl.plugin_name, impl.function, impl.argnames) for impl in reversed(caller.get_hookimpls())]
+
+    def report(self) -> list[PluginRecord]:
+        return sorted(self.records.values(), key=lambda r: r.name)
+
+
+def _has_hookimpls(obj: Any) -> bool:
+    return any(name.startswith("webmacs_") for name in dir(obj))
+
+
+def _plugin_name(plugin: object) -> str:
+    if isinstance(plugin, types.ModuleType):
+        return plugin.__name__.removeprefix("webmacs_")
+    return getattr(plugin, "name", None) or type(plugin).__name__
+
+
+def _entry_points() -> Iterator[importlib.metadata.EntryPoint]:
+    seen: set[str] = set()
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name not in seen:
+            seen.add(ep.name)
+            yield ep
+
+
+def build_plugin_manager(
+    *,
+    plugins: Iterable[object | tuple[str, object]] = (),
+    entrypoints: bool = True,
+    blocked: Iterable[str] = (),
+    strict: bool = False,
+) -> WebmacsPluginManager:
+    """A fresh manager with the catalogue, the essential core plugin and the requested plugins."""
+    pm = WebmacsPluginManager()
+    pm.load(plugins=plugins, entrypoints=entrypoints, blocked=blocked, strict=strict)
+    return pm

@@ -1,0 +1,39 @@
+"""WebMACS auth plugin: JWT login/logout/me, persisted revocation, login throttling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+from webmacs_auth.backend import JwtBackend
+from webmacs_auth.cleanup import cleanup_ctx
+from webmacs_auth.routes import routes
+from webmacs_auth.settings import AuthSettings
+from webmacs_sdk import AuthBackendSpec, CleanupContextSpec, MigrationSpec, Route, SettingsSpec, hookimpl
+
+
+@hookimpl
+def webmacs_settings_model() -> list[SettingsSpec]:
+    return [SettingsSpec("auth", AuthSettings)]
+
+
+@hookimpl
+def webmacs_migrations() -> list[MigrationSpec]:
+    return [MigrationSpec("auth", Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def webmacs_register_auth_backends() -> list[AuthBackendSpec]:
+    return [AuthBackendSpec("jwt", JwtBackend, priority=50)]
+
+
+@hookimpl
+def webmacs_register_routes() -> list[Route]:
+    return list(routes)
+
+
+@hookimpl
+def webmacs_cleanup_ctx() -> list[CleanupContextSpec]:
+    return [CleanupContextSpec("auth.blacklist-cleanup", cleanup_ctx)]
+
+

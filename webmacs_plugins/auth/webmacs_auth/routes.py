@@ -1,0 +1,109 @@
+"""``/api/v1/auth``: login, logout and ``me`` (contract §2.6.1)."""
+
+from __future__ import annotations
+
+import inspect
+from datetime import timedelta
+
+import sqlalchemy as sa
+from aiohttp import web
+from pydantic import EmailStr, Field
+
+from webmacs_auth import tokens
+from webmacs_auth.settings import AuthSettings
+from webmacs_auth.tables import blacklist_tokens
+from webmacs_auth.throttle import LoginThrottle
+from webmacs_sdk.errors import ApiError, Unauthorized
+from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
+from webmacs_sdk.models import DomainEvent, Role
+from webmacs_sdk.specs import Policy, RouteTable
+from webmacs_sdk.timefmt import utcnow
+from webmacs_sdk.web import RequestModel, client_address, json_response, parse_body, principal, status_response
+from webmacs_users import store
+from webmacs_users.passwords import hash_password, verify_password
+
+routes = RouteTable("/api/v1/auth")
+THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("throttle", LoginThrottle)
+DUMMY_HASH: web.AppKey[list[str]] = web.AppKey("dummy_hash", list)
+
+
+class LoginRequest(RequestModel):
+    email: EmailStr
+    password: str = Field(min_length=1)
+
+
+def _too_many(retry_after: int) -> ApiError:
+    return ApiError("Too many login attempts. Please try again later.", status=429,
+                    headers={"Retry-After": str(retry_after)})
+
+
+async def _dummy_hash(app: web.Application, rounds: int) -> str:
+    """A hash of the configured cost, checked for unknown emails so timing does not reveal them."""
+    cache = app[HOST].state(DUMMY_HASH, list)
+    if not cache:
+        cache.append(await hash_password("unknown-account-timing-equaliser", rounds))
+    return cache[0]
+
+
+@routes.post("/login", policy=Policy.PUBLIC)
+async def login(request: web.Request) -> web.Response:
+    body = await parse_body(request, LoginRequest)
+    settings = request.app[HOST].section(AuthSettings)
+    throttle = request.app[HOST].state(
+        THROTTLE, lambda: LoginThrottle(settings.login_window_seconds)
+    )
+    account_key = f"account:{body.email.lower()}"
+    address_key = f"address:{client_address(request, request.app[SETTINGS].trusted_proxies)}"
+    for key, limit in ((account_key, settings.login_max_failures_per_account),
+                       (address_key, settings.login_max_failures_per_address)):
+        wait = throttle.retry_after(key, limit)
+        if wait is not None:
+            raise _too_many(wait)
+
+    async with request.app[DATABASE].connect() as conn:
+        row = await store.by_email(conn, body.email)
+    if row is None:
+        from webmacs_users.settings import UsersSettings
+
+        rounds = request.app[HOST].section(UsersSettings).bcrypt_rounds
+        await verify_password(body.password, await _dummy_hash(request.app, rounds))
+        ok = False
+    else:
+        ok = await verify_password(body.password, row.password_hash)
+    if not ok or row is None:
+        throttle.fail(account_key)
+        throttle.fail(address_key)
+        raise Unauthorized("Invalid email or password.")
+    throttle.clear(account_key)
+
+    token = tokens.issue(row.id, Role(row.role), request.app[SETTINGS].resolved_secret_key(),
+                         settings.jwt_algorithm, timedelta(minutes=settings.access_token_expire_minutes))
+    host = request.app[HOST]
+    async with request.app[DATABASE].transaction() as tx:
+        await host.emit(tx, DomainEvent("user.logged_in", {"username": row.username, "user_public_id": row.public_id},
+                                        actor=store.principal(row)))
+    return json_response({"status": "success", "message": "Successfully logged in.", "access_token": token,
+                          "public_id": row.public_id, "username": row.username})
+
+
+@routes.post("/logout", policy=Policy.AUTHENTICATED)
+async def logout(request: web.Request) -> web.Response:
+    caller = principal(request)
+    async with request.app[DATABASE].transaction() as tx:
+        if caller.credential_kind == "jwt":
+            await tx.conn.execute(sa.insert(blacklist_tokens).values(
+                token=tokens.fingerprint(caller.credential), blacklisted_on=utcnow()))
+        for result in request.app[HOST].hook().webmacs_on_logout(app=request.app, tx=tx, principal=caller):
+            if inspect.isawaitable(result):
+                await result
+    return status_response("Successfully logged out.")
+
+
+@routes.get("/me", policy=Policy.AUTHENTICATED)
+async def me(request: web.Request) -> web.Response:
+    caller = principal(request)
+    async with request.app[DATABASE].connect() as conn:
+        row = await store.by_id(conn, caller.user_id)
+    if row is None:
+        raise Unauthorized("User not found.")
+    return json_response(store.to_response(row))

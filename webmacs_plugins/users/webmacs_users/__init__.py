@@ -1,0 +1,43 @@
+"""WebMACS users plugin: the ``users`` table, ``/api/v1/users`` and the first admin.
+
+Other plugins read users through :mod:`webmacs_users.store` and hash passwords with
+:mod:`webmacs_users.passwords`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from webmacs_sdk import MigrationSpec, Route, SettingsSpec, hookimpl
+from webmacs_users import cli
+from webmacs_users.routes import routes
+from webmacs_users.seed import seed_admin
+from webmacs_users.settings import UsersSettings
+
+
+@hookimpl
+def webmacs_settings_model() -> list[SettingsSpec]:
+    return [SettingsSpec("users", UsersSettings)]
+
+
+@hookimpl
+def webmacs_migrations() -> list[MigrationSpec]:
+    return [MigrationSpec("users", Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def webmacs_register_routes() -> list[Route]:
+    return list(routes)
+
+
+@hookimpl(tryfirst=True)
+async def webmacs_startup(app: web.Application) -> None:
+    await seed_admin(app)
+
+
+@hookimpl
+def webmacs_cli_commands(subparsers: Any) -> None:
+    cli.add_command(subparsers)

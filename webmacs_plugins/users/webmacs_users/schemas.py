@@ -1,0 +1,35 @@
+"""Request bodies of the users API (contract §2.6.4)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pydantic
+from pydantic import EmailStr, Field
+
+from webmacs_sdk.models import Role
+from webmacs_sdk.web import RequestModel
+from webmacs_users.passwords import MAX_PASSWORD_BYTES, too_long
+
+
+def _password_fits_bcrypt(value: str) -> str:
+    if too_long(value):
+        raise ValueError(f"Password must be at most {MAX_PASSWORD_BYTES} bytes (UTF-8)")
+    return value
+
+
+Password = Annotated[str, Field(min_length=8), pydantic.AfterValidator(_password_fits_bcrypt)]
+
+
+class UserCreate(RequestModel):
+    email: EmailStr
+    username: str = Field(min_length=2, max_length=50)
+    password: Password
+    role: Role = Role.VIEWER
+
+
+class UserUpdate(RequestModel):
+    email: EmailStr | None = None
+    username: str | None = Field(default=None, min_length=2, max_length=50)
+    password: Password | None = None
+    role: Role | None = None

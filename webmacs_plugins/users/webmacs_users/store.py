@@ -1,0 +1,100 @@
+"""Queries on the users table: the public module other plugins (auth, SSO) use to read users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from webmacs_sdk.db import new_public_id
+from webmacs_sdk.models import Principal, Role
+from webmacs_sdk.timefmt import iso_z, utcnow
+from webmacs_users.tables import users
+
+Row = sa.Row[Any]
+
+
+async def by_id(conn: AsyncConnection, user_id: int) -> Row | None:
+    return (await conn.execute(sa.select(users).where(users.c.id == user_id))).first()
+
+
+async def by_public_id(conn: AsyncConnection, public_id: str) -> Row | None:
+    return (await conn.execute(sa.select(users).where(users.c.public_id == public_id))).first()
+
+
+async def by_email(conn: AsyncConnection, email: str) -> Row | None:
+    return (await conn.execute(sa.select(users).where(users.c.email == email))).first()
+
+
+async def first_admin(conn: AsyncConnection) -> Row | None:
+    query = sa.select(users).where(users.c.role == Role.ADMIN.value).order_by(users.c.id).limit(1)
+    return (await conn.execute(query)).first()
+
+
+async def count_users(conn: AsyncConnection) -> int:
+    return int((await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar_one())
+
+
+async def count_admins(conn: AsyncConnection) -> int:
+    query = sa.select(sa.func.count()).select_from(users).where(users.c.role == Role.ADMIN.value)
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def taken(conn: AsyncConnection, *, email: str | None = None, username: str | None = None,
+                exclude_id: int | None = None) -> bool:
+    """True if another user already has this email or username."""
+    conditions = []
+    if email is not None:
+        conditions.append(users.c.email == email)
+    if username is not None:
+        conditions.append(users.c.username == username)
+    if not conditions:
+        return False
+    query = sa.select(users.c.id).where(sa.or_(*conditions))
+    if exclude_id is not None:
+        query = query.where(users.c.id != exclude_id)
+    return (await conn.execute(query.limit(1))).first() is not None
+
+
+async def insert(conn: AsyncConnection, *, email: str, username: str, password_hash: str,
+                 role: Role, sso_provider: str | None = None, sso_subject_id: str | None = None) -> Row:
+    values = {
+        "public_id": new_public_id(),
+        "email": email,
+        "username": username,
+        "password_hash": password_hash,
+        "role": role.value,
+        "registered_on": utcnow(),
+        "sso_provider": sso_provider,
+        "sso_subject_id": sso_subject_id,
+    }
+    result = await conn.execute(sa.insert(users).values(**values).returning(users))
+    return result.one()
+
+
+def principal(row: Row, credential: str = "", kind: str = "", credential_id: str | None = None) -> Principal:
+    """The principal of a user row, with the credential that authenticated it."""
+    return Principal(
+        user_id=row.id,
+        public_id=row.public_id,
+        username=row.username,
+        email=row.email,
+        role=Role(row.role),
+        credential=credential,
+        credential_kind=kind,
+        credential_id=credential_id,
+    )
+
+
+def to_response(row: Row) -> dict[str, Any]:
+    """UserResponse of contract §2.5 (``admin`` is the legacy flag; the SSO subject stays private)."""
+    return {
+        "public_id": row.public_id,
+        "email": row.email,
+        "username": row.username,
+        "role": row.role,
+        "admin": row.role == Role.ADMIN.value,
+        "registered_on": iso_z(row.registered_on),
+        "sso_provider": row.sso_provider,
+    }
