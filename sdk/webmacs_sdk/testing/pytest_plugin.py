@@ -149,3 +149,39 @@ def fake_distribution(tmp_path: Path) -> Iterator[Callable[..., Path]]:
     yield install
     sys.path.remove(str(root))
     importlib.invalidate_caches()
+
+
+async def login(client: Any, email: str, password: str) -> str:
+    """Log in through the API and return the access token."""
+    resp = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert resp.status == 200, f"login failed: {resp.status} {await resp.text()}"
+    return str((await resp.json())["access_token"])
+
+
+@pytest.fixture
+def auth_headers() -> Callable[..., Any]:
+    """``await auth_headers(client, "operator")``: bearer headers of a user with that role.
+
+    Needs the ``users`` and ``auth`` plugins in the app. Each role's user is created once per
+    client through the API (the seeded admin creates it).
+    """
+    cache: dict[tuple[int, str], dict[str, str]] = {}
+
+    async def headers(client: Any, role: str = "admin") -> dict[str, str]:
+        key = (id(client), role)
+        if key in cache:
+            return cache[key]
+        admin_token = await login(client, BASE_ENV["WEBMACS_INITIAL_ADMIN_EMAIL"],
+                                  BASE_ENV["WEBMACS_INITIAL_ADMIN_PASSWORD"])
+        if role == "admin":
+            cache[key] = {"Authorization": f"Bearer {admin_token}"}
+            return cache[key]
+        email, password = f"{role}@example.com", f"{role}-password-1"
+        resp = await client.post("/api/v1/users", json={"email": email, "username": role, "password": password,
+                                                        "role": role},
+                                 headers={"Authorization": f"Bearer {admin_token}"})
+        assert resp.status in (201, 409), await resp.text()
+        cache[key] = {"Authorization": f"Bearer {await login(client, email, password)}"}
+        return cache[key]
+
+    return headers
