@@ -72,6 +72,10 @@ class HealthMonitor:
         """Stop watching ``instance_id``; unknown ids are ignored."""
         self._tracked.pop(instance_id, None)
 
+    def tracked_ids(self) -> set[str]:
+        """Ids of the instances being watched."""
+        return set(self._tracked)
+
     def get_all_reports(self) -> dict[str, HealthReport]:
         """Current health of every tracked instance."""
         return {iid: entry.plugin.health_check() for iid, entry in self._tracked.items()}

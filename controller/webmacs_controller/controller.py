@@ -1,0 +1,196 @@
+"""The controller process: wires API client, plugin bridge, sensor pump, spool and telemetry together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+import aiohttp
+from webmacs_sdk.device import DevicePlugin, HealthMonitor, scan_drivers
+
+from .actuators import ActuatorSync
+from .api import ApiClient, ApiError, AuthError
+from .bridge import PluginBridge
+from .sensors import SensorPump
+from .settings import ControllerSettings
+from .spool import Spool
+from .telemetry import TelemetryStreamer
+
+log = logging.getLogger("webmacs.controller")
+
+START_MESSAGE = "Controller started – plugin sensor polling active"  # noqa: RUF001 (upstream text)
+STOP_MESSAGE = "Controller shutting down"
+
+
+class Controller:
+    """One controller run; :meth:`run` returns when ``stop`` is set (or login is refused)."""
+
+    def __init__(
+        self, settings: ControllerSettings, drivers: Mapping[str, type[DevicePlugin]] | None = None
+    ) -> None:
+        self.settings = settings
+        self._drivers = drivers
+        self.stop_event = asyncio.Event()
+        self.spool: Spool | None = None
+        self.streamer: TelemetryStreamer | None = None
+        self.bridge: PluginBridge | None = None
+        self.pump: SensorPump | None = None
+        self.safe_state_active = False
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to shut down."""
+        self.stop_event.set()
+
+    async def run(self) -> int:
+        """Run until stopped; returns the process exit code."""
+        s = self.settings
+        timeout = aiohttp.ClientTimeout(total=s.request_timeout)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            api = ApiClient(s, session)
+            try:
+                await api.login_with_retry(self.stop_event)
+            except AuthError as exc:
+                log.error("Login refused: %s", exc)
+                return 1
+            if self.stop_event.is_set():
+                return 0
+            drivers = self._drivers if self._drivers is not None else scan_drivers().drivers
+            log.info("Drivers available: %s", ", ".join(sorted(drivers)) or "none")
+            self.spool = spool = Spool(s.spool_path, s.spool_max_bytes)
+            log.info(
+                "Spool %s: controller id %s, %d batches waiting",
+                s.spool_path,
+                spool.controller_id,
+                spool.pending_count,
+            )
+            try:
+                return await self._run(api, session, spool, drivers)
+            finally:
+                spool.close()
+
+    async def _run(
+        self,
+        api: ApiClient,
+        session: aiohttp.ClientSession,
+        spool: Spool,
+        drivers: Mapping[str, type[DevicePlugin]],
+    ) -> int:
+        s = self.settings
+        if s.auto_seed and not s.is_production:
+            await self._auto_seed(api)
+        self.bridge = bridge = PluginBridge(api, drivers)
+        self.streamer = streamer = TelemetryStreamer(
+            s.telemetry_url,
+            spool,
+            session,
+            token=lambda: api.token,
+            relogin=None if api.uses_api_token else api.login,
+            window=s.ack_window,
+        )
+        self.pump = pump = SensorPump(spool, streamer.notify, s.max_batch_size, s.dedup_enabled)
+        actuators = ActuatorSync(api, bridge)
+        monitor = HealthMonitor()
+
+        async def sync() -> None:
+            await bridge.sync()
+            pump.track(bridge.instances)
+            for iid in monitor.tracked_ids() - set(bridge.instances):
+                monitor.untrack(iid)
+            for iid, inst in bridge.instances.items():
+                if iid not in monitor.tracked_ids():
+                    monitor.track(iid, inst.plugin)
+
+        async def flush() -> None:
+            pump.flush()
+
+        async def watchdog() -> None:
+            await self._watchdog(api, streamer, bridge, actuators)
+
+        try:
+            await sync()
+        except ApiError as exc:
+            log.error("Initial plugin sync failed (will retry): %s", exc)
+        await api.post_log(START_MESSAGE, "info")
+        tasks = [
+            asyncio.create_task(streamer.run(), name="telemetry"),
+            asyncio.create_task(self._loop("plugin_sync", sync, s.plugin_sync_interval), name="sync"),
+            asyncio.create_task(self._loop("flush", flush, s.poll_interval), name="flush"),
+            asyncio.create_task(self._loop("actuator", actuators.tick, s.poll_interval), name="actuator"),
+            asyncio.create_task(self._loop("health", monitor.check_once, 5.0), name="health"),
+            asyncio.create_task(self._loop("safe_state", watchdog, 1.0), name="watchdog"),
+        ]
+        await self.stop_event.wait()
+        log.info("Shutting down")
+        for task in tasks[1:]:
+            task.cancel()
+        await pump.stop()
+        await bridge.shutdown()
+        await streamer.wait_drained(2.0)
+        streamer.stop()
+        tasks[0].cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        stats = spool.stats()
+        log.info(
+            "Stopped: %d batches left in the spool, %d datapoints dropped, %d rejected",
+            stats.pending_batches,
+            stats.dropped_datapoints,
+            stats.rejected_datapoints,
+        )
+        await api.post_log(STOP_MESSAGE, "warning")
+        return 0
+
+    async def _loop(self, name: str, tick: Callable[[], Awaitable[None]], interval: float) -> None:
+        """Call ``tick`` every ``interval``; after failures back off 2, 4, 8 ... 60 s."""
+        failures = 0
+        while True:
+            try:
+                await tick()
+                failures = 0
+                delay = interval
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                delay = min(2.0**failures, 60.0)
+                log.warning("%s failed (%s); retrying in %.0fs", name, exc, delay)
+            await asyncio.sleep(delay)
+
+    async def _watchdog(
+        self, api: ApiClient, streamer: TelemetryStreamer, bridge: PluginBridge, actuators: ActuatorSync
+    ) -> None:
+        contact = max(api.last_contact, streamer.last_contact)
+        silent = time.monotonic() - contact
+        if silent > self.settings.safe_state_after and not self.safe_state_active:
+            applied = await bridge.apply_safe_state()
+            actuators.forget()
+            self.safe_state_active = True
+            log.error("Server unreachable for %.0fs: safe values applied to %d outputs", silent, applied)
+        elif silent <= self.settings.safe_state_after and self.safe_state_active:
+            self.safe_state_active = False
+            log.info("Server reachable again; outputs follow the server's values")
+
+    async def _auto_seed(self, api: ApiClient) -> None:
+        """Create the simulated instance on an empty development server."""
+        try:
+            if any(r.get("enabled", True) for r in await api.list_plugin_instances()):
+                return
+            if await api.list_events():
+                return
+            await api.create_plugin_instance(
+                {
+                    "plugin_id": "simulated",
+                    "instance_name": "Simulated Device",
+                    "demo_mode": True,
+                    "enabled": True,
+                }
+            )
+            log.info("Dev auto-seed: created the 'Simulated Device' instance")
+            await api.post_log("Dev auto-seed: created plugin instance 'Simulated Device'", "info")
+            await api.post_log("Dev auto-seed: channels of 'Simulated Device' mapped to new events", "info")
+        except ApiError as exc:
+            log.warning("Dev auto-seed failed: %s", exc)

@@ -1,0 +1,99 @@
+"""Controller settings from ``WEBMACS_*`` environment variables and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class SettingsError(ValueError):
+    """A setting has an invalid value."""
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class ControllerSettings:
+    """Everything the controller can be told; env names are ``WEBMACS_`` + the upper-case field name."""
+
+    env: str = "development"
+    server_url: str = "http://localhost"
+    server_port: int = 8000
+    admin_email: str = ""
+    admin_password: str = ""
+    api_token: str = ""
+    poll_interval: float = 1.0
+    request_timeout: float = 30.0
+    max_batch_size: int = 100
+    dedup_enabled: bool = False
+    telemetry_mode: str = "websocket"
+    auto_seed: bool = True
+    plugin_sync_interval: float = 10.0
+    spool_path: str = "webmacs-spool.db"
+    spool_max_bytes: int = 256 * 1024 * 1024
+    safe_state_after: float = 60.0
+    ack_window: int = 8
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.poll_interval < 0.2:
+            raise SettingsError("WEBMACS_POLL_INTERVAL must be >= 0.2")
+        if not 1 <= self.max_batch_size <= 500:
+            raise SettingsError("WEBMACS_MAX_BATCH_SIZE must be between 1 and 500")
+        if self.spool_max_bytes < 64 * 1024:
+            raise SettingsError("WEBMACS_SPOOL_MAX_BYTES must be at least 65536")
+        if self.ack_window < 1:
+            raise SettingsError("WEBMACS_ACK_WINDOW must be >= 1")
+        self.server_url = self.server_url.rstrip("/")
+
+    @property
+    def is_production(self) -> bool:
+        """Production disables the dev auto-seed."""
+        return self.env.lower() == "production"
+
+    @property
+    def api_base(self) -> str:
+        """REST base URL, e.g. ``http://host:8000/api/v1``."""
+        return f"{self.server_url}:{self.server_port}/api/v1"
+
+    @property
+    def telemetry_url(self) -> str:
+        """Telemetry WebSocket URL without query string."""
+        parts = urlsplit(self.server_url)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        return f"{scheme}://{parts.hostname}:{self.server_port}/ws/controller/telemetry"
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None) -> ControllerSettings:
+        """Defaults, then the TOML file named by ``WEBMACS_CONTROLLER_CONFIG``, then the environment."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        config_file = environ.get("WEBMACS_CONTROLLER_CONFIG")
+        if config_file:
+            with Path(config_file).open("rb") as fh:
+                data = tomllib.load(fh)
+            values.update({k.lower().removeprefix("webmacs_"): v for k, v in data.items()})
+        for f in fields(cls):
+            key = f"WEBMACS_{f.name.upper()}"
+            if key in environ:
+                values[f.name] = environ[key]
+        known = {f.name: f for f in fields(cls) if f.name != "extra"}
+        kwargs: dict[str, Any] = {"extra": {k: v for k, v in values.items() if k not in known}}
+        for name, raw in values.items():
+            if name not in known:
+                continue
+            kind = type(getattr(cls(), name))
+            try:
+                kwargs[name] = _to_bool(raw) if kind is bool else kind(raw)
+            except (TypeError, ValueError) as exc:
+                raise SettingsError(f"WEBMACS_{name.upper()}: {exc}") from exc
+        return cls(**kwargs)
