@@ -60,6 +60,16 @@ def pictory(tmp_path: Path) -> dict[str, str]:
     return {"configrsc": str(rsc), "procimg": str(img)}
 
 
+def write_raw(path: str, offset: int, data: bytes) -> None:
+    with open(path, "r+b") as img:
+        img.seek(offset)
+        img.write(data)
+
+
+def read_raw(path: str) -> bytes:
+    return Path(path).read_bytes()
+
+
 def field_side(files: dict[str, str]) -> Any:
     """The 'wiring' side: revpimodio2 in simulator mode, where inputs are writable and outputs readable."""
     return revpimodio2.RevPiModIO(autorefresh=False, simulator=True, **files)
@@ -113,9 +123,7 @@ async def test_reads_inputs_from_the_process_image(pictory: dict[str, str]) -> N
     field.io.Temp.value = 215
     field.writeprocimg()
     # second module's analog input written as raw little-endian bytes at offset 8 + 2
-    with open(pictory["procimg"], "r+b") as img:
-        img.seek(10)
-        img.write((1234).to_bytes(2, "little"))
+    write_raw(pictory["procimg"], 10, (1234).to_bytes(2, "little"))
     field.cleanup()
 
     device = RevPiDevice()
@@ -135,7 +143,7 @@ async def test_writes_outputs_to_the_process_image(pictory: dict[str, str]) -> N
     async with device:
         await device.write("Boiler__Pump", 1)
         assert await device.write("Tank__Setpoint_2", 70000) == 65535  # clamped to 16 bits
-        raw = Path(pictory["procimg"]).read_bytes()
+        raw = read_raw(pictory["procimg"])
         assert raw[4] & 1 == 1
         assert int.from_bytes(raw[14:16], "little") == 65535
         field = field_side(pictory)
@@ -143,7 +151,7 @@ async def test_writes_outputs_to_the_process_image(pictory: dict[str, str]) -> N
         assert field.io.Pump.value is True
         field.cleanup()
     # disconnect applied the safe values from the PiCtory defaults
-    raw = Path(pictory["procimg"]).read_bytes()
+    raw = read_raw(pictory["procimg"])
     assert raw[4] & 1 == 0
     assert int.from_bytes(raw[14:16], "little") == 400
 

@@ -103,7 +103,7 @@ class RevPiDevice(SyncDevicePlugin):
         """Set one IO and write the process image."""
         io = self._modio.io[self._io_names[channel_id]]
         is_bit = self.get_channel(channel_id).data_type == "bool"
-        io.value = bool(round(value)) if is_bit else int(round(value))
+        io.value = bool(round(value)) if is_bit else round(value)
         self._modio.writeprocimg()
 
     def _read_inputs_sync(self, channel_ids: list[str]) -> dict[str, ChannelValue | None]:
