@@ -1,0 +1,40 @@
+"""WebMACS events plugin: the ``events`` table, ``/api/v1/events`` and the ingestion stage
+that resolves event ids.
+
+Other plugins read and write events through :mod:`webmacs_events.store`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+from webmacs_sdk import IngestFilterSpec, MigrationSpec, Route, hookimpl
+from webmacs_sdk.models import DomainEvent, Transaction
+
+from webmacs_events import resolver, store
+from webmacs_events.routes import routes
+
+
+@hookimpl
+def webmacs_migrations() -> list[MigrationSpec]:
+    return [MigrationSpec("events", Path(__file__).parent / "migrations", depends_on=("users",))]
+
+
+@hookimpl
+def webmacs_register_routes() -> list[Route]:
+    return list(routes)
+
+
+@hookimpl
+def webmacs_ingest_filters() -> list[IngestFilterSpec]:
+    return [IngestFilterSpec("events.resolve", resolver.resolve_batch, order=10)]
+
+
+@hookimpl
+async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
+    # BEAT: deleting a user hands their channels to the successor instead of wiping the data.
+    if event.type == "user.deleted":
+        successor = event.payload.get("successor_public_id")
+        if successor:
+            await store.reassign_owner(tx.conn, event.payload["user_public_id"], successor)

@@ -1,0 +1,102 @@
+"""``/api/v1/events`` (contract §2.6.5), with the BEAT fixes: 409 on a duplicate name (create
+and rename, races included) and ``min_value <= max_value`` enforced (422)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from aiohttp import web
+from sqlalchemy import exc as sa_exc
+from webmacs_sdk.db import fetch_page, is_unique_violation
+from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
+from webmacs_sdk.keys import DATABASE
+from webmacs_sdk.specs import Policy, RouteTable
+from webmacs_sdk.web import (
+    fields_set,
+    json_response,
+    page_params,
+    paginated,
+    parse_body,
+    principal,
+    status_response,
+)
+
+from webmacs_events import store
+from webmacs_events.schemas import EventCreate, EventUpdate
+from webmacs_events.tables import events
+
+routes = RouteTable("/api/v1/events")
+
+
+def _not_found(public_id: str) -> NotFound:
+    return NotFound.entity("Event", public_id)
+
+
+@routes.get("", policy=Policy.AUTHENTICATED)
+async def list_events(request: web.Request) -> web.Response:
+    params = page_params(request)
+    async with request.app[DATABASE].connect() as conn:
+        query = sa.select(events).order_by(events.c.id)
+        total, rows = await fetch_page(conn, query, params.page, params.page_size)
+    return paginated(params.page, params.page_size, total, [store.to_response(r) for r in rows])
+
+
+@routes.post("", policy=Policy.OPERATOR)
+async def create_event(request: web.Request) -> web.Response:
+    body = await parse_body(request, EventCreate)
+    owner = principal(request).public_id
+    try:
+        async with request.app[DATABASE].transaction() as tx:
+            await store.create(tx.conn, name=body.name, min_value=body.min_value, max_value=body.max_value,
+                               unit=body.unit, type=body.type, user_public_id=owner)
+    except sa_exc.IntegrityError as exc:
+        if is_unique_violation(exc):
+            raise Conflict(store.DUPLICATE) from None
+        raise
+    return status_response("Event successfully created.", status=201)
+
+
+@routes.get("/{public_id}", policy=Policy.AUTHENTICATED)
+async def get_event(request: web.Request) -> web.Response:
+    public_id = request.match_info["public_id"]
+    async with request.app[DATABASE].connect() as conn:
+        row = await store.by_public_id(conn, public_id)
+    if row is None:
+        raise _not_found(public_id)
+    return json_response(store.to_response(row))
+
+
+@routes.put("/{public_id}", policy=Policy.OPERATOR)
+async def update_event(request: web.Request) -> web.Response:
+    public_id = request.match_info["public_id"]
+    body = await parse_body(request, EventUpdate)
+    # Partial update; an explicit null for a required column changes nothing.
+    values = {k: v for k, v in fields_set(body).items() if v is not None}
+    try:
+        async with request.app[DATABASE].transaction() as tx:
+            row = await store.by_public_id(tx.conn, public_id)
+            if row is None:
+                raise _not_found(public_id)
+            low = values.get("min_value", row.min_value)
+            high = values.get("max_value", row.max_value)
+            if low > high:
+                raise ValidationFailed.single(
+                    ["body"], "Value error, min_value must be less than or equal to max_value"
+                )
+            if "name" in values and await store.name_taken(tx.conn, values["name"], exclude_id=row.id):
+                raise Conflict(store.DUPLICATE)
+            if values:
+                await tx.conn.execute(sa.update(events).where(events.c.id == row.id).values(**values))
+    except sa_exc.IntegrityError as exc:
+        if is_unique_violation(exc):
+            raise Conflict(store.DUPLICATE) from None
+        raise
+    return status_response("Event successfully updated.")
+
+
+@routes.delete("/{public_id}", policy=Policy.OPERATOR)
+async def delete_event(request: web.Request) -> web.Response:
+    public_id = request.match_info["public_id"]
+    async with request.app[DATABASE].transaction() as tx:
+        if not await store.delete_many(tx.conn, [public_id]):
+            raise _not_found(public_id)
+    return status_response("Event successfully deleted.")
