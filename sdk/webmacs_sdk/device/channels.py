@@ -81,11 +81,17 @@ class ConversionSpec(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: str = "none"
+    # Parameters of the built-in conversions; custom conversions add their own as extra fields.
+    scale: float = 1.0
+    offset: float = 0.0
+    divisor: float = 1.0
+    min: float | None = None
+    max: float | None = None
 
     @property
     def params(self) -> dict[str, Any]:
-        """The conversion parameters (every field except ``type``)."""
-        return dict(self.model_extra or {})
+        """The conversion parameters (every field except ``type``, extra fields included)."""
+        return self.model_dump(exclude={"type"})
 
     def convert(self, raw: float) -> float:
         """Raw device value to engineering value."""
