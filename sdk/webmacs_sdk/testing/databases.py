@@ -28,7 +28,7 @@ def sqlalchemy_url(dsn: str) -> str:
 
 
 class PostgresTestDatabase:
-    """Creates ``webmacs_test_<random>`` for the session and empties it between tests."""
+    """One ``webmacs_test_<random>`` database, emptied (not dropped) between tests."""
 
     def __init__(self) -> None:
         self.name = f"webmacs_test_{uuid.uuid4().hex[:10]}"
@@ -67,3 +67,28 @@ class PostgresTestDatabase:
     @property
     def url(self) -> str:
         return sqlalchemy_url(self.dsn)
+
+
+class PostgresTestDatabases:
+    """A database per set of migration branches, created on first use and dropped at the end.
+
+    Tests load different plugin sets; a database migrated by one set carries revisions another
+    set does not know, so each set gets its own database, truncated before each test uses it.
+    """
+
+    def __init__(self) -> None:
+        self._by_branches: dict[frozenset[str], PostgresTestDatabase] = {}
+
+    def get(self, branches: frozenset[str]) -> PostgresTestDatabase:
+        if branches not in self._by_branches:
+            database = PostgresTestDatabase()
+            database.create()
+            self._by_branches[branches] = database
+        return self._by_branches[branches]
+
+    def truncate(self, database: PostgresTestDatabase) -> None:
+        _run(database.truncate())
+
+    def drop_all(self) -> None:
+        for database in self._by_branches.values():
+            database.drop()

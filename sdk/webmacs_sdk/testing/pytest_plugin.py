@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from webmacs_sdk.testing.databases import PostgresTestDatabase
+from webmacs_sdk.testing.databases import PostgresTestDatabases
 from webmacs_sdk.testing.recorder import HookRecorder
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-signing"
@@ -50,21 +50,35 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def webmacs_postgres() -> Iterator[PostgresTestDatabase]:
-    database = PostgresTestDatabase()
-    database.create()
-    yield database
-    database.drop()
+def webmacs_postgres() -> Iterator[PostgresTestDatabases]:
+    databases = PostgresTestDatabases()
+    yield databases
+    databases.drop_all()
 
 
 @pytest.fixture
-async def webmacs_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A clean database URL for this test."""
-    if request.param == "postgresql":
-        pg: PostgresTestDatabase = request.getfixturevalue("webmacs_postgres")
-        await pg.truncate()
-        return pg.url
-    return f"sqlite+aiosqlite:///{tmp_path / 'webmacs.db'}"
+def webmacs_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[frozenset[str]], str]:
+    """``url_for(branches)``: a database URL for this test, clean on its first use in the test.
+
+    The same test asking again (an app "restarted" on the same data) gets the same database.
+    """
+    kind = request.param
+    seen: dict[frozenset[str], str] = {}
+
+    def url_for(branches: frozenset[str]) -> str:
+        if branches in seen:
+            return seen[branches]
+        if kind == "postgresql":
+            pg: PostgresTestDatabases = request.getfixturevalue("webmacs_postgres")
+            database = pg.get(branches)
+            pg.truncate(database)
+            seen[branches] = database.url
+        else:
+            seen[branches] = f"sqlite+aiosqlite:///{tmp_path / 'webmacs.db'}"
+        return seen[branches]
+
+    url_for.kind = kind  # type: ignore[attr-defined]
+    return url_for
 
 
 def _entry_point_plugins(names: set[str]) -> list[tuple[str, object]]:
@@ -90,12 +104,11 @@ def hook_recorder() -> Iterator[Callable[[Any], HookRecorder]]:
 
 
 @pytest.fixture
-def make_app(webmacs_database: str, tmp_path: Path) -> Callable[..., Any]:
+def make_app(webmacs_database: Callable[[frozenset[str]], str], tmp_path: Path) -> Callable[..., Any]:
     """Build (not start) an app with exactly the given plugins on this test's database."""
+    from webmacs_core.app import create_app
     from webmacs_core.plugins import build_plugin_manager
     from webmacs_core.settings import Settings
-
-    from webmacs_core.app import create_app
 
     def factory(*plugins: str | object, env: dict[str, str] | None = None, **overrides: Any) -> Any:
         names = {p for p in plugins if isinstance(p, str)}
@@ -103,10 +116,11 @@ def make_app(webmacs_database: str, tmp_path: Path) -> Callable[..., Any]:
         pm = build_plugin_manager(
             plugins=[*_entry_point_plugins(names), *objects], entrypoints=False, strict=True
         )
+        branches = frozenset(spec.branch for spec in pm.collect("webmacs_migrations"))
         environ = {**BASE_ENV, **(env or {})}
         settings = Settings.load(
             environ,
-            database_url=webmacs_database,
+            database_url=webmacs_database(branches),
             secret_key=TEST_SECRET,
             secret_key_file=tmp_path / "secret",
             strict_plugins=True,

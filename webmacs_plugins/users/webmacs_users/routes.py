@@ -9,7 +9,7 @@ from aiohttp import web
 from webmacs_sdk.db import fetch_page
 from webmacs_sdk.errors import Conflict, Forbidden, NotFound
 from webmacs_sdk.keys import DATABASE, HOST
-from webmacs_sdk.models import Role
+from webmacs_sdk.models import DomainEvent, Role
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import (
     fields_set,
@@ -111,5 +111,10 @@ async def delete_user(request: web.Request) -> web.Response:
             raise Conflict("You cannot delete your own account.")
         if row.role == Role.ADMIN.value and await store.count_admins(tx.conn) <= 1:
             raise Conflict("Cannot delete the last admin.")
+        # Plugins re-home the user's events, experiments, dashboards... to the admin deleting
+        # them, so removing an account never wipes the data it created.
+        await request.app[HOST].emit(tx, DomainEvent(
+            "user.deleted", {"user_public_id": row.public_id, "successor_public_id": caller.public_id}, actor=caller
+        ))
         await tx.conn.execute(sa.delete(users).where(users.c.id == row.id))
     return status_response("User successfully deleted.")

@@ -1,0 +1,17 @@
+"""WebMACS health plugin: ``/health``, ``/health/ready`` and ``system.health_changed`` events."""
+
+from __future__ import annotations
+
+from webmacs_health.monitor import watcher_ctx
+from webmacs_health.routes import routes
+from webmacs_sdk import CleanupContextSpec, Route, hookimpl
+
+
+@hookimpl
+def webmacs_register_routes() -> list[Route]:
+    return list(routes)
+
+
+@hookimpl
+def webmacs_cleanup_ctx() -> list[CleanupContextSpec]:
+    return [CleanupContextSpec("health.watcher", watcher_ctx)]

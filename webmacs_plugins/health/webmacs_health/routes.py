@@ -1,0 +1,41 @@
+"""``GET /health`` (always 200, contract §2.6.14) and ``GET /health/ready`` (503 when degraded)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+
+from webmacs_health.monitor import observe, probe, state
+from webmacs_sdk.keys import HOST, SETTINGS
+from webmacs_sdk.specs import Policy, RouteTable
+from webmacs_sdk.web import json_response
+
+routes = RouteTable()
+
+
+async def _report(app: web.Application) -> dict[str, Any]:
+    database_ok = await probe(app)
+    await observe(app, database_ok)
+    report: dict[str, Any] = {
+        "status": "ok" if database_ok else "degraded",
+        "version": app[SETTINGS].version,
+        "database": "ok" if database_ok else "error",
+        "last_datapoint": None,
+        "uptime_seconds": round(time.monotonic() - state(app).started, 1),
+    }
+    if database_ok:
+        report.update(await app[HOST].health())
+    return report
+
+
+@routes.get("/health", policy=Policy.PUBLIC)
+async def health(request: web.Request) -> web.Response:
+    return json_response(await _report(request.app))
+
+
+@routes.get("/health/ready", policy=Policy.PUBLIC)
+async def ready(request: web.Request) -> web.Response:
+    report = await _report(request.app)
+    return json_response(report, status=200 if report["status"] == "ok" else 503)

@@ -1,0 +1,64 @@
+"""WebMACS logs plugin: ``/api/v1/logging`` and the entries domain events leave behind.
+
+Login, startup, experiment start/stop, rule firings (``log`` action), permanently failed
+webhook deliveries and health changes each write an entry.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from webmacs_logs import store
+from webmacs_logs.messages import MESSAGES
+from webmacs_logs.routes import routes
+from webmacs_logs.tables import log_entries
+from webmacs_sdk import DATABASE, SETTINGS, DomainEvent, MigrationSpec, Route, Transaction, hookimpl
+from webmacs_users.store import first_admin
+
+log = logging.getLogger(__name__)
+
+
+@hookimpl
+def webmacs_migrations() -> list[MigrationSpec]:
+    return [MigrationSpec("logs", Path(__file__).parent / "migrations", depends_on=("users",))]
+
+
+@hookimpl
+def webmacs_register_routes() -> list[Route]:
+    return list(routes)
+
+
+@hookimpl
+async def webmacs_startup(app: web.Application) -> None:
+    async with app[DATABASE].transaction() as tx:
+        admin = await first_admin(tx.conn)
+        if admin is None:
+            return
+        await store.write_entry(tx.conn, f"WebMACS Backend v{app[SETTINGS].version} started.", "info", admin.public_id)
+
+
+@hookimpl
+async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
+    if event.type == "user.deleted":
+        await tx.conn.execute(
+            sa.update(log_entries)
+            .where(log_entries.c.user_public_id == event.payload["user_public_id"])
+            .values(user_public_id=event.payload["successor_public_id"])
+        )
+        return
+    entry = MESSAGES.get(event.type)
+    if entry is None:
+        return
+    logging_type, render = entry
+    owner = event.actor.public_id if event.actor else event.payload.get("user_public_id")
+    if owner is None:
+        admin = await first_admin(tx.conn)
+        if admin is None:
+            log.warning("no user to own the log entry for %s", event.type)
+            return
+        owner = admin.public_id
+    await store.write_entry(tx.conn, render(event.payload), logging_type, owner)

@@ -1,0 +1,101 @@
+"""``/api/v1/tokens`` (contract §2.6.3): any user manages their own tokens; admins see all."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from aiohttp import web
+from pydantic import Field, field_validator
+
+from webmacs_sdk.db import fetch_page, new_public_id
+from webmacs_sdk.errors import Forbidden, NotFound
+from webmacs_sdk.keys import DATABASE
+from webmacs_sdk.specs import Policy, RouteTable
+from webmacs_sdk.timefmt import as_utc, iso_z, utcnow
+from webmacs_sdk.web import RequestModel, json_response, page_params, paginated, parse_body, principal, status_response
+from webmacs_tokens.secrets import digest, generate
+from webmacs_tokens.tables import api_tokens
+from webmacs_users.tables import users
+
+routes = RouteTable("/api/v1/tokens")
+
+
+class TokenCreate(RequestModel):
+    name: str = Field(min_length=1, max_length=255)
+    expires_at: datetime | None = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and as_utc(value) <= utcnow():
+            raise ValueError("expires_at must be in the future")
+        return None if value is None else as_utc(value)
+
+
+@routes.get("", policy=Policy.AUTHENTICATED)
+async def list_tokens(request: web.Request) -> web.Response:
+    caller = principal(request)
+    params = page_params(request)
+    query = (
+        sa.select(api_tokens, users.c.public_id.label("user_public_id"))
+        .join(users, users.c.id == api_tokens.c.user_id)
+        .order_by(api_tokens.c.created_at.desc(), api_tokens.c.id.desc())
+    )
+    if not caller.is_admin:
+        query = query.where(api_tokens.c.user_id == caller.user_id)
+    async with request.app[DATABASE].connect() as conn:
+        total, rows = await fetch_page(conn, query, params.page, params.page_size)
+    data = [
+        {
+            "public_id": row.public_id,
+            "name": row.name,
+            "last_used_at": iso_z(row.last_used_at),
+            "expires_at": iso_z(row.expires_at),
+            "created_at": iso_z(row.created_at),
+            "user_public_id": row.user_public_id,
+        }
+        for row in rows
+    ]
+    return paginated(params.page, params.page_size, total, data)
+
+
+@routes.post("", policy=Policy.AUTHENTICATED)
+async def create_token(request: web.Request) -> web.Response:
+    caller = principal(request)
+    body = await parse_body(request, TokenCreate)
+    token = generate()
+    values = {
+        "public_id": new_public_id(),
+        "name": body.name,
+        "token_hash": digest(token),
+        "user_id": caller.user_id,
+        "expires_at": body.expires_at,
+        "created_at": utcnow(),
+    }
+    async with request.app[DATABASE].transaction() as tx:
+        await tx.conn.execute(sa.insert(api_tokens).values(**values))
+    return json_response(
+        {
+            "public_id": values["public_id"],
+            "name": body.name,
+            "token": token,
+            "expires_at": iso_z(body.expires_at),
+            "created_at": iso_z(values["created_at"]),  # type: ignore[arg-type]
+        },
+        status=201,
+    )
+
+
+@routes.delete("/{public_id}", policy=Policy.AUTHENTICATED)
+async def delete_token(request: web.Request) -> web.Response:
+    caller = principal(request)
+    public_id = request.match_info["public_id"]
+    async with request.app[DATABASE].transaction() as tx:
+        row = (await tx.conn.execute(sa.select(api_tokens).where(api_tokens.c.public_id == public_id))).first()
+        if row is None:
+            raise NotFound("API token not found.")
+        if row.user_id != caller.user_id and not caller.is_admin:
+            raise Forbidden("Cannot delete another user's token.")
+        await tx.conn.execute(sa.delete(api_tokens).where(api_tokens.c.id == row.id))
+    return status_response("API token deleted.")

@@ -1,0 +1,20 @@
+"""The ``api_tokens`` table: only the SHA-256 of a token is stored."""
+
+import sqlalchemy as sa
+
+from webmacs_sdk.db import UTCDateTime, new_metadata
+
+metadata = new_metadata()
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("public_id", sa.String(100), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("last_used_at", UTCDateTime),
+    sa.Column("expires_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,129 @@
+"""The users API as an admin and as ordinary users would use it."""
+
+from webmacs_sdk.testing.pytest_plugin import login
+
+NEW = {"email": "ada@example.com", "username": "ada", "password": "correct-horse", "role": "operator"}
+
+
+async def _user_id(client, headers, email):
+    page = await (await client.get("/api/v1/users/", params={"page_size": 100, "_t": "1"}, headers=headers)).json()
+    return next(u["public_id"] for u in page["data"] if u["email"] == email)
+
+
+async def test_admin_creates_lists_and_the_user_can_log_in(make_client, auth_headers):
+    client = await make_client("users", "auth")
+    admin = await auth_headers(client, "admin")
+    resp = await client.post("/api/v1/users/", json=NEW, headers=admin)
+    assert resp.status == 201
+    assert await resp.json() == {"status": "success", "message": "User successfully created."}
+    page = await (await client.get("/api/v1/users", headers=admin)).json()
+    assert list(page) == ["page", "page_size", "total", "data"]
+    assert page["total"] == 2
+    assert await login(client, NEW["email"], NEW["password"])
+
+
+async def test_duplicate_email_or_username_is_409_and_nothing_is_stored(make_client, auth_headers):
+    client = await make_client("users", "auth")
+    admin = await auth_headers(client, "admin")
+    await client.post("/api/v1/users", json=NEW, headers=admin)
+    same_email = await client.post("/api/v1/users", json={**NEW, "username": "other"}, headers=admin)
+    same_name = await client.post("/api/v1/users", json={**NEW, "email": "other@example.com"}, headers=admin)
+    for resp in (same_email, same_name):
+        assert resp.status == 409
+        assert (await resp.json()) == {"detail": "User already exists."}
+    page = await (await client.get("/api/v1/users", headers=admin)).json()
+    assert page["total"] == 2
+
+
+async def test_validation_errors_have_the_contract_shape(make_client, auth_headers):
+    client = await make_client("users", "auth")
+    admin = await auth_headers(client, "admin")
+    resp = await client.post("/api/v1/users", json={**NEW, "username": "x"}, headers=admin)
+    assert resp.status == 422
+    err = (await resp.json())["detail"][0]
+    assert err["type"] == "string_too_short" and err["loc"] == ["body", "username"]
+    assert err["ctx"] == {"min_length": 2}
+    too_long = await client.post("/api/v1/users", json={**NEW, "password": "p" * 73}, headers=admin)
+    assert too_long.status == 422
+    assert "72 bytes" in (await too_long.json())["detail"][0]["msg"]
+
+
+async def test_viewers_cannot_list_or_create(make_client, auth_headers):
+    client = await make_client("users", "auth")
+    viewer = await auth_headers(client, "viewer")
+    assert (await client.get("/api/v1/users", headers=viewer)).status == 403
+    resp = await client.post("/api/v1/users", json=NEW, headers=viewer)
+    assert resp.status == 403
+    assert (await resp.json()) == {"detail": "Admin privileges required."}
+
+
+async def test_users_read_themselves_but_not_others(make_client, auth_headers):
+    client = await make_client("users", "auth")
+    admin = await auth_headers(client, "admin")
+    viewer = await auth_headers(client, "viewer")
+    me = await (await client.get("/api/v1/auth/me", headers=viewer)).json()
+    own = await client.get(f"/api/v1/users/{me['public_id']}", headers=viewer)
+    assert own.status == 200
+    admin_id = (await (await client.get("/api/v1/auth/me", headers=admin)).json())["public_id"]
+    other = await client.get(f"/api/v1/users/{admin_id}", headers=viewer)
+    assert other.status == 404
+    assert (await client.get(f"/api/v1/users/{me['public_id']}", headers=admin)).status == 200
+
+
+async def test_self_update_and_role_changes(make_client, auth_headers):
+    client = await make_client("users", "auth")
+    admin = await auth_headers(client, "admin")
+    viewer = await auth_headers(client, "viewer")
+    me = await (await client.get("/api/v1/auth/me", headers=viewer)).json()
+    resp = await client.put(f"/api/v1/users/{me['public_id']}", json={"password": "a-new-password"}, headers=viewer)
+    assert (await resp.json())["message"] == "User successfully updated."
+    assert await login(client, "viewer@example.com", "a-new-password")
+    promote = await client.put(f"/api/v1/users/{me['public_id']}", json={"role": "admin"}, headers=viewer)
+    assert promote.status == 403
+    assert (await promote.json())["detail"] == "Only admins can change user roles."
+    admin_id = (await (await client.get("/api/v1/auth/me", headers=admin)).json())["public_id"]
+    other = await client.put(f"/api/v1/users/{admin_id}", json={"username": "mallory"}, headers=viewer)
+    assert (await other.json())["detail"] == "You can only update your own profile."
+    ok = await client.put(f"/api/v1/users/{me['public_id']}", json={"role": "operator"}, headers=admin)
+    assert ok.status == 200
+    assert (await (await client.get("/api/v1/auth/me", headers=viewer)).json())["role"] == "operator"
+
+
+async def test_last_admin_cannot_be_deleted_or_demoted(make_client, auth_headers):
+    client = await make_client("users", "auth")
+    admin = await auth_headers(client, "admin")
+    admin_id = (await (await client.get("/api/v1/auth/me", headers=admin)).json())["public_id"]
+    demote = await client.put(f"/api/v1/users/{admin_id}", json={"role": "viewer"}, headers=admin)
+    assert demote.status == 409
+    delete_self = await client.delete(f"/api/v1/users/{admin_id}", headers=admin)
+    assert delete_self.status == 409
+    await client.post("/api/v1/users", json={**NEW, "role": "admin"}, headers=admin)
+    second = await login(client, NEW["email"], NEW["password"])
+    resp = await client.delete(f"/api/v1/users/{admin_id}", headers={"Authorization": f"Bearer {second}"})
+    assert (await resp.json())["message"] == "User successfully deleted."
+    new_id = await _user_id(client, {"Authorization": f"Bearer {second}"}, NEW["email"])
+    last = await client.delete(f"/api/v1/users/{new_id}", headers={"Authorization": f"Bearer {second}"})
+    assert last.status == 409
+
+
+async def test_deleted_user_token_stops_working(make_client, auth_headers):
+    client = await make_client("users", "auth")
+    admin = await auth_headers(client, "admin")
+    viewer = await auth_headers(client, "viewer")
+    viewer_id = await _user_id(client, admin, "viewer@example.com")
+    assert (await client.delete(f"/api/v1/users/{viewer_id}", headers=admin)).status == 200
+    resp = await client.get("/api/v1/auth/me", headers=viewer)
+    assert resp.status == 401
+    assert (await resp.json())["detail"] == "User not found."
+    assert (await client.delete(f"/api/v1/users/{viewer_id}", headers=admin)).status == 404
+
+
+async def test_first_start_without_password_prints_a_random_one(make_client, capsys):
+    client = await make_client("users", "auth", env={"WEBMACS_INITIAL_ADMIN_PASSWORD": ""})
+    out = capsys.readouterr().out
+    assert "admin@example.com" in out
+    password = out.split("password:")[1].split()[0]
+    assert len(password) >= 12 and password != "admin123"
+    assert await login(client, "admin@example.com", password)
+    bad = await client.post("/api/v1/auth/login", json={"email": "admin@example.com", "password": "admin123"})
+    assert bad.status == 401
