@@ -1,0 +1,66 @@
+"""The ingestion stage that tags a batch with the running experiment, from a small cache.
+
+Starting, stopping and deleting an experiment invalidate every cache of this process after
+commit; the short lifetime covers other server processes sharing the database.
+"""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from aiohttp import web
+from webmacs_sdk.keys import DATABASE, HOST
+from webmacs_sdk.models import IngestBatch
+
+from webmacs_experiments.tables import experiments
+
+#: Seconds the running experiment is trusted without asking the database again.
+TTL_SECONDS = 2.0
+_generation = [0]
+
+
+def invalidate() -> None:
+    """Make every running-experiment cache of this process ask the database again."""
+    _generation[0] += 1
+
+
+class RunningCache:
+    """The running experiment's ``(id, public_id)``, or None, with its expiry."""
+
+    def __init__(self) -> None:
+        self.value: tuple[int, str] | None = None
+        self.expires = 0.0
+        self.generation = -1
+
+    async def get(self, app: web.Application) -> tuple[int, str] | None:
+        if self.generation == _generation[0] and time.monotonic() < self.expires:
+            return self.value
+        generation = _generation[0]
+        query = (
+            sa.select(experiments.c.id, experiments.c.public_id)
+            .where(experiments.c.stopped_on.is_(None))
+            .order_by(experiments.c.id)
+            .limit(1)
+        )
+        async with app[DATABASE].connect() as conn:
+            row = (await conn.execute(query)).first()
+        value = None if row is None else (int(row[0]), str(row[1]))
+        if generation == _generation[0]:
+            self.value, self.generation = value, generation
+            self.expires = time.monotonic() + TTL_SECONDS
+        return value
+
+
+RUNNING: web.AppKey[RunningCache] = web.AppKey("webmacs_experiments.running", RunningCache)
+
+
+async def tag_batch(app: web.Application, batch: IngestBatch) -> None:
+    """Ingest filter (order 30): ``experiment_id``/``experiment_public_id`` of the running experiment."""
+    if not len(batch):
+        return
+    current = await app[HOST].state(RUNNING, RunningCache).get(app)
+    if current is None:
+        batch.experiment_id = batch.experiment_public_id = None
+    else:
+        batch.experiment_id, batch.experiment_public_id = current
