@@ -1,0 +1,77 @@
+"""WebMACS webhooks plugin: subscriptions (``/api/v1/webhooks``), a durable outbox written in the
+transaction of each domain event, and a dispatcher that delivers signed requests through the
+egress guard with retries, a delivery log and dead-lettering.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+from webmacs_sdk import (
+    CleanupContextSpec,
+    DomainEvent,
+    EventTypeSpec,
+    IngestBatch,
+    MigrationSpec,
+    Route,
+    SettingsSpec,
+    Transaction,
+    hookimpl,
+)
+from webmacs_sdk.keys import HOST
+
+from webmacs_webhooks import outbox, readings, store
+from webmacs_webhooks.lifecycle import dispatcher_ctx
+from webmacs_webhooks.routes import routes
+from webmacs_webhooks.settings import WebhookSettings
+
+#: The webhook event types of contract §2.4.
+EVENT_TYPES = (
+    EventTypeSpec("sensor.threshold_exceeded", "A threshold rule fired."),
+    EventTypeSpec("sensor.reading", "A sampled reading (at most one per event every few seconds)."),
+    EventTypeSpec("experiment.started", "An experiment was started."),
+    EventTypeSpec("experiment.stopped", "An experiment was stopped."),
+    EventTypeSpec("system.health_changed", "The server's health status changed."),
+)
+
+
+@hookimpl
+def webmacs_settings_model() -> list[SettingsSpec]:
+    return [SettingsSpec("webhooks", WebhookSettings)]
+
+
+@hookimpl
+def webmacs_migrations() -> list[MigrationSpec]:
+    return [MigrationSpec("webhooks", Path(__file__).parent / "migrations", depends_on=("users",))]
+
+
+@hookimpl
+def webmacs_register_routes() -> list[Route]:
+    return list(routes)
+
+
+@hookimpl
+def webmacs_event_types() -> list[EventTypeSpec]:
+    return list(EVENT_TYPES)
+
+
+@hookimpl
+def webmacs_cleanup_ctx() -> list[CleanupContextSpec]:
+    return [CleanupContextSpec("webhooks.dispatcher", dispatcher_ctx)]
+
+
+@hookimpl
+async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
+    if event.type == "user.deleted":
+        successor = event.payload.get("successor_public_id")
+        if successor:
+            await store.reassign_owner(tx.conn, event.payload["user_public_id"], successor)
+        return
+    if any(spec.name == event.type for spec in app[HOST].event_types()):
+        await outbox.enqueue(app, tx, event)
+
+
+@hookimpl
+async def webmacs_on_datapoints(app: web.Application, batch: IngestBatch) -> None:
+    await readings.on_datapoints(app, batch)
