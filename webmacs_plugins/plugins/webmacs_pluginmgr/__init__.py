@@ -1,0 +1,53 @@
+"""WebMACS plugin management: the driver catalogue, plugin instances and channel mappings, the
+ingestion stage that accepts data only for enabled instances, and plugin wheel packages.
+
+Drivers come from ``host.drivers()`` plus wheels uploaded into the isolated plugin directory
+(``WEBMACS_PLUGIN_DIR``), which become available without a restart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+from webmacs_sdk import IngestFilterSpec, MigrationSpec, Route, SettingsSpec, hookimpl
+from webmacs_sdk.models import DomainEvent, Transaction
+
+from webmacs_pluginmgr import active, store
+from webmacs_pluginmgr.packages_api import startup
+from webmacs_pluginmgr.routes import routes
+from webmacs_pluginmgr.settings import PluginMgrSettings
+
+
+@hookimpl
+def webmacs_settings_model() -> list[SettingsSpec]:
+    return [SettingsSpec("plugins", PluginMgrSettings)]
+
+
+@hookimpl
+def webmacs_migrations() -> list[MigrationSpec]:
+    return [MigrationSpec("plugins", Path(__file__).parent / "migrations", depends_on=("users", "events"))]
+
+
+@hookimpl
+def webmacs_register_routes() -> list[Route]:
+    return list(routes)
+
+
+@hookimpl
+def webmacs_ingest_filters() -> list[IngestFilterSpec]:
+    return [IngestFilterSpec("plugins.enabled-events", active.only_enabled, order=20)]
+
+
+@hookimpl
+async def webmacs_startup(app: web.Application) -> None:
+    await startup(app)
+
+
+@hookimpl
+async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
+    # BEAT: a deleted user's instances go to the successor instead of cascading away.
+    if event.type == "user.deleted":
+        successor = event.payload.get("successor_public_id")
+        if successor:
+            await store.reassign_owner(tx.conn, event.payload["user_public_id"], successor)

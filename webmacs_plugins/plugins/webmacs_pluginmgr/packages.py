@@ -1,0 +1,133 @@
+"""Plugin package rows: bundled packages seeded at start, uploaded ones recorded on install."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import logging
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from packaging.utils import canonicalize_name
+from sqlalchemy.ext.asyncio import AsyncConnection
+from webmacs_sdk.db import Database, is_unique_violation, new_public_id
+from webmacs_sdk.timefmt import iso_z, utcnow
+
+from webmacs_pluginmgr.plugindir import PluginPaths
+from webmacs_pluginmgr.tables import plugin_packages
+from webmacs_pluginmgr.wheelcheck import ENTRY_POINT_GROUP, WheelInfo, WheelRejected
+
+log = logging.getLogger(__name__)
+
+Row = sa.Row[Any]
+
+
+def bundled_distributions(paths: PluginPaths) -> dict[str, tuple[str, str, list[str]]]:
+    """Installed distributions (outside the plugin directory) that provide ``webmacs.plugins`` entry
+    points: canonical name → (name, version, plugin ids)."""
+    found: dict[str, tuple[str, str, list[str]]] = {}
+    for dist in importlib.metadata.distributions():
+        ids = sorted({ep.name for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP})
+        name = dist.metadata["Name"]
+        if not ids or not name:
+            continue
+        try:
+            if paths.contains(Path(str(dist.locate_file("")))):
+                continue
+        except OSError:
+            continue
+        found.setdefault(str(canonicalize_name(name)), (name, dist.version, ids))
+    return found
+
+
+async def seed_bundled(db: Database, paths: PluginPaths) -> None:
+    """Make ``plugin_packages`` list every bundled package (contract §8.5 item 45), and only those
+    still installed."""
+    bundled = bundled_distributions(paths)
+    try:
+        async with db.transaction() as tx:
+            rows = (await tx.conn.execute(sa.select(plugin_packages))).all()
+            by_name: dict[str, Row] = {str(canonicalize_name(row.package_name)): row for row in rows}
+            for key, (name, version, ids) in bundled.items():
+                row = by_name.get(key)
+                plugin_ids = orjson.dumps(ids).decode()
+                if row is None:
+                    await tx.conn.execute(
+                        sa.insert(plugin_packages).values(
+                            public_id=new_public_id(),
+                            package_name=name,
+                            version=version[:50],
+                            source="bundled",
+                            plugin_ids=plugin_ids,
+                            installed_on=utcnow(),
+                        )
+                    )
+                elif row.source == "bundled" and (row.version, row.plugin_ids) != (version[:50], plugin_ids):
+                    await tx.conn.execute(
+                        sa.update(plugin_packages)
+                        .where(plugin_packages.c.id == row.id)
+                        .values(version=version[:50], plugin_ids=plugin_ids)
+                    )
+            gone = [row.id for key, row in by_name.items() if row.source == "bundled" and key not in bundled]
+            if gone:
+                await tx.conn.execute(sa.delete(plugin_packages).where(plugin_packages.c.id.in_(gone)))
+    except sa.exc.IntegrityError as exc:
+        # Another server process seeded the same rows at the same moment.
+        if not is_unique_violation(exc):
+            raise
+        log.info("bundled plugin packages were seeded concurrently")
+
+
+async def by_name(conn: AsyncConnection, name: str) -> Row | None:
+    wanted = canonicalize_name(name)
+    for row in (await conn.execute(sa.select(plugin_packages))).all():
+        if canonicalize_name(row.package_name) == wanted:
+            return row
+    return None
+
+
+def check_environment(info: WheelInfo, known_plugin_ids: set[str]) -> None:
+    """Refuse a wheel that would shadow what the server already runs.
+
+    :raises WheelRejected: 409 naming the collision.
+    """
+    try:
+        importlib.metadata.distribution(info.name)
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    else:
+        raise WheelRejected(
+            f"Package '{info.name}' is already installed on the server and cannot be replaced by an upload.",
+            409,
+        )
+    for module in info.top_level:
+        if importlib.util.find_spec(module) is not None:
+            raise WheelRejected(f"Wheel module '{module}' would shadow an installed module.", 409)
+    for plugin_id in info.plugin_ids:
+        if plugin_id in known_plugin_ids:
+            raise WheelRejected(f"Plugin id '{plugin_id}' is already provided by an installed package.", 409)
+
+
+def known_plugin_ids() -> set[str]:
+    """Every ``webmacs.plugins`` entry-point name visible to this process."""
+    return {ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def to_response(row: Row) -> dict[str, Any]:
+    """PluginPackageResponse of contract §2.5."""
+    try:
+        plugin_ids = [str(i) for i in orjson.loads(row.plugin_ids or "[]")]
+    except orjson.JSONDecodeError:
+        plugin_ids = []
+    return {
+        "public_id": row.public_id,
+        "package_name": row.package_name,
+        "version": row.version,
+        "source": row.source,
+        "plugin_ids": plugin_ids,
+        "file_size_bytes": row.file_size_bytes,
+        "installed_on": iso_z(row.installed_on),
+        "removable": row.source == "uploaded",
+    }

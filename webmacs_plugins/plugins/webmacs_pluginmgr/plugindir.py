@@ -1,0 +1,218 @@
+"""The isolated plugin directory: wheelhouse, install target and scratch space, and the code that
+installs into it, uninstalls from it and loads drivers out of it.
+
+Layout under ``WEBMACS_PLUGIN_DIR``::
+
+    wheels/          the uploaded wheels as accepted (a wheelhouse a controller can install from)
+    site-packages/   what they install (pure-lib only); appended to ``sys.path`` at start
+    .tmp/            uploads in flight and staging installs; nothing here outlives a request
+
+The server's own environment is never written. Installation goes to a fresh staging directory
+first and is moved into ``site-packages`` only when it completed, so a failed install leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import importlib
+import importlib.metadata
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from installer import install
+from installer.destinations import SchemeDictionaryDestination
+from installer.sources import WheelFile
+from packaging.utils import canonicalize_name
+from webmacs_sdk.device import DevicePlugin, scan_drivers
+
+from webmacs_pluginmgr.wheelcheck import ENTRY_POINT_GROUP, WheelRejected
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PluginPaths:
+    """The directories of one plugin directory (absolute)."""
+
+    root: Path
+
+    @classmethod
+    def at(cls, root: str | Path) -> PluginPaths:
+        return cls(Path(root).expanduser().resolve())
+
+    @property
+    def wheels(self) -> Path:
+        return self.root / "wheels"
+
+    @property
+    def site(self) -> Path:
+        return self.root / "site-packages"
+
+    @property
+    def tmp(self) -> Path:
+        return self.root / ".tmp"
+
+    def ensure(self) -> None:
+        for path in (self.wheels, self.site, self.tmp):
+            path.mkdir(parents=True, exist_ok=True)
+
+    def contains(self, path: Path) -> bool:
+        return path.resolve().is_relative_to(self.root)
+
+
+def activate(paths: PluginPaths) -> None:
+    """Make uploaded packages importable. Appended, not prepended: nothing in the plugin directory
+    can shadow a module of the server's own environment."""
+    site = str(paths.site)
+    if site not in sys.path:
+        sys.path.append(site)
+    importlib.invalidate_caches()
+
+
+def installed(paths: PluginPaths) -> list[importlib.metadata.Distribution]:
+    """Distributions installed in the plugin directory."""
+    if not paths.site.is_dir():
+        return []
+    return list(importlib.metadata.distributions(path=[str(paths.site)]))
+
+
+def find_installed(paths: PluginPaths, name: str) -> importlib.metadata.Distribution | None:
+    wanted = canonicalize_name(name)
+    for dist in installed(paths):
+        if canonicalize_name(dist.metadata["Name"] or "") == wanted:
+            return dist
+    return None
+
+
+def load_drivers(dist: importlib.metadata.Distribution) -> list[type[DevicePlugin]]:
+    """Driver classes of one distribution's ``webmacs.plugins`` entry points (broken ones are logged)."""
+    report = scan_drivers(entry_points=dist.entry_points.select(group=ENTRY_POINT_GROUP))
+    for name, reason in report.failures.items():
+        log.warning(
+            "uploaded plugin %s: entry point %r gave no driver: %s", dist.metadata["Name"], name, reason
+        )
+    return list(report.drivers.values())
+
+
+def install_wheel(wheel: Path, paths: PluginPaths) -> list[Path]:
+    """Install ``wheel`` (already validated) into ``site-packages``; returns the top-level paths created.
+
+    :raises WheelRejected: 409 if it would overwrite something, 500 if the installer failed.
+    """
+    staging = Path(tempfile.mkdtemp(prefix="install-", dir=paths.tmp))
+    try:
+        lib = staging / "lib"
+        scheme = {
+            "purelib": str(lib),
+            "platlib": str(lib),
+            "scripts": str(staging / "scripts"),
+            "headers": str(staging / "headers"),
+            "data": str(staging / "data"),
+        }
+        destination = SchemeDictionaryDestination(
+            scheme, interpreter=sys.executable, script_kind="posix", bytecode_optimization_levels=()
+        )
+        try:
+            with WheelFile.open(wheel) as source:
+                source.validate_record(validate_contents=True)
+                install(source, destination, additional_metadata={"INSTALLER": b"webmacs\n"})
+        except Exception as exc:
+            raise WheelRejected(f"Plugin install failed: {str(exc)[:300]}", 500) from None
+        stray = [name for name in ("scripts", "headers", "data") if (staging / name).exists()]
+        if stray:
+            raise WheelRejected(
+                f"Plugin install failed: the wheel wrote {stray[0]} outside its packages.", 500
+            )
+        entries = sorted(lib.iterdir())
+        clashes = [entry.name for entry in entries if (paths.site / entry.name).exists()]
+        if clashes:
+            raise WheelRejected(f"Installing would overwrite '{clashes[0]}' in the plugin directory.", 409)
+        moved: list[Path] = []
+        try:
+            for entry in entries:
+                target = paths.site / entry.name
+                os.replace(entry, target)
+                moved.append(target)
+        except OSError:
+            remove_paths(moved)
+            raise
+        importlib.invalidate_caches()
+        return moved
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def remove_paths(paths: list[Path]) -> None:
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def uninstall(paths: PluginPaths, name: str) -> set[str]:
+    """Remove exactly the files the installed RECORD lists (plus their bytecode caches).
+
+    Returns the top-level module names that were installed, so the caller can unload them.
+    """
+    dist = find_installed(paths, name)
+    if dist is None:
+        return set()
+    site = paths.site.resolve()
+    record = dist.read_text("RECORD") or ""
+    files: list[Path] = []
+    top_level: set[str] = set()
+    for row in csv.reader(record.splitlines()):
+        if not row:
+            continue
+        target = (site / row[0]).resolve()
+        # A RECORD edited on disk must not make us delete anything outside the plugin directory.
+        if not target.is_relative_to(site) or target == site:
+            log.warning("uninstall %s: ignoring RECORD entry outside the plugin directory: %s", name, row[0])
+            continue
+        files.append(target)
+        first = Path(row[0]).parts[0]
+        if not first.endswith((".dist-info", ".data")):
+            top_level.add(first.split(".", 1)[0])
+    for path in files:
+        if path.suffix == ".py":
+            for cached in (path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"):
+                cached.unlink(missing_ok=True)
+        with contextlib.suppress(IsADirectoryError):
+            path.unlink(missing_ok=True)
+    _prune_empty_dirs({path.parent for path in files}, site)
+    importlib.invalidate_caches()
+    return top_level
+
+
+def _prune_empty_dirs(directories: set[Path], site: Path) -> None:
+    for directory in sorted(directories, key=lambda p: len(p.parts), reverse=True):
+        current = directory
+        while current != site and current.is_relative_to(site):
+            cache = current / "__pycache__"
+            if cache.is_dir() and not any(cache.iterdir()):
+                cache.rmdir()
+            try:
+                current.rmdir()
+            except OSError:
+                break
+            current = current.parent
+
+
+def unload_modules(paths: PluginPaths, top_level: set[str]) -> None:
+    """Forget imported modules of an uninstalled package so a later upload imports fresh code
+    (only modules that were loaded from the plugin directory)."""
+    site = paths.site.resolve()
+    for name, module in list(sys.modules.items()):
+        if name.split(".", 1)[0] not in top_level:
+            continue
+        origin = getattr(module, "__file__", None)
+        if origin is None or Path(origin).resolve().is_relative_to(site):
+            del sys.modules[name]

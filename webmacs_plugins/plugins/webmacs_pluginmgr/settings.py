@@ -1,0 +1,17 @@
+"""Settings of the plugin management plugin (``WEBMACS_*`` variables)."""
+
+import attrs
+
+
+@attrs.frozen
+class PluginMgrSettings:
+    """Where uploaded plugin wheels live and how fresh the enabled-events filter must be."""
+
+    #: Isolated directory for uploaded wheels (``wheels/``), their installation (``site-packages/``)
+    #: and upload scratch space (``.tmp/``). Never the server's own environment.
+    plugin_dir: str = "./plugins"
+    #: Largest accepted wheel upload, in bytes (contract: 50 MB).
+    max_wheel_bytes: int = 50 * 1024 * 1024
+    #: Seconds the ingestion filter trusts its set of enabled events when nothing changed through
+    #: this plugin's routes (events can be deleted by other plugins).
+    active_events_ttl_seconds: float = 2.0
