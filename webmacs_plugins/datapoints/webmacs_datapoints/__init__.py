@@ -1,0 +1,56 @@
+"""WebMACS datapoints plugin: the ``sql`` storage backend, ``/api/v1/datapoints``, the
+telemetry and live-stream WebSockets, and the experiment CSV export.
+
+Depends on the events plugin (event ids, names) and the experiments plugin (tagging,
+export); both are read only through their public ``store``/``tables`` modules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from webmacs_sdk import CleanupContextSpec, MigrationSpec, Route, SettingsSpec, StorageBackendSpec, hookimpl
+from webmacs_sdk.models import IngestBatch
+
+from webmacs_datapoints import export, live, maintenance, telemetry
+from webmacs_datapoints.routes import routes
+from webmacs_datapoints.storage import open_sql_storage
+
+
+@hookimpl
+def webmacs_settings_model() -> list[SettingsSpec]:
+    return [SettingsSpec("datapoints", maintenance.DatapointsSettings)]
+
+
+@hookimpl
+def webmacs_migrations() -> list[MigrationSpec]:
+    folder = Path(__file__).parent / "migrations"
+    return [MigrationSpec("datapoints", folder, depends_on=("events", "experiments"))]
+
+
+@hookimpl
+def webmacs_register_routes() -> list[Route]:
+    return [*routes, *telemetry.routes, *live.routes, *export.routes]
+
+
+@hookimpl
+def webmacs_register_storage_backends() -> list[StorageBackendSpec]:
+    return [StorageBackendSpec("sql", open_sql_storage, "SQLite or PostgreSQL (binary COPY)")]
+
+
+@hookimpl
+async def webmacs_on_datapoints(app: web.Application, batch: IngestBatch) -> None:
+    maintenance.note_batch(app, batch)
+    await live.publish(app, batch)
+
+
+@hookimpl
+async def webmacs_health(app: web.Application) -> dict[str, Any]:
+    return await maintenance.health(app)
+
+
+@hookimpl
+def webmacs_cleanup_ctx() -> list[CleanupContextSpec]:
+    return [CleanupContextSpec("datapoints.prune", maintenance.pruner)]

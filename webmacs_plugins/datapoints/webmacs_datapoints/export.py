@@ -1,0 +1,147 @@
+"""``GET /api/v1/experiments/{public_id}/export/csv`` (contract §2.7), streamed with flat memory.
+
+PostgreSQL formats every cell in SQL and streams ``COPY ... TO STDOUT (FORMAT csv)`` straight
+into the response; SQLite streams a server-side cursor through ``csv.writer``. Both produce the
+same bytes: CRLF rows, ISO timestamps with ``+00:00``, values as Python's float ``repr``, and
+user-controlled text cells that start with ``= + - @ TAB CR`` prefixed with ``'`` so that
+spreadsheets do not run them as formulas.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import sqlalchemy as sa
+from aiohttp import web
+from webmacs_events.tables import events
+from webmacs_experiments import store as experiments_store
+from webmacs_sdk.errors import NotFound
+from webmacs_sdk.keys import DATABASE
+from webmacs_sdk.specs import Policy, RouteTable
+from webmacs_sdk.timefmt import iso_offset
+
+from webmacs_datapoints import ids
+from webmacs_datapoints.tables import datapoints
+
+routes = RouteTable("/api/v1/experiments")
+
+HEADER = b"timestamp,event_name,event_public_id,value,unit,datapoint_public_id\r\n"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_CHUNK = 64 * 1024
+
+# Cell formatting in SQL, identical to the Python path below.
+_PG_TEXT = """CASE WHEN left({c}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') THEN '''' || {c}
+              ELSE NULLIF({c}, '') END"""
+_PG_TIME = """to_char(d."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+              || CASE WHEN date_part('microseconds', d."timestamp")::bigint % 1000000 = 0 THEN ''
+                      ELSE '.' || to_char(d."timestamp" AT TIME ZONE 'UTC', 'US') END
+              || '+00:00'"""
+# float8::text is the shortest round-trip form, like repr(); only the notation differs:
+# repr adds ".0" to integral values and writes exponents 15 in positional form.
+_PG_VALUE = """CASE
+  WHEN d.value::text ~ 'e\\+15$' THEN
+    CASE WHEN d.value < 0 THEN '-' ELSE '' END ||
+    (SELECT CASE WHEN length(m) <= 16 THEN rpad(m, 16, '0') || '.0'
+                 ELSE left(m, 16) || '.' || substr(m, 17) END
+     FROM (SELECT replace(split_part(ltrim(d.value::text, '-'), 'e', 1), '.', '') AS m) AS digits)
+  WHEN d.value::text ~ '^-?[0-9]+$' THEN d.value::text || '.0'
+  ELSE d.value::text END"""
+_PG_QUERY = f"""
+SELECT {_PG_TIME}, {_PG_TEXT.format(c="e.name")}, e.public_id, {_PG_VALUE}, {_PG_TEXT.format(c="e.unit")},
+       '{ids.PREFIX}' || lpad(to_hex(d.id), 12, '0')
+FROM datapoints d JOIN events e ON e.id = d.event_id
+WHERE d.experiment_id = $1 AND d.experiment_id IS NOT NULL
+ORDER BY d."timestamp", d.id
+"""
+
+
+def neutralise(text: str) -> str:
+    """A user-controlled cell that a spreadsheet would evaluate gets a leading quote."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def filename(name: str, public_id: str) -> str:
+    """``experiment_<name>_<8 id chars>.csv``: spaces → ``_``, ``/`` → ``-`` (contract §2.7); quotes
+    and control characters, which would break the header, → ``_``."""
+    safe = "".join("_" if ch == '"' or ord(ch) < 32 or ch == "\x7f" else ch for ch in name)
+    return f"experiment_{safe.replace(' ', '_').replace('/', '-')}_{public_id[:8]}.csv"
+
+
+class CrlfRows:
+    """Turns COPY's LF row ends into CRLF, leaving line breaks inside quoted cells alone."""
+
+    def __init__(self) -> None:
+        self.quoted = False
+
+    def __call__(self, chunk: bytes) -> bytes:
+        if not self.quoted and b'"' not in chunk:
+            return chunk.replace(b"\n", b"\r\n")
+        parts = chunk.split(b'"')
+        for index, part in enumerate(parts):
+            if not (self.quoted ^ (index % 2 == 1)):
+                parts[index] = part.replace(b"\n", b"\r\n")
+        self.quoted ^= (len(parts) - 1) % 2 == 1
+        return b'"'.join(parts)
+
+
+async def _copy_postgres(request: web.Request, experiment_id: int, response: web.StreamResponse) -> None:
+    async with request.app[DATABASE].connect() as conn:
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        crlf = CrlfRows()
+
+        # asyncpg awaits this callback before reading on, so a slow client slows the COPY
+        # down instead of buffering the export in memory.
+        async def forward(chunk: bytes) -> None:
+            await response.write(crlf(bytes(chunk)))
+
+        await driver.copy_from_query(_PG_QUERY, experiment_id, output=forward, format="csv")
+
+
+async def _write_sqlite(request: web.Request, experiment_id: int, response: web.StreamResponse) -> None:
+    query = (
+        sa.select(datapoints.c.timestamp, events.c.name, events.c.public_id, datapoints.c.value,
+                  events.c.unit, datapoints.c.id)
+        .select_from(datapoints.join(events, events.c.id == datapoints.c.event_id))
+        .where(datapoints.c.experiment_id == experiment_id)
+        .order_by(datapoints.c.timestamp, datapoints.c.id)
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    async with request.app[DATABASE].connect() as conn:
+        result = await conn.stream(query.execution_options(yield_per=2000))
+        async for partition in result.partitions():
+            writer.writerows(
+                (iso_offset(ts), neutralise(name), event, repr(float(value)), neutralise(unit),
+                 ids.public_id(rid))
+                for ts, name, event, value, unit, rid in partition
+            )
+            if buffer.tell() >= _CHUNK:
+                await response.write(buffer.getvalue().encode())
+                buffer.seek(0)
+                buffer.truncate()
+    if buffer.tell():
+        await response.write(buffer.getvalue().encode())
+
+
+@routes.get("/{public_id}/export/csv", policy=Policy.AUTHENTICATED)
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    public_id = request.match_info["public_id"]
+    database = request.app[DATABASE]
+    async with database.connect() as conn:
+        experiment = await experiments_store.by_public_id(conn, public_id)
+    if experiment is None:
+        raise NotFound.entity("Experiment", public_id)
+    response = web.StreamResponse(headers={
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{filename(experiment.name, experiment.public_id)}"',
+    })
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    await response.write(HEADER)
+    write = _copy_postgres if database.is_postgres else _write_sqlite
+    await write(request, experiment.id, response)
+    await response.write_eof()
+    return response

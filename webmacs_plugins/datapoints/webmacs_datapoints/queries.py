@@ -1,0 +1,174 @@
+"""Read queries: list, one by id, latest per event, and SQL-side down-sampled series."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+from webmacs_events.tables import events
+from webmacs_experiments.tables import experiments
+from webmacs_sdk.db import UTCDateTime
+from webmacs_sdk.timefmt import iso_z, utcnow
+
+from webmacs_datapoints import ids
+from webmacs_datapoints.tables import datapoints
+
+Row = sa.Row[Any]
+
+_COLUMNS = (
+    datapoints.c.id,
+    datapoints.c.value,
+    datapoints.c.timestamp,
+    events.c.public_id.label("event_public_id"),
+    experiments.c.public_id.label("experiment_public_id"),
+)
+
+
+def _joined(*columns: Any) -> sa.Select[Any]:
+    return sa.select(*(columns or _COLUMNS)).select_from(
+        datapoints.join(events, events.c.id == datapoints.c.event_id).outerjoin(
+            experiments, experiments.c.id == datapoints.c.experiment_id
+        )
+    )
+
+
+def to_response(row: Row) -> dict[str, Any]:
+    """DatapointResponse of contract §2.5."""
+    return {
+        "public_id": ids.public_id(row.id),
+        "value": row.value,
+        "timestamp": iso_z(row.timestamp),
+        "event_public_id": row.event_public_id,
+        "experiment_public_id": row.experiment_public_id,
+    }
+
+
+async def page(conn: AsyncConnection, page_no: int, size: int) -> tuple[int, list[Row]]:
+    total = int((await conn.execute(sa.select(sa.func.count()).select_from(datapoints))).scalar_one())
+    query = (
+        _joined()
+        .order_by(datapoints.c.timestamp.desc(), datapoints.c.id.desc())
+        .limit(size)
+        .offset((page_no - 1) * size)
+    )
+    return total, list((await conn.execute(query)).all())
+
+
+async def by_id(conn: AsyncConnection, row_id: int) -> Row | None:
+    return (await conn.execute(_joined().where(datapoints.c.id == row_id))).first()
+
+
+async def latest(conn: AsyncConnection) -> list[Row]:
+    """One row per event that has data: the newest, ties broken by the highest id.
+
+    One index probe per event (a correlated ``LIMIT 1`` on (event_id, timestamp)), never a scan.
+    """
+    newest = (
+        sa.select(datapoints.c.id)
+        .where(datapoints.c.event_id == events.c.id)
+        .order_by(datapoints.c.timestamp.desc(), datapoints.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+        .correlate(events)
+    )
+    query = (
+        sa.select(*_COLUMNS)
+        .select_from(
+            events.join(datapoints, datapoints.c.id == newest).outerjoin(
+                experiments, experiments.c.id == datapoints.c.experiment_id
+            )
+        )
+        .order_by(events.c.id)
+    )
+    return list((await conn.execute(query)).all())  # type: ignore[arg-type]
+
+
+async def last_timestamp(conn: AsyncConnection) -> datetime | None:
+    """The newest datapoint time, through the per-event index (no full scan)."""
+    newest = (
+        sa.select(datapoints.c.timestamp)
+        .where(datapoints.c.event_id == events.c.id)
+        .order_by(datapoints.c.timestamp.desc())
+        .limit(1)
+        .scalar_subquery()
+        .correlate(events)
+    )
+    value = (await conn.execute(sa.select(sa.func.max(sa.type_coerce(newest, UTCDateTime))))).scalar()
+    return value
+
+
+def _epoch(dialect: str, column: Any) -> Any:
+    if dialect == "postgresql":
+        return sa.extract("epoch", column)
+    return (sa.func.julianday(column) - 2440587.5) * 86400.0
+
+
+async def series(
+    conn: AsyncConnection, event_public_ids: Sequence[str], minutes: int, max_points: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Each requested event's points of the last ``minutes``, oldest first.
+
+    A series with more than ``max_points`` points is down-sampled in SQL into at most
+    ``max_points`` equal time buckets: each bucket is one DatapointResponse (the average
+    value at the time of the bucket's newest point, the id of that point) with the
+    extension fields ``min``, ``max`` and ``count``.
+    """
+    result: dict[str, list[dict[str, Any]]] = {public_id: [] for public_id in event_public_ids}
+    rows = (await conn.execute(
+        sa.select(events.c.id, events.c.public_id).where(events.c.public_id.in_(list(result)))
+    )).all()
+    if not rows:
+        return result
+    by_id = {int(r.id): str(r.public_id) for r in rows}
+    end = utcnow()
+    start = end - timedelta(minutes=minutes)
+    in_window = sa.and_(datapoints.c.event_id.in_(list(by_id)), datapoints.c.timestamp >= start)
+    counts: dict[int, int] = dict((await conn.execute(
+        sa.select(datapoints.c.event_id, sa.func.count()).where(in_window).group_by(datapoints.c.event_id)
+    )).all())
+    raw_ids = [event_id for event_id, n in counts.items() if n <= max_points]
+    big_ids = [event_id for event_id, n in counts.items() if n > max_points]
+    if raw_ids:
+        query = (
+            _joined()
+            .where(datapoints.c.event_id.in_(raw_ids), datapoints.c.timestamp >= start)
+            .order_by(datapoints.c.timestamp, datapoints.c.id)
+        )
+        for row in await conn.execute(query):
+            result[row.event_public_id].append(to_response(row))
+    if big_ids:
+        width = (end - start).total_seconds() / max_points
+        epoch = _epoch(conn.dialect.name, datapoints.c.timestamp)
+        raw_bucket = sa.cast(sa.func.floor((epoch - start.timestamp()) / width), sa.Integer)
+        # Points a little in the future (allowed clock skew) join the newest bucket.
+        bucket = sa.case((raw_bucket >= max_points, max_points - 1), else_=raw_bucket).label("bucket")
+        query = (
+            sa.select(
+                datapoints.c.event_id,
+                bucket,
+                sa.func.min(datapoints.c.value).label("min"),
+                sa.func.avg(datapoints.c.value).label("avg"),
+                sa.func.max(datapoints.c.value).label("max"),
+                sa.func.count().label("count"),
+                sa.type_coerce(sa.func.max(datapoints.c.timestamp), UTCDateTime).label("last"),
+                sa.func.max(datapoints.c.id).label("last_id"),
+            )
+            .where(datapoints.c.event_id.in_(big_ids), datapoints.c.timestamp >= start)
+            .group_by(datapoints.c.event_id, bucket)
+            .order_by(datapoints.c.event_id, bucket)
+        )
+        for row in await conn.execute(query):
+            result[by_id[row.event_id]].append({
+                "public_id": ids.public_id(row.last_id),
+                "value": float(row.avg),
+                "timestamp": iso_z(row.last),
+                "event_public_id": by_id[row.event_id],
+                "experiment_public_id": None,
+                "min": float(row.min),
+                "max": float(row.max),
+                "count": int(row.count),
+            })
+    return result

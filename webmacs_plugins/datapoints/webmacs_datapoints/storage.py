@@ -1,0 +1,91 @@
+"""The ``sql`` storage backend: binary COPY on PostgreSQL, executemany on SQLite.
+
+The idempotency row of a sequenced batch is written first, in the same transaction as the
+datapoints: a replayed ``(source_id, sequence)`` conflicts there and nothing is stored twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+from webmacs_sdk.keys import DATABASE
+from webmacs_sdk.models import IngestBatch, Transaction
+from webmacs_sdk.timefmt import utcnow
+
+from webmacs_datapoints.tables import telemetry_batches
+
+_COLUMNS = ("timestamp", "value", "event_id", "experiment_id")
+_PG_MARK = (
+    "INSERT INTO telemetry_batches (source_id, seq, received_on) VALUES ($1, $2, $3) "
+    "ON CONFLICT DO NOTHING"
+)
+_SQLITE_INSERT = 'INSERT INTO datapoints ("timestamp", value, event_id, experiment_id) VALUES (?, ?, ?, ?)'
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def sqlite_time(value: Any) -> str:
+    """The text form SQLAlchemy's SQLite DateTime stores (UTC, naive), so both paths agree."""
+    return str(value.astimezone(UTC).strftime(_SQLITE_TIME))
+
+
+class SqlStorage:
+    """Writes batches through the pipeline's transaction connection."""
+
+    def __init__(self, is_postgres: bool) -> None:
+        self.is_postgres = is_postgres
+
+    async def write_batch(self, tx: Transaction, batch: IngestBatch) -> bool:
+        if self.is_postgres:
+            return await self._write_postgres(tx, batch)
+        return await self._write_sqlite(tx, batch)
+
+    async def _write_postgres(self, tx: Transaction, batch: IngestBatch) -> bool:
+        raw = await tx.conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        if not driver.is_in_transaction():
+            # SQLAlchemy's asyncpg adapter sends BEGIN lazily with its first statement; the raw
+            # COPY below must run inside the pipeline's transaction, so start it now.
+            await raw.dbapi_connection._start_transaction()
+        if batch.source_id is not None and batch.sequence is not None:
+            status = await driver.execute(_PG_MARK, batch.source_id, batch.sequence, utcnow())
+            if status.endswith(" 0"):
+                return False
+        if len(batch):
+            experiment = batch.experiment_id
+            records = [
+                (ts, value, event, experiment)
+                for ts, value, event in zip(batch.timestamps, batch.values, batch.event_ids, strict=True)
+            ]
+            await driver.copy_records_to_table("datapoints", records=records, columns=_COLUMNS)
+        return True
+
+    async def _write_sqlite(self, tx: Transaction, batch: IngestBatch) -> bool:
+        conn = tx.conn
+        if batch.source_id is not None and batch.sequence is not None:
+            result = await conn.execute(
+                sa.insert(telemetry_batches)
+                .prefix_with("OR IGNORE")
+                .values(source_id=batch.source_id, seq=batch.sequence, received_on=utcnow())
+            )
+            if not result.rowcount:
+                return False
+        if len(batch):
+            experiment = batch.experiment_id
+            rows = [
+                (sqlite_time(ts), value, event, experiment)
+                for ts, value, event in zip(batch.timestamps, batch.values, batch.event_ids, strict=True)
+            ]
+            await conn.exec_driver_sql(_SQLITE_INSERT, rows)
+        return True
+
+
+@asynccontextmanager
+async def open_sql_storage(app: web.Application) -> AsyncIterator[SqlStorage]:
+    """Storage backend factory (``StorageBackendSpec("sql", open_sql_storage)``)."""
+    yield SqlStorage(app[DATABASE].is_postgres)
