@@ -19,8 +19,11 @@ async def test_single_and_batch_land_exactly(dataplane):
     resp = await client.post(BASE, json={"value": 1.5, "event_public_id": a, "ignored": 1}, headers=op)
     assert resp.status == 201
     assert await resp.json() == {"status": "success", "message": "1 datapoint successfully created."}
-    items = [{"value": "2.5", "event_public_id": b}, {"value": 3, "event_public_id": a},
-             {"value": -4.25, "event_public_id": "no-such-event"}]
+    items = [
+        {"value": "2.5", "event_public_id": b},
+        {"value": 3, "event_public_id": a},
+        {"value": -4.25, "event_public_id": "no-such-event"},
+    ]
     resp = await client.post(BASE + "/batch", json={"datapoints": items}, headers=op)
     assert resp.status == 201
     assert (await resp.json())["message"] == "2 datapoints successfully created."
@@ -28,7 +31,9 @@ async def test_single_and_batch_land_exactly(dataplane):
     assert (await empty.json())["message"] == "0 datapoints successfully created."
 
     points = await all_points(client, op)
-    assert sorted((p["event_public_id"], p["value"]) for p in points) == sorted([(a, 1.5), (b, 2.5), (a, 3.0)])
+    assert sorted((p["event_public_id"], p["value"]) for p in points) == sorted(
+        [(a, 1.5), (b, 2.5), (a, 3.0)]
+    )
     first = points[0]
     assert list(first) == ["public_id", "value", "timestamp", "event_public_id", "experiment_public_id"]
     assert first["timestamp"].endswith("Z") and first["experiment_public_id"] is None
@@ -62,8 +67,12 @@ async def test_bad_input_stores_nothing(dataplane, auth_headers):
         resp = await client.post(BASE, json=body, headers=op)
         assert resp.status == 422, body
         assert isinstance((await resp.json())["detail"], list)
-    for raw in (b'{"value": NaN, "event_public_id": "x"}', b'{"value": 1e400, "event_public_id": "x"}', b"[[[[",
-                b"[" * 100_000):
+    for raw in (
+        b'{"value": NaN, "event_public_id": "x"}',
+        b'{"value": 1e400, "event_public_id": "x"}',
+        b"[[[[",
+        b"[" * 100_000,
+    ):
         resp = await client.post(BASE, data=raw, headers={**op, "Content-Type": "application/json"})
         assert resp.status == 422, raw[:20]
     too_many = [{"value": 1, "event_public_id": a}] * 501
@@ -108,13 +117,21 @@ async def test_latest_and_series(dataplane):
     client, op, (a, b, c) = await dataplane("a", "b", "c")
     now = datetime.now(UTC)
     # 600 points of a over the last 50 minutes (more than max_points), 3 of b.
-    many = [{"value": float(i), "event_public_id": a,
-             "timestamp": (now - timedelta(seconds=3000 - 5 * i)).isoformat()} for i in range(600)]
+    many = [
+        {
+            "value": float(i),
+            "event_public_id": a,
+            "timestamp": (now - timedelta(seconds=3000 - 5 * i)).isoformat(),
+        }
+        for i in range(600)
+    ]
     for start in range(0, 600, 300):
-        resp = await client.post(BASE + "/batch", json={"datapoints": many[start:start + 300]}, headers=op)
+        resp = await client.post(BASE + "/batch", json={"datapoints": many[start : start + 300]}, headers=op)
         assert (await resp.json())["message"] == "300 datapoints successfully created."
-    few = [{"value": v, "event_public_id": b, "timestamp": (now - timedelta(seconds=30 - v)).isoformat()}
-           for v in (1.0, 2.0, 3.0)]
+    few = [
+        {"value": v, "event_public_id": b, "timestamp": (now - timedelta(seconds=30 - v)).isoformat()}
+        for v in (1.0, 2.0, 3.0)
+    ]
     await client.post(BASE + "/batch", json={"datapoints": few}, headers=op)
 
     latest = await (await client.get(BASE + "/latest", headers=op)).json()
@@ -131,8 +148,12 @@ async def test_latest_and_series(dataplane):
     assert series[a][-1]["max"] == 599.0 and series[a][0]["min"] == 0.0
     stamps = [p["timestamp"] for p in series[a]]
     assert stamps == sorted(stamps)
-    for bad in ({"event_public_ids": []}, {"event_public_ids": [a] * 21}, {"event_public_ids": [a], "minutes": 0},
-                {"event_public_ids": [a], "max_points": 5}):
+    for bad in (
+        {"event_public_ids": []},
+        {"event_public_ids": [a] * 21},
+        {"event_public_ids": [a], "minutes": 0},
+        {"event_public_ids": [a], "max_points": 5},
+    ):
         assert (await client.post(BASE + "/series", json=bad, headers=op)).status == 422
 
 
@@ -154,4 +175,3 @@ async def test_deleting_event_or_experiment_deletes_its_datapoints(dataplane):
     assert (await client.post(BASE, json={"value": 1, "event_public_id": a}, headers=op)).status == 404
     await client.delete(f"/api/v1/experiments/{exp['public_id']}", headers=op)
     assert [p["experiment_public_id"] for p in await all_points(client, op)] == [None]
-
