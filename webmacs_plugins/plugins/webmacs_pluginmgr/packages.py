@@ -88,6 +88,10 @@ async def by_name(conn: AsyncConnection, name: str) -> Row | None:
     return None
 
 
+def on_server_message(name: str) -> str:
+    return f"Package '{name}' is already installed on the server and cannot be replaced by an upload."
+
+
 def check_environment(info: WheelInfo, known_plugin_ids: set[str]) -> None:
     """Refuse a wheel that would shadow what the server already runs.
 
@@ -98,10 +102,7 @@ def check_environment(info: WheelInfo, known_plugin_ids: set[str]) -> None:
     except importlib.metadata.PackageNotFoundError:
         pass
     else:
-        raise WheelRejected(
-            f"Package '{info.name}' is already installed on the server and cannot be replaced by an upload.",
-            409,
-        )
+        raise WheelRejected(on_server_message(info.name), 409)
     for module in info.top_level:
         if importlib.util.find_spec(module) is not None:
             raise WheelRejected(f"Wheel module '{module}' would shadow an installed module.", 409)

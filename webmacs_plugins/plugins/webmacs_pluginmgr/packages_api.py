@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import logging
 import re
+import shutil
 import uuid
 from pathlib import Path
 
@@ -130,8 +131,11 @@ async def upload_package(request: web.Request) -> web.Response:
     if final.exists():
         raise Conflict(f"Package '{filename}' already exists.")
     await asyncio.to_thread(paths.ensure)
-    # The client's filename never names a file on disk until the wheel has been accepted.
-    scratch = paths.tmp / f"upload-{uuid.uuid4().hex}.whl"
+    # A fresh server-named directory per upload; the (already sanitised) wheel filename is kept
+    # inside it because the installer reads the wheel's tags from it.
+    scratch_dir = paths.tmp / f"upload-{uuid.uuid4().hex}"
+    await asyncio.to_thread(scratch_dir.mkdir)
+    scratch = scratch_dir / filename
     try:
         size, sha256 = await _receive(part, scratch, cap)
         try:
@@ -141,7 +145,7 @@ async def upload_package(request: web.Request) -> web.Response:
         async with state.lock:
             await _install(request, state, info, filename, scratch=scratch, size=size, sha256=sha256)
     finally:
-        scratch.unlink(missing_ok=True)
+        await asyncio.to_thread(shutil.rmtree, scratch_dir, True)
     return status_response(
         f"Plugin package '{info.name}' v{info.version} installed ({size:,} bytes). "
         "Restart the controller to activate.",
@@ -162,10 +166,13 @@ async def _install(
     paths = state.paths
     db = request.app[DATABASE]
     async with db.connect() as conn:
-        if await packages.by_name(conn, info.name) is not None:
-            raise Conflict(
-                f"Plugin package '{info.name}' is already installed. Remove it first to upload a new version."
-            )
+        existing = await packages.by_name(conn, info.name)
+    if existing is not None:
+        if existing.source == "bundled":
+            raise Conflict(packages.on_server_message(info.name))
+        raise Conflict(
+            f"Plugin package '{info.name}' is already installed. Remove it first to upload a new version."
+        )
     final = paths.wheels / filename
     if final.exists():
         raise Conflict(f"Package '{filename}' already exists.")
