@@ -1,0 +1,78 @@
+"""WebMACS rules plugin: threshold rules (``/api/v1/rules``) evaluated in memory on every committed
+batch, with cooldown, optional hysteresis and minimum duration, and pluggable operators and actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+from webmacs_sdk import (
+    CleanupContextSpec,
+    DomainEvent,
+    IngestBatch,
+    MigrationSpec,
+    Route,
+    RuleActionSpec,
+    RuleOperatorSpec,
+    SettingsSpec,
+    Transaction,
+    hookimpl,
+)
+
+from webmacs_rules import store
+from webmacs_rules.actions import ACTIONS
+from webmacs_rules.engine import engine
+from webmacs_rules.operators import OPERATORS
+from webmacs_rules.routes import routes
+from webmacs_rules.settings import RulesSettings
+
+
+@hookimpl
+def webmacs_settings_model() -> list[SettingsSpec]:
+    return [SettingsSpec("rules", RulesSettings)]
+
+
+@hookimpl
+def webmacs_migrations() -> list[MigrationSpec]:
+    return [MigrationSpec("rules", Path(__file__).parent / "migrations", depends_on=("users", "events"))]
+
+
+@hookimpl
+def webmacs_register_routes() -> list[Route]:
+    return list(routes)
+
+
+@hookimpl
+def webmacs_register_rule_operators() -> list[RuleOperatorSpec]:
+    return list(OPERATORS)
+
+
+@hookimpl
+def webmacs_register_rule_actions() -> list[RuleActionSpec]:
+    return list(ACTIONS)
+
+
+async def _load_rules(app: web.Application) -> AsyncIterator[None]:
+    # Rules and their persisted states are in memory before the first batch arrives.
+    await engine(app).load()
+    yield
+
+
+@hookimpl
+def webmacs_cleanup_ctx() -> list[CleanupContextSpec]:
+    return [CleanupContextSpec("rules.engine", _load_rules)]
+
+
+@hookimpl
+async def webmacs_on_datapoints(app: web.Application, batch: IngestBatch) -> None:
+    await engine(app).evaluate(batch)
+
+
+@hookimpl
+async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
+    if event.type == "user.deleted":
+        successor = event.payload.get("successor_public_id")
+        if successor:
+            await store.reassign_owner(tx.conn, event.payload["user_public_id"], successor)

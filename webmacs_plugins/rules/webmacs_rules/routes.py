@@ -1,0 +1,216 @@
+"""``/api/v1/rules`` (contract §2.6.10, all operator+). Operators, actions and webhook event types
+are whatever the loaded plugins registered; the validation messages are the contract's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+from webmacs_events import store as events_store
+from webmacs_sdk.db import fetch_page, is_unique_violation, new_public_id
+from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
+from webmacs_sdk.keys import DATABASE, HOST
+from webmacs_sdk.specs import Policy, RouteTable
+from webmacs_sdk.timefmt import utcnow
+from webmacs_sdk.web import (
+    fields_set,
+    json_response,
+    page_params,
+    paginated,
+    parse_body,
+    principal,
+    status_response,
+)
+
+from webmacs_rules import store
+from webmacs_rules.engine import engine
+from webmacs_rules.schemas import RuleCreate, RuleUpdate
+from webmacs_rules.tables import ARMED, rules
+
+routes = RouteTable("/api/v1/rules")
+
+HIGH_REQUIRED = "threshold_high required for between/not_between operators"
+HIGH_ORDER = "threshold_high must be >= threshold"
+#: The create endpoint words the first check as Pydantic did upstream.
+CREATE_MESSAGES = {
+    HIGH_REQUIRED: "threshold_high is required for between/not_between operators",
+    HIGH_ORDER: HIGH_ORDER,
+}
+
+
+def _not_found(public_id: str) -> NotFound:
+    return NotFound.entity("Rule", public_id)
+
+
+def _enum_error(field: str, value: Any, allowed: list[str]) -> dict[str, Any]:
+    expected = ", ".join(f"'{a}'" for a in allowed[:-1]) + (f" or '{allowed[-1]}'" if allowed else "")
+    if len(allowed) == 1:
+        expected = f"'{allowed[0]}'"
+    return {
+        "type": "enum",
+        "loc": ["body", field],
+        "msg": f"Input should be {expected}",
+        "input": value,
+        "ctx": {"expected": expected},
+    }
+
+
+def _check_names(request: web.Request, values: dict[str, Any]) -> None:
+    """Operator, action and webhook event type must be registered by a loaded plugin (422 list)."""
+    host = request.app[HOST]
+    errors = []
+    checks = (
+        ("operator", list(host.rule_operators())),
+        ("action_type", list(host.rule_actions())),
+        ("webhook_event_type", [spec.name for spec in host.event_types()]),
+    )
+    for field, allowed in checks:
+        value = values.get(field)
+        if value is not None and value not in allowed:
+            errors.append(_enum_error(field, value, allowed))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _cross_field_problem(
+    request: web.Request, operator: str, threshold: float, high: float | None
+) -> str | None:
+    spec = request.app[HOST].rule_operators().get(operator)
+    if spec is None or not spec.needs_high:
+        return None
+    if high is None:
+        return HIGH_REQUIRED
+    if high < threshold:
+        return HIGH_ORDER
+    return None
+
+
+async def _require_event(conn: Any, event_public_id: str) -> None:
+    if await events_store.by_public_id(conn, event_public_id) is None:
+        raise NotFound("Event not found.")
+
+
+@routes.get("", policy=Policy.OPERATOR)
+async def list_rules(request: web.Request) -> web.Response:
+    params = page_params(request)
+    async with request.app[DATABASE].connect() as conn:
+        total, rows = await fetch_page(
+            conn, sa.select(rules).order_by(rules.c.id), params.page, params.page_size
+        )
+    return paginated(params.page, params.page_size, total, [store.to_response(r) for r in rows])
+
+
+@routes.post("", policy=Policy.OPERATOR)
+async def create_rule(request: web.Request) -> web.Response:
+    body = await parse_body(request, RuleCreate)
+    _check_names(request, body.model_dump())
+    problem = _cross_field_problem(request, body.operator, body.threshold, body.threshold_high)
+    if problem is not None:
+        message = CREATE_MESSAGES[problem]
+        raise ValidationFailed(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ["body"],
+                    "msg": f"Value error, {message}",
+                    "input": body.model_dump(),
+                    "ctx": {"error": message},
+                }
+            ]
+        )
+    caller = principal(request)
+    rule_engine = engine(request.app)
+    try:
+        async with request.app[DATABASE].transaction() as tx:
+            await _require_event(tx.conn, body.event_public_id)
+            if await store.name_taken(tx.conn, body.name):
+                raise Conflict(store.DUPLICATE)
+            await tx.conn.execute(
+                sa.insert(rules).values(
+                    public_id=new_public_id(),
+                    created_on=utcnow(),
+                    user_public_id=caller.public_id,
+                    state=ARMED,
+                    **body.model_dump(),
+                )
+            )
+            tx.after_commit(rule_engine.invalidate)
+    except sa.exc.IntegrityError as exc:
+        if is_unique_violation(exc):
+            raise Conflict(store.DUPLICATE) from None
+        raise
+    return status_response("Rule successfully created.", status=201)
+
+
+@routes.get("/{public_id}", policy=Policy.OPERATOR)
+async def get_rule(request: web.Request) -> web.Response:
+    public_id = request.match_info["public_id"]
+    async with request.app[DATABASE].connect() as conn:
+        row = await store.by_public_id(conn, public_id)
+    if row is None:
+        raise _not_found(public_id)
+    return json_response(store.to_response(row))
+
+
+#: Fields that may be cleared with an explicit null; the others ignore null (NOT NULL columns).
+NULLABLE = frozenset({"threshold_high", "webhook_event_type", "hysteresis"})
+
+
+@routes.put("/{public_id}", policy=Policy.OPERATOR)
+async def update_rule(request: web.Request) -> web.Response:
+    public_id = request.match_info["public_id"]
+    body = await parse_body(request, RuleUpdate)
+    values = {k: v for k, v in fields_set(body).items() if v is not None or k in NULLABLE}
+    _check_names(request, values)
+    rule_engine = engine(request.app)
+    try:
+        async with request.app[DATABASE].transaction() as tx:
+            row = await store.by_public_id(tx.conn, public_id)
+            if row is None:
+                raise _not_found(public_id)
+            merged = {**row._mapping, **values}
+            problem = _cross_field_problem(
+                request, merged["operator"], merged["threshold"], merged["threshold_high"]
+            )
+            if problem is not None:
+                raise ValidationFailed(problem)
+            if "event_public_id" in values and values["event_public_id"] != row.event_public_id:
+                await _require_event(tx.conn, values["event_public_id"])
+            if "name" in values and await store.name_taken(tx.conn, values["name"], exclude_id=row.id):
+                raise Conflict(store.DUPLICATE)
+            condition_changed = any(
+                k in values and values[k] != getattr(row, k)
+                for k in (
+                    "event_public_id",
+                    "operator",
+                    "threshold",
+                    "threshold_high",
+                    "hysteresis",
+                    "enabled",
+                )
+            )
+            if condition_changed:
+                # A new condition starts from scratch: the old state described another comparison.
+                values.update(state=ARMED, state_since=None)
+            if values:
+                await tx.conn.execute(sa.update(rules).where(rules.c.id == row.id).values(**values))
+            tx.after_commit(rule_engine.invalidate)
+    except sa.exc.IntegrityError as exc:
+        if is_unique_violation(exc):
+            raise Conflict(store.DUPLICATE) from None
+        raise
+    return status_response("Rule successfully updated.")
+
+
+@routes.delete("/{public_id}", policy=Policy.OPERATOR)
+async def delete_rule(request: web.Request) -> web.Response:
+    public_id = request.match_info["public_id"]
+    rule_engine = engine(request.app)
+    async with request.app[DATABASE].transaction() as tx:
+        row = await store.by_public_id(tx.conn, public_id)
+        if row is None:
+            raise _not_found(public_id)
+        await tx.conn.execute(sa.delete(rules).where(rules.c.id == row.id))
+        tx.after_commit(rule_engine.invalidate)
+    return status_response("Rule successfully deleted.")
