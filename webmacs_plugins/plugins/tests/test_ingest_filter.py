@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-
 from webmacs_sdk import IngestBatch, RejectReason, StorageBackendSpec, hookimpl
 from webmacs_sdk.keys import HOST
 from webmacs_sdk.timefmt import utcnow
@@ -46,18 +45,33 @@ class RecordingStoragePlugin:
 @pytest.fixture
 async def setup(make_client: Any, auth_headers: Any, tmp_path: Any) -> Any:
     plugin = RecordingStoragePlugin()
-    client = await make_client("users", "auth", "events", "plugins", "simulated", plugin,
-                               env={"WEBMACS_PLUGIN_DIR": str(tmp_path / "plugins"),
-                                    # A long TTL proves that changes through the API apply at once.
-                                    "WEBMACS_ACTIVE_EVENTS_TTL_SECONDS": "3600"})
+    client = await make_client(
+        "users",
+        "auth",
+        "events",
+        "plugins",
+        "simulated",
+        plugin,
+        env={
+            "WEBMACS_PLUGIN_DIR": str(tmp_path / "plugins"),
+            # A long TTL proves that changes through the API apply at once.
+            "WEBMACS_ACTIVE_EVENTS_TTL_SECONDS": "3600",
+        },
+    )
     admin = await auth_headers(client, "admin")
-    resp = await client.post("/api/v1/plugins", json={"plugin_id": "simulated", "instance_name": "Line"},
-                             headers=admin)
+    resp = await client.post(
+        "/api/v1/plugins", json={"plugin_id": "simulated", "instance_name": "Line"}, headers=admin
+    )
     assert resp.status == 201
-    resp = await client.post("/api/v1/events", headers=admin, json={
-        "name": "Unmapped", "min_value": 0, "max_value": 1, "unit": "x", "type": "sensor"})
+    resp = await client.post(
+        "/api/v1/events",
+        headers=admin,
+        json={"name": "Unmapped", "min_value": 0, "max_value": 1, "unit": "x", "type": "sensor"},
+    )
     assert resp.status == 201
-    events = (await (await client.get("/api/v1/events", params={"page_size": 100}, headers=admin)).json())["data"]
+    events = (await (await client.get("/api/v1/events", params={"page_size": 100}, headers=admin)).json())[
+        "data"
+    ]
     instance = (await (await client.get("/api/v1/plugins", headers=admin)).json())["data"][0]
     return client, admin, plugin.storage, instance, {e["name"]: e["public_id"] for e in events}
 
@@ -74,7 +88,9 @@ async def test_only_events_of_enabled_instances_are_accepted(setup: Any) -> None
 
     result = await _ingest(client, mapped, unmapped)
     assert result.accepted == 1
-    assert [(r.event_public_id, r.reason) for r in result.rejected] == [(unmapped, RejectReason.EVENT_DISABLED)]
+    assert [(r.event_public_id, r.reason) for r in result.rejected] == [
+        (unmapped, RejectReason.EVENT_DISABLED)
+    ]
     assert storage.stored == [mapped]
 
     url = f"/api/v1/plugins/{instance['public_id']}"
@@ -88,18 +104,29 @@ async def test_only_events_of_enabled_instances_are_accepted(setup: Any) -> None
 
 
 async def test_mapping_changes_apply_immediately(setup: Any) -> None:
-    client, admin, storage, instance, events = setup
+    client, admin, _, instance, events = setup
     unmapped = events["Unmapped"]
     base = f"/api/v1/plugins/{instance['public_id']}/channels"
-    resp = await client.post(base, headers=admin, json={
-        "channel_id": "manual", "channel_name": "Manual", "direction": "input", "unit": "x",
-        "event_public_id": unmapped})
+    resp = await client.post(
+        base,
+        headers=admin,
+        json={
+            "channel_id": "manual",
+            "channel_name": "Manual",
+            "direction": "input",
+            "unit": "x",
+            "event_public_id": unmapped,
+        },
+    )
     assert resp.status == 201
     assert (await _ingest(client, unmapped)).accepted == 1
 
-    mapping = next(m for m in await (await client.get(base, headers=admin)).json() if m["channel_id"] == "manual")
-    assert (await client.put(f"{base}/{mapping['public_id']}", json={"event_public_id": None},
-                             headers=admin)).status == 200
+    mapping = next(
+        m for m in await (await client.get(base, headers=admin)).json() if m["channel_id"] == "manual"
+    )
+    assert (
+        await client.put(f"{base}/{mapping['public_id']}", json={"event_public_id": None}, headers=admin)
+    ).status == 200
     assert (await _ingest(client, unmapped)).accepted == 0
 
     # Deleting the instance stops its events at once (they are deleted with it).

@@ -55,17 +55,29 @@ async def test_catalogue_lists_simulated_driver_with_schema_and_channels(api: An
 
 
 async def test_create_maps_every_channel_and_creates_named_events(api: Any) -> None:
-    resp = await api.post("/api/v1/plugins", json={"plugin_id": "simulated", "instance_name": "Lab"},
-                          headers=api.admin)
+    resp = await api.post(
+        "/api/v1/plugins", json={"plugin_id": "simulated", "instance_name": "Lab"}, headers=api.admin
+    )
     assert resp.status == 201, await resp.text()
     assert await resp.json() == {"status": "success", "message": "Plugin instance created."}
 
     inst = await _instance(api, "Lab")
     assert inst["plugin_id"] == "simulated" and inst["status"] == "inactive"
     assert inst["enabled"] is True and inst["demo_mode"] is False and inst["config_json"] is None
-    assert list(inst) == ["public_id", "plugin_id", "instance_name", "demo_mode", "enabled", "status",
-                          "config_json", "error_message", "created_on", "updated_on", "user_public_id",
-                          "channel_mappings"]
+    assert list(inst) == [
+        "public_id",
+        "plugin_id",
+        "instance_name",
+        "demo_mode",
+        "enabled",
+        "status",
+        "config_json",
+        "error_message",
+        "created_on",
+        "updated_on",
+        "user_public_id",
+        "channel_mappings",
+    ]
     mappings = {m["channel_id"]: m for m in inst["channel_mappings"]}
     assert set(mappings) == set(SIMULATED_CHANNELS)
 
@@ -83,12 +95,16 @@ async def test_create_maps_every_channel_and_creates_named_events(api: Any) -> N
 
 
 async def test_existing_event_of_the_same_name_is_reused(api: Any) -> None:
-    resp = await api.post("/api/v1/events", headers=api.admin, json={
-        "name": "Rig \u2013 Humidity", "min_value": 0, "max_value": 1, "unit": "x", "type": "sensor"})
+    resp = await api.post(
+        "/api/v1/events",
+        headers=api.admin,
+        json={"name": "Rig \u2013 Humidity", "min_value": 0, "max_value": 1, "unit": "x", "type": "sensor"},
+    )
     assert resp.status == 201, await resp.text()
     before = (await _events_by_name(api))["Rig \u2013 Humidity"]
-    resp = await api.post("/api/v1/plugins", json={"plugin_id": "simulated", "instance_name": "Rig"},
-                          headers=api.admin)
+    resp = await api.post(
+        "/api/v1/plugins", json={"plugin_id": "simulated", "instance_name": "Rig"}, headers=api.admin
+    )
     assert resp.status == 201
     inst = await _instance(api, "Rig")
     humidity = next(m for m in inst["channel_mappings"] if m["channel_id"] == "humidity")
@@ -97,8 +113,11 @@ async def test_existing_event_of_the_same_name_is_reused(api: Any) -> None:
 
 
 async def test_create_without_auto_events_maps_channels_only(api: Any) -> None:
-    resp = await api.post("/api/v1/plugins", headers=api.admin, json={
-        "plugin_id": "simulated", "instance_name": "Bare", "auto_create_events": False})
+    resp = await api.post(
+        "/api/v1/plugins",
+        headers=api.admin,
+        json={"plugin_id": "simulated", "instance_name": "Bare", "auto_create_events": False},
+    )
     assert resp.status == 201
     inst = await _instance(api, "Bare")
     assert len(inst["channel_mappings"]) == len(SIMULATED_CHANNELS)
@@ -113,25 +132,37 @@ async def test_create_validation_and_conflicts(api: Any) -> None:
     assert resp.status == 409
     assert (await resp.json())["detail"] == "Plugin instance already exists."
 
-    resp = await api.post("/api/v1/plugins", json={"plugin_id": "nope", "instance_name": "X"}, headers=api.admin)
+    resp = await api.post(
+        "/api/v1/plugins", json={"plugin_id": "nope", "instance_name": "X"}, headers=api.admin
+    )
     assert resp.status == 422
     assert "unknown plugin 'nope'" in str(await resp.json())
     for bad in ("[1, 2]", "not json", "42"):
-        resp = await api.post("/api/v1/plugins", headers=api.admin,
-                              json={"plugin_id": "simulated", "instance_name": "Y", "config_json": bad})
+        resp = await api.post(
+            "/api/v1/plugins",
+            headers=api.admin,
+            json={"plugin_id": "simulated", "instance_name": "Y", "config_json": bad},
+        )
         assert resp.status == 422, bad
         assert (await resp.json())["detail"][0]["loc"] == ["body", "config_json"]
-    resp = await api.post("/api/v1/plugins", headers=api.admin,
-                          json={"plugin_id": "simulated", "instance_name": "Cfg",
-                                "config_json": '{"poll_interval_ms": 10}'})
+    resp = await api.post(
+        "/api/v1/plugins",
+        headers=api.admin,
+        json={"plugin_id": "simulated", "instance_name": "Cfg", "config_json": '{"poll_interval_ms": 10}'},
+    )
     assert resp.status == 422 and "poll_interval_ms" in str(await resp.json())
-    resp = await api.post("/api/v1/plugins", headers=api.admin,
-                          json={"plugin_id": "simulated", "instance_name": "Cfg",
-                                "config_json": '{"poll_interval_ms": 500}'})
+    resp = await api.post(
+        "/api/v1/plugins",
+        headers=api.admin,
+        json={"plugin_id": "simulated", "instance_name": "Cfg", "config_json": '{"poll_interval_ms": 500}'},
+    )
     assert resp.status == 201
     assert (await _instance(api, "Cfg"))["config_json"] == '{"poll_interval_ms": 500}'
     # Nothing half-created by the refused requests.
-    names = [i["instance_name"] for i in (await (await api.get("/api/v1/plugins", headers=api.admin)).json())["data"]]
+    names = [
+        i["instance_name"]
+        for i in (await (await api.get("/api/v1/plugins", headers=api.admin)).json())["data"]
+    ]
     assert names == ["Dup", "Cfg"]
     assert (await api.post("/api/v1/plugins", json=good, headers=api.operator)).status == 403
     assert (await api.post("/api/v1/plugins", json={"instance_name": "Z"}, headers=api.admin)).status == 422
@@ -139,8 +170,11 @@ async def test_create_validation_and_conflicts(api: Any) -> None:
 
 async def test_get_update_and_rename_collision(api: Any) -> None:
     for name in ("A", "B"):
-        assert (await api.post("/api/v1/plugins", headers=api.admin,
-                               json={"plugin_id": "simulated", "instance_name": name})).status == 201
+        assert (
+            await api.post(
+                "/api/v1/plugins", headers=api.admin, json={"plugin_id": "simulated", "instance_name": name}
+            )
+        ).status == 201
     a = await _instance(api, "A")
     resp = await api.get(f"/api/v1/plugins/{a['public_id']}", headers=api.viewer)
     assert resp.status == 200 and (await resp.json())["instance_name"] == "A"
@@ -149,11 +183,14 @@ async def test_get_update_and_rename_collision(api: Any) -> None:
 
     resp = await api.put(f"/api/v1/plugins/{a['public_id']}", json={"instance_name": "B"}, headers=api.admin)
     assert resp.status == 409
-    resp = await api.put(f"/api/v1/plugins/{a['public_id']}", headers=api.admin,
-                         json={"instance_name": "A2", "demo_mode": True, "config_json": '{"x": 1}'})
+    resp = await api.put(
+        f"/api/v1/plugins/{a['public_id']}",
+        headers=api.admin,
+        json={"instance_name": "A2", "demo_mode": True, "config_json": '{"x": 1}'},
+    )
     assert resp.status == 200
     assert (await resp.json())["message"] == "Plugin instance successfully updated."
-    updated = (await (await api.get(f"/api/v1/plugins/{a['public_id']}", headers=api.viewer)).json())
+    updated = await (await api.get(f"/api/v1/plugins/{a['public_id']}", headers=api.viewer)).json()
     assert updated["instance_name"] == "A2" and updated["demo_mode"] is True and updated["enabled"] is True
     assert updated["config_json"] == '{"x": 1}'
     assert updated["updated_on"] > a["updated_on"]
@@ -164,8 +201,11 @@ async def test_get_update_and_rename_collision(api: Any) -> None:
 
 
 async def test_status_report_by_controller(api: Any) -> None:
-    assert (await api.post("/api/v1/plugins", headers=api.admin,
-                           json={"plugin_id": "simulated", "instance_name": "S"})).status == 201
+    assert (
+        await api.post(
+            "/api/v1/plugins", headers=api.admin, json={"plugin_id": "simulated", "instance_name": "S"}
+        )
+    ).status == 201
     inst = await _instance(api, "S")
     url = f"/api/v1/plugins/{inst['public_id']}/status"
     assert (await api.put(url, json={"status": "error"}, headers=api.viewer)).status == 403
@@ -179,9 +219,13 @@ async def test_status_report_by_controller(api: Any) -> None:
 
 async def test_channel_mapping_crud_and_ownership(api: Any) -> None:
     for name in ("One", "Two"):
-        assert (await api.post("/api/v1/plugins", headers=api.admin,
-                               json={"plugin_id": "simulated", "instance_name": name,
-                                     "auto_create_events": False})).status == 201
+        assert (
+            await api.post(
+                "/api/v1/plugins",
+                headers=api.admin,
+                json={"plugin_id": "simulated", "instance_name": name, "auto_create_events": False},
+            )
+        ).status == 201
     one, two = await _instance(api, "One"), await _instance(api, "Two")
     base = f"/api/v1/plugins/{one['public_id']}/channels"
     body = {"channel_id": "extra", "channel_name": "Extra", "direction": "bidirectional", "unit": "V"}
@@ -195,23 +239,37 @@ async def test_channel_mapping_crud_and_ownership(api: Any) -> None:
     resp = await api.post("/api/v1/plugins/missing/channels", json=body, headers=api.admin)
     assert resp.status == 404
 
-    extra = next(m for m in await (await api.get(base, headers=api.viewer)).json() if m["channel_id"] == "extra")
-    assert list(extra) == ["public_id", "channel_id", "channel_name", "direction", "unit", "event_public_id",
-                           "created_on"]
+    extra = next(
+        m for m in await (await api.get(base, headers=api.viewer)).json() if m["channel_id"] == "extra"
+    )
+    assert list(extra) == [
+        "public_id",
+        "channel_id",
+        "channel_name",
+        "direction",
+        "unit",
+        "event_public_id",
+        "created_on",
+    ]
     # A mapping is not reachable through another instance (BEAT #28).
     other = f"/api/v1/plugins/{two['public_id']}/channels/{extra['public_id']}"
     assert (await api.put(other, json={"event_public_id": None}, headers=api.admin)).status == 404
     assert (await api.delete(other, headers=api.admin)).status == 404
 
-    resp = await api.post("/api/v1/events", headers=api.admin, json={
-        "name": "Volt", "min_value": 0, "max_value": 10, "unit": "V", "type": "range"})
+    resp = await api.post(
+        "/api/v1/events",
+        headers=api.admin,
+        json={"name": "Volt", "min_value": 0, "max_value": 10, "unit": "V", "type": "range"},
+    )
     assert resp.status == 201
     event_id = (await _events_by_name(api))["Volt"]["public_id"]
     mine = f"{base}/{extra['public_id']}"
     assert (await api.put(mine, json={"event_public_id": "nope"}, headers=api.admin)).status == 404
     resp = await api.put(mine, json={"event_public_id": event_id}, headers=api.admin)
     assert resp.status == 200 and (await resp.json())["message"] == "Channel mapping successfully updated."
-    linked = next(m for m in await (await api.get(base, headers=api.viewer)).json() if m["channel_id"] == "extra")
+    linked = next(
+        m for m in await (await api.get(base, headers=api.viewer)).json() if m["channel_id"] == "extra"
+    )
     assert linked["event_public_id"] == event_id
     resp = await api.put(mine, json={"event_public_id": None}, headers=api.admin)
     assert resp.status == 200
@@ -224,10 +282,16 @@ async def test_channel_mapping_crud_and_ownership(api: Any) -> None:
 
 async def test_delete_removes_instance_mappings_and_its_events_only(api: Any) -> None:
     for name in ("Keep", "Drop"):
-        assert (await api.post("/api/v1/plugins", headers=api.admin,
-                               json={"plugin_id": "simulated", "instance_name": name})).status == 201
-    resp = await api.post("/api/v1/events", headers=api.admin, json={
-        "name": "Manual", "min_value": 0, "max_value": 1, "unit": "x", "type": "sensor"})
+        assert (
+            await api.post(
+                "/api/v1/plugins", headers=api.admin, json={"plugin_id": "simulated", "instance_name": name}
+            )
+        ).status == 201
+    resp = await api.post(
+        "/api/v1/events",
+        headers=api.admin,
+        json={"name": "Manual", "min_value": 0, "max_value": 1, "unit": "x", "type": "sensor"},
+    )
     assert resp.status == 201
     drop = await _instance(api, "Drop")
     resp = await api.delete(f"/api/v1/plugins/{drop['public_id']}", headers=api.admin)
@@ -242,14 +306,26 @@ async def test_delete_removes_instance_mappings_and_its_events_only(api: Any) ->
 
 
 async def test_deleting_a_user_hands_instances_to_the_successor(api: Any) -> None:
-    resp = await api.post("/api/v1/users", headers=api.admin, json={
-        "email": "second@example.com", "username": "second", "password": "second-password-1", "role": "admin"})
+    resp = await api.post(
+        "/api/v1/users",
+        headers=api.admin,
+        json={
+            "email": "second@example.com",
+            "username": "second",
+            "password": "second-password-1",
+            "role": "admin",
+        },
+    )
     assert resp.status == 201
-    login = await api.post("/api/v1/auth/login", json={"email": "second@example.com",
-                                                      "password": "second-password-1"})
+    login = await api.post(
+        "/api/v1/auth/login", json={"email": "second@example.com", "password": "second-password-1"}
+    )
     second = {"Authorization": f"Bearer {(await login.json())['access_token']}"}
-    assert (await api.post("/api/v1/plugins", headers=second,
-                           json={"plugin_id": "simulated", "instance_name": "Owned"})).status == 201
+    assert (
+        await api.post(
+            "/api/v1/plugins", headers=second, json={"plugin_id": "simulated", "instance_name": "Owned"}
+        )
+    ).status == 201
     owner = (await _instance(api, "Owned"))["user_public_id"]
     resp = await api.delete(f"/api/v1/users/{owner}", headers=api.admin)
     assert resp.status == 200, await resp.text()

@@ -36,6 +36,16 @@ def snapshot(root: Path, skip: Path | None = None) -> dict[str, tuple[int, int]]
     return found
 
 
+def _escaped_into_site_packages() -> list[Path]:
+    """Files of the malicious corpus found in any site-packages directory of this interpreter."""
+    found = []
+    for entry in sys.path:
+        site = Path(entry)
+        if entry.endswith("site-packages") and site.is_dir():
+            found += [site / "escape.py", *site.glob("zz_evil.pth"), *site.glob("abs_escape.py")]
+    return [path for path in found if path.exists()]
+
+
 def files_in(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if not p.is_dir())
 
@@ -78,57 +88,128 @@ def corpus(spec: Callable[..., Any], sentinel: Path) -> list[tuple[str, bytes, s
     add("root .pth", spec(files={**w.files, "zz_evil.pth": pth}, module=w.module), 422, ".pth")
     add("nested .pth", spec(files={**w.files, f"{w.module}/x.pth": pth}, module=w.module), 422, ".pth")
     s = spec()
-    add("data/scripts", spec(module=s.module, files={**s.files, f"{s.dist_info.replace('.dist-info', '.data')}"
-                                                     "/scripts/evil": b"#!/bin/sh\n"}), 422, "purelib")
+    add(
+        "data/scripts",
+        spec(
+            module=s.module,
+            files={**s.files, f"{s.dist_info.replace('.dist-info', '.data')}/scripts/evil": b"#!/bin/sh\n"},
+        ),
+        422,
+        "purelib",
+    )
     s = spec()
-    add("data/data escape", spec(module=s.module, files={
-        **s.files, f"{s.dist_info.replace('.dist-info', '.data')}/data/../../x.py": b"x=1\n"}), 422, "traversal")
+    add(
+        "data/data escape",
+        spec(
+            module=s.module,
+            files={**s.files, f"{s.dist_info.replace('.dist-info', '.data')}/data/../../x.py": b"x=1\n"},
+        ),
+        422,
+        "traversal",
+    )
     s = spec()
-    add("RECORD hash mismatch", spec(module=s.module, tamper={f"{s.module}/__init__.py": b"print('evil')\n"}),
-        422, "RECORD mismatch")
+    add(
+        "RECORD hash mismatch",
+        spec(module=s.module, tamper={f"{s.module}/__init__.py": b"print('evil')\n"}),
+        422,
+        "RECORD mismatch",
+    )
     add("missing RECORD", spec(record=False), 422, "RECORD")
     s = spec()
-    add("file not in RECORD", spec(module=s.module, unrecorded=[(f"{s.module}/extra.py", b"x = 1\n")]),
-        422, "not listed in RECORD")
+    add(
+        "file not in RECORD",
+        spec(module=s.module, unrecorded=[(f"{s.module}/extra.py", b"x = 1\n")]),
+        422,
+        "not listed in RECORD",
+    )
     s = spec()
-    add("duplicate member names", spec(module=s.module, unrecorded=[(f"{s.module}/__init__.py", b"x = 2\n")]),
-        422, "duplicate member")
-    add("file outside packages", spec(files={**w.files, "README.txt": b"hi"}, module=w.module), 422,
-        "outside the plugin's packages")
+    add(
+        "duplicate member names",
+        spec(module=s.module, unrecorded=[(f"{s.module}/__init__.py", b"x = 2\n")]),
+        422,
+        "duplicate member",
+    )
+    add(
+        "file outside packages",
+        spec(files={**w.files, "README.txt": b"hi"}, module=w.module),
+        422,
+        "outside the plugin's packages",
+    )
     add("no entry point", spec(entry_points=b"[console_scripts]\n"), 422, "[webmacs.plugins]")
     add("no entry_points.txt", spec(entry_points=b""), 422, "[webmacs.plugins]")
-    add("console script", spec(entry_points=f"[webmacs.plugins]\n{w.module} = {w.module}\n"
-                                            f"[console_scripts]\nx = {w.module}:main\n".encode(),
-                               module=w.module), 422, "scripts")
-    add("entry point into os", spec(entry_points=b"[webmacs.plugins]\nboom = os:system\n"), 422,
-        "own packages")
+    add(
+        "console script",
+        spec(
+            entry_points=f"[webmacs.plugins]\n{w.module} = {w.module}\n"
+            f"[console_scripts]\nx = {w.module}:main\n".encode(),
+            module=w.module,
+        ),
+        422,
+        "scripts",
+    )
+    add(
+        "entry point into os",
+        spec(entry_points=b"[webmacs.plugins]\nboom = os:system\n"),
+        422,
+        "own packages",
+    )
     s = spec()
-    add("metadata name != filename", spec(module=s.module, metadata=b"Metadata-Version: 2.1\nName: other-thing\n"
-                                                                       b"Version: 1.0\n"), 422, "does not match")
-    add("invalid version", spec(metadata=b"Metadata-Version: 2.1\nName: x\nVersion: not.a.version!\n"),
-        422, "Invalid METADATA")
-    add("non-UTF-8 METADATA", spec(metadata=b"Metadata-Version: 2.1\nName: x\nVersion: 1.0\nSummary: \xff\xfe\n"),
-        422, "UTF-8")
+    add(
+        "metadata name != filename",
+        spec(module=s.module, metadata=b"Metadata-Version: 2.1\nName: other-thing\nVersion: 1.0\n"),
+        422,
+        "does not match",
+    )
+    add(
+        "invalid version",
+        spec(metadata=b"Metadata-Version: 2.1\nName: x\nVersion: not.a.version!\n"),
+        422,
+        "Invalid METADATA",
+    )
+    add(
+        "non-UTF-8 METADATA",
+        spec(metadata=b"Metadata-Version: 2.1\nName: x\nVersion: 1.0\nSummary: \xff\xfe\n"),
+        422,
+        "UTF-8",
+    )
     add("no METADATA", spec(metadata=b""), 422, "Invalid METADATA")
-    cases.append(("not a zip", b"this is not a zip file at all" * 10, "junk-1.0-py3-none-any.whl", 422,
-                  "Not a valid ZIP"))
-    add("shadows aiohttp", spec(dist="aiohttp", version="99.0", module=f"m{os.getpid()}x"), 409,
-        "already installed on the server")
-    add("shadows webmacs-users", spec(dist="webmacs-users", version="9.9", module=f"n{os.getpid()}x"), 409,
-        "already installed on the server")
-    add("module collides with core", spec(module="webmacs_core", dist="acme-corecollide"), 409, "would shadow")
+    cases.append(
+        (
+            "not a zip",
+            b"this is not a zip file at all" * 10,
+            "junk-1.0-py3-none-any.whl",
+            422,
+            "Not a valid ZIP",
+        )
+    )
+    add(
+        "shadows aiohttp",
+        spec(dist="aiohttp", version="99.0", module=f"m{os.getpid()}x"),
+        409,
+        "already installed on the server",
+    )
+    add(
+        "shadows webmacs-users",
+        spec(dist="webmacs-users", version="9.9", module=f"n{os.getpid()}x"),
+        409,
+        "already installed on the server",
+    )
+    add(
+        "module collides with core", spec(module="webmacs_core", dist="acme-corecollide"), 409, "would shadow"
+    )
     add("client filename traversal", w, 400, "Invalid wheel filename", filename="../../x.whl")
     add("not a .whl", w, 400, "must be a .whl", filename="plugin.zip")
     add("bad wheel filename", w, 400, "Invalid wheel filename", filename="name only.whl")
     return cases
 
 
-async def test_malicious_wheels_are_refused_and_nothing_is_written(env: Any, wheel_spec: Any,
-                                                                   tmp_path: Path) -> None:
+async def test_malicious_wheels_are_refused_and_nothing_is_written(
+    env: Any, wheel_spec: Any, tmp_path: Path
+) -> None:
     sentinel = tmp_path / "SENTINEL"
     cases = corpus(wheel_spec, sentinel)
     before = snapshot(tmp_path, skip=env.plugin_dir)
-    cwd_before = set(os.listdir(Path.cwd()))
+    cwd_before = set(os.listdir(os.getcwd()))
     failures = []
     for case, data, filename, status, words in cases:
         resp = await upload(env, data, filename)
@@ -143,15 +224,15 @@ async def test_malicious_wheels_are_refused_and_nothing_is_written(env: Any, whe
     assert snapshot(tmp_path, skip=env.plugin_dir) == before
     assert not sentinel.exists()
     assert files_in(env.plugin_dir) == []
-    assert set(os.listdir(Path.cwd())) - cwd_before == set()
-    site_dirs = [Path(p) for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
-    for site in site_dirs:
-        assert not (site / "escape.py").exists() and not list(site.glob("zz_evil.pth"))
+    assert set(os.listdir(os.getcwd())) - cwd_before == set()
+    assert not _escaped_into_site_packages()
     resp = await env.get("/api/v1/plugins/packages", headers=env.admin)
     assert all(p["source"] == "bundled" for p in await resp.json())
 
 
-async def test_zip_bomb_is_refused_fast_with_bounded_memory(env: Any, wheel_spec: Any, tmp_path: Path) -> None:
+async def test_zip_bomb_is_refused_fast_with_bounded_memory(
+    env: Any, wheel_spec: Any, tmp_path: Path
+) -> None:
     spec = wheel_spec()
     data = spec.build()
     # Replace METADATA by 200 MB of zeros (≈ 200 KB compressed), streamed into the archive.
@@ -183,11 +264,13 @@ async def test_zip_bomb_is_refused_fast_with_bounded_memory(env: Any, wheel_spec
     assert files_in(env.plugin_dir) == []
 
 
-async def test_oversize_upload_is_413_and_leaves_nothing(make_client: Any, auth_headers: Any,
-                                                         tmp_path: Path) -> None:
+async def test_oversize_upload_is_413_and_leaves_nothing(
+    make_client: Any, auth_headers: Any, tmp_path: Path
+) -> None:
     plugin_dir = tmp_path / "plugins"
-    client = await make_client(*PLUGINS, env={"WEBMACS_PLUGIN_DIR": str(plugin_dir),
-                                              "WEBMACS_MAX_WHEEL_BYTES": str(256 * 1024)})
+    client = await make_client(
+        *PLUGINS, env={"WEBMACS_PLUGIN_DIR": str(plugin_dir), "WEBMACS_MAX_WHEEL_BYTES": str(256 * 1024)}
+    )
     admin = await auth_headers(client, "admin")
 
     async def chunks() -> Any:  # no Content-Length: the cap is enforced while streaming
@@ -223,15 +306,16 @@ async def test_only_admins_upload_and_remove(env: Any, auth_headers: Any, wheel_
     assert files_in(env.plugin_dir) == []
 
 
-async def test_good_wheel_installs_appears_in_catalogue_and_uninstalls(env: Any, wheel_spec: Any,
-                                                                       make_client: Any, auth_headers: Any,
-                                                                       tmp_path: Path) -> None:
+async def test_good_wheel_installs_appears_in_catalogue_and_uninstalls(
+    env: Any, wheel_spec: Any, make_client: Any, auth_headers: Any, tmp_path: Path
+) -> None:
     spec = wheel_spec()
     data = spec.build()
     resp = await upload(env, data, spec.filename)
     assert resp.status == 201, await resp.text()
     assert (await resp.json())["message"] == (
-        f"Plugin package '{spec.dist}' v1.0 installed ({len(data):,} bytes). Restart the controller to activate."
+        f"Plugin package '{spec.dist}' v1.0 installed ({len(data):,} bytes). "
+        "Restart the controller to activate."
     )
     installed = files_in(env.plugin_dir)
     assert f"wheels/{spec.filename}" in installed
@@ -241,28 +325,49 @@ async def test_good_wheel_installs_appears_in_catalogue_and_uninstalls(env: Any,
 
     packages = await (await env.get("/api/v1/plugins/packages", headers=env.admin)).json()
     mine = next(p for p in packages if p["package_name"] == spec.dist)
-    assert list(mine) == ["public_id", "package_name", "version", "source", "plugin_ids", "file_size_bytes",
-                          "installed_on", "removable"]
+    assert list(mine) == [
+        "public_id",
+        "package_name",
+        "version",
+        "source",
+        "plugin_ids",
+        "file_size_bytes",
+        "installed_on",
+        "removable",
+    ]
     assert (mine["source"], mine["plugin_ids"], mine["removable"], mine["file_size_bytes"]) == (
-        "uploaded", [spec.module], True, len(data))
+        "uploaded",
+        [spec.module],
+        True,
+        len(data),
+    )
     bundled = next(p for p in packages if p["package_name"] == "webmacs-simulated")
-    assert (bundled["source"], bundled["removable"], bundled["plugin_ids"]) == ("bundled", False, ["simulated"])
+    assert (bundled["source"], bundled["removable"], bundled["plugin_ids"]) == (
+        "bundled",
+        False,
+        ["simulated"],
+    )
     assert packages[-1]["package_name"] == spec.dist  # oldest first
 
     catalogue = await (await env.get("/api/v1/plugins/available", headers=env.admin)).json()
     probe = next(p for p in catalogue if p["id"] == spec.module)
     assert probe["name"] == "Acme Probe" and probe["url"] == "https://example.com/probe"
     assert [c["id"] for c in probe["channels"]] == ["level", "pump"]
-    resp = await env.post("/api/v1/plugins", json={"plugin_id": spec.module, "instance_name": "Tank"},
-                          headers=env.admin)
+    resp = await env.post(
+        "/api/v1/plugins", json={"plugin_id": spec.module, "instance_name": "Tank"}, headers=env.admin
+    )
     assert resp.status == 201
     events = (await (await env.get("/api/v1/events", headers=env.admin)).json())["data"]
-    assert {(e["name"], e["type"]) for e in events} == {("Tank \u2013 Level", "sensor"),
-                                                        ("Tank \u2013 Pump", "actuator")}
+    assert {(e["name"], e["type"]) for e in events} == {
+        ("Tank \u2013 Level", "sensor"),
+        ("Tank \u2013 Pump", "actuator"),
+    }
 
     # The same file again, and the same package under another version: both conflicts.
     resp = await upload(env, data, spec.filename)
-    assert resp.status == 409 and (await resp.json())["detail"] == f"Package '{spec.filename}' already exists."
+    assert (
+        resp.status == 409 and (await resp.json())["detail"] == f"Package '{spec.filename}' already exists."
+    )
     newer = wheel_spec(module=spec.module, version="1.1")
     resp = await upload(env, newer.build(), newer.filename)
     assert resp.status == 409 and "is already installed. Remove it first" in (await resp.json())["detail"]
