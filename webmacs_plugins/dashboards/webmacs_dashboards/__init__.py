@@ -1,0 +1,29 @@
+"""WebMACS dashboards plugin: personal and global dashboards with grid widgets (``/api/v1/dashboards``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+from webmacs_sdk import DomainEvent, MigrationSpec, Route, Transaction, hookimpl
+
+from webmacs_dashboards import store
+from webmacs_dashboards.routes import routes
+
+
+@hookimpl
+def webmacs_migrations() -> list[MigrationSpec]:
+    return [MigrationSpec("dashboards", Path(__file__).parent / "migrations", depends_on=("users", "events"))]
+
+
+@hookimpl
+def webmacs_register_routes() -> list[Route]:
+    return list(routes)
+
+
+@hookimpl
+async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
+    if event.type == "user.deleted":
+        successor = event.payload.get("successor_public_id")
+        if successor:
+            await store.reassign_owner(tx.conn, event.payload["user_public_id"], successor)

@@ -1,0 +1,38 @@
+"""Request bodies of the dashboards API (contract §2.6.12). ``widget_type`` is checked against
+the contract's four types plus those plugins contribute through ``webmacs_widget_types``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from webmacs_sdk.web import RequestModel
+
+
+class DashboardCreate(RequestModel):
+    name: str = Field(min_length=1, max_length=255)
+    is_global: bool = False
+
+
+class DashboardUpdate(RequestModel):
+    name: str | None = Field(default=None, max_length=255)
+    is_global: bool | None = None
+
+
+class WidgetCreate(RequestModel):
+    widget_type: str
+    title: str = Field(min_length=1, max_length=255)
+    event_public_id: str | None = None
+    x: int = 0
+    y: int = 0
+    w: int = Field(default=4, ge=1, le=12)
+    h: int = Field(default=3, ge=1, le=12)
+    config_json: str | None = None
+
+
+class WidgetUpdate(RequestModel):
+    title: str | None = Field(default=None, min_length=1, max_length=255)
+    event_public_id: str | None = None
+    x: int | None = None
+    y: int | None = None
+    w: int | None = Field(default=None, ge=1, le=12)
+    h: int | None = Field(default=None, ge=1, le=12)
+    config_json: str | None = None
