@@ -48,10 +48,15 @@ class SqlStorage:
         raw = await tx.conn.get_raw_connection()
         driver = raw.driver_connection
         assert driver is not None
-        if not driver.is_in_transaction():
+        adapter: Any = raw.dbapi_connection
+        if getattr(adapter, "_transaction", None) is None:
             # SQLAlchemy's asyncpg adapter sends BEGIN lazily with its first statement; the raw
-            # COPY below must run inside the pipeline's transaction, so start it now.
-            await raw.dbapi_connection._start_transaction()
+            # COPY below must run inside the transaction SQLAlchemy will commit, so start it
+            # now. A server-side transaction SQLAlchemy does not know of (left by a cancelled
+            # task) would never be committed: roll it back first, never write into it.
+            if driver.is_in_transaction():
+                await driver.execute("ROLLBACK")
+            await adapter._start_transaction()
         if batch.source_id is not None and batch.sequence is not None:
             status = await driver.execute(_PG_MARK, batch.source_id, batch.sequence, utcnow())
             if status.endswith(" 0"):

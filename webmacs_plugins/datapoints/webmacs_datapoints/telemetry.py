@@ -9,6 +9,7 @@ outage gets ``"retryable": true`` and the controller sends the batch again later
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -84,10 +85,12 @@ async def controller_telemetry(request: web.Request) -> web.WebSocketResponse:
             await reply(type="error", seq=seq, message="No valid datapoints in batch", retryable=False)
             continue
         try:
-            result = await ingest(
+            # A batch that arrived is stored to the end even if the connection drops meanwhile:
+            # cancelling a transaction half-way helps nobody.
+            result = await asyncio.shield(ingest(
                 request.app, columns, source_id=source_id if seq is not None else None,
                 sequence=seq if source_id else None, principal=caller,
-            )
+            ))
         except ServiceUnavailable as exc:
             await reply(type="error", seq=seq, message=str(exc.detail), retryable=True)
             continue
