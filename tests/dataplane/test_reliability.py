@@ -62,7 +62,8 @@ async def _terminate_backends(url: str) -> int:
     conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
     try:
         rows = await conn.fetch(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = $1 AND pid <> pg_backend_pid()",
             database,
         )
     finally:

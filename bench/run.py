@@ -1,0 +1,244 @@
+"""Data-plane benchmarks: prints each figure next to its target.
+
+    .venv/bin/python bench/run.py [--quick] [--duration SECONDS] [--controllers N]
+
+Starts PostgreSQL-backed server in a subprocess (this box's 2 cores are shared by server,
+PostgreSQL and the load generator), then measures WebSocket ingest (with acks), raw binary
+COPY into the same table, stored bytes per datapoint, /series over the stored rows and CSV export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import orjson
+
+ADMIN_DSN = os.environ.get("WEBMACS_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PORT = 8765
+EMAIL, PASSWORD = "admin@example.com", "bench-password-1"
+
+
+def line(name: str, value: str, target: str) -> None:
+    print(f"{name:<48} {value:>18}   target {target}")
+
+
+async def wait_up(session: aiohttp.ClientSession, base: str) -> None:
+    for _ in range(200):
+        try:
+            async with session.post(
+                f"{base}/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD}
+            ) as r:
+                if r.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+async def ingest_ws(
+    base: str,
+    token: str,
+    events: list[str],
+    controllers: int,
+    duration: float,
+    batch: int = 500,
+    window: int = 8,
+) -> tuple[int, list[float]]:
+    latencies: list[float] = []
+    total = 0
+    end = time.perf_counter() + duration
+
+    async def controller(n: int) -> None:
+        nonlocal total
+        url = f"{base.replace('http', 'ws')}/ws/controller/telemetry?token={token}&ack=1&controller_id=bench-{n}"
+        async with aiohttp.ClientSession() as session, session.ws_connect(url, max_msg_size=0) as ws:
+            sent: dict[int, float] = {}
+            seq = 0
+            while time.perf_counter() < end or sent:
+                while len(sent) < window and time.perf_counter() < end:
+                    seq += 1
+                    items = [
+                        {"value": float(i), "event_public_id": events[(seq + i) % len(events)]}
+                        for i in range(batch)
+                    ]
+                    await ws.send_str(orjson.dumps({"seq": seq, "datapoints": items}).decode())
+                    sent[seq] = time.perf_counter()
+                msg = await ws.receive()
+                frame = orjson.loads(msg.data)
+                latencies.append(time.perf_counter() - sent.pop(frame["seq"]))
+                total += frame.get("accepted", 0)
+
+    await asyncio.gather(*(controller(n) for n in range(controllers)))
+    return total, latencies
+
+
+async def raw_copy(dsn: str, event_ids: list[int], duration: float, batch: int = 500) -> int:
+    conn = await asyncpg.connect(dsn)
+    rows = 0
+    end = time.perf_counter() + duration
+    try:
+        while time.perf_counter() < end:
+            now = datetime.now(UTC)
+            records = [(now, float(i), event_ids[i % len(event_ids)], None) for i in range(batch)]
+            async with conn.transaction():
+                await conn.copy_records_to_table(
+                    "datapoints", records=records, columns=("timestamp", "value", "event_id", "experiment_id")
+                )
+            rows += batch
+    finally:
+        await conn.close()
+    return rows
+
+
+async def bulk_fill(dsn: str, event_ids: list[int], experiment_id: int | None, rows: int) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        start = datetime.now(UTC) - timedelta(days=9)
+        step = timedelta(days=9) / rows
+        await conn.execute(
+            """INSERT INTO datapoints ("timestamp", value, event_id, experiment_id)
+               SELECT $1::timestamptz + g * $2::interval, random() * 100, ($3::int[])[1 + g % $4], $5
+               FROM generate_series(0, $6 - 1) g""",
+            start,
+            step,
+            event_ids,
+            len(event_ids),
+            experiment_id,
+            rows,
+        )
+        await conn.execute("VACUUM ANALYZE datapoints")
+    finally:
+        await conn.close()
+
+
+async def main(args: argparse.Namespace) -> None:
+    db = f"webmacs_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(ADMIN_DSN)
+    await admin.execute(f'CREATE DATABASE "{db}"')
+    dsn = ADMIN_DSN.rsplit("/", 1)[0] + f"/{db}"
+    env = {
+        **os.environ,
+        "WEBMACS_DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://"),
+        "WEBMACS_PORT": str(PORT),
+        "WEBMACS_SECRET_KEY": "bench-secret-key-long-enough-for-hs256-xx",
+        "WEBMACS_INITIAL_ADMIN_EMAIL": EMAIL,
+        "WEBMACS_INITIAL_ADMIN_USERNAME": "admin",
+        "WEBMACS_INITIAL_ADMIN_PASSWORD": PASSWORD,
+        "WEBMACS_BCRYPT_ROUNDS": "4",
+    }
+    server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("server.py"))], env=env)
+    base = f"http://127.0.0.1:{PORT}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            await wait_up(session, base)
+            async with session.post(
+                f"{base}/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD}
+            ) as r:
+                token = (await r.json())["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            for i in range(args.events):
+                body = {
+                    "name": f"sensor-{i}",
+                    "min_value": 0,
+                    "max_value": 100,
+                    "unit": "V",
+                    "type": "sensor",
+                }
+                await session.post(f"{base}/api/v1/events", json=body, headers=headers)
+            async with session.get(f"{base}/api/v1/events", params={"page_size": 100}, headers=headers) as r:
+                events = [e["public_id"] for e in (await r.json())["data"]]
+            conn = await asyncpg.connect(dsn)
+            event_ids = [r["id"] for r in await conn.fetch("SELECT id FROM events ORDER BY id")]
+
+            print(f"# {os.cpu_count()} CPUs; server, PostgreSQL and load generator on this box")
+            total, lat = await ingest_ws(base, token, events, args.controllers, args.duration)
+            rate = total / args.duration
+            line(
+                f"WS ingest, {args.controllers} controllers, 500-dp batches",
+                f"{rate:,.0f} dp/s",
+                ">= 100,000 dp/s",
+            )
+            lat.sort()
+            line(
+                "  ack latency p50 / p99",
+                f"{lat[len(lat) // 2] * 1e3:.1f} / {lat[int(len(lat) * 0.99)] * 1e3:.1f} ms",
+                "-",
+            )
+            copied = await raw_copy(dsn, event_ids, args.duration)
+            raw_rate = copied / args.duration
+            line("raw asyncpg binary COPY, same table, 500 rows", f"{raw_rate:,.0f} rows/s", "reference")
+            line("  WS ingest / raw COPY", f"{rate / raw_rate:.2f}x", ">= 0.5x")
+
+            await conn.execute("TRUNCATE datapoints")
+            exp_id = await conn.fetchval(
+                "INSERT INTO experiments (public_id, name, started_on, stopped_on, user_public_id) "
+                "SELECT $1, 'bench', now(), now(), public_id FROM users LIMIT 1 RETURNING id",
+                str(uuid.uuid4()),
+            )
+            exp_public = await conn.fetchval("SELECT public_id FROM experiments WHERE id = $1", exp_id)
+            await bulk_fill(dsn, event_ids, None, args.rows)
+            size = await conn.fetchval("SELECT pg_total_relation_size('datapoints')")
+            line(f"stored bytes per datapoint ({args.rows:,} rows)", f"{size / args.rows:.1f} B", "<= 80 B")
+
+            body = {"event_public_ids": [events[0]], "minutes": 14400, "max_points": 1000}
+            times = []
+            for _ in range(args.repeat):
+                start = time.perf_counter()
+                async with session.post(f"{base}/api/v1/datapoints/series", json=body, headers=headers) as r:
+                    points = len((await r.json())[events[0]])
+                times.append(time.perf_counter() - start)
+            line(
+                f"/series {points} buckets of {args.rows // len(events):,} rows (median)",
+                f"{statistics.median(times) * 1e3:.1f} ms",
+                "<= 20 ms",
+            )
+
+            await conn.execute("UPDATE datapoints SET experiment_id = $1", exp_id)
+            await conn.execute("VACUUM ANALYZE datapoints")
+            start = time.perf_counter()
+            size = 0
+            async with session.get(
+                f"{base}/api/v1/experiments/{exp_public}/export/csv", headers=headers
+            ) as r:
+                async for chunk in r.content.iter_chunked(1 << 20):
+                    size += len(chunk)
+            elapsed = time.perf_counter() - start
+            line(
+                f"CSV export over HTTP ({args.rows:,} rows, {size / 1e6:.0f} MB)",
+                f"{args.rows / elapsed:,.0f} rows/s",
+                ">= 1,500,000 rows/s",
+            )
+            await conn.close()
+    finally:
+        server.terminate()
+        server.wait(10)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        await admin.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes (1M rows, 5 s runs)")
+    parser.add_argument("--duration", type=float, default=None, help="seconds per ingest run")
+    parser.add_argument("--controllers", type=int, default=4)
+    parser.add_argument("--events", type=int, default=50)
+    parser.add_argument("--rows", type=int, default=None, help="rows for the storage/series/CSV figures")
+    parser.add_argument("--repeat", type=int, default=20)
+    ns = parser.parse_args()
+    ns.duration = ns.duration or (5.0 if ns.quick else 30.0)
+    ns.rows = ns.rows or (1_000_000 if ns.quick else 10_000_000)
+    asyncio.run(main(ns))
