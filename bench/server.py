@@ -6,6 +6,7 @@ import importlib
 import os
 
 from aiohttp import web
+
 from webmacs_core.app import create_app
 from webmacs_core.plugins import build_plugin_manager
 from webmacs_core.settings import Settings
