@@ -76,10 +76,7 @@ class Receiver:
         except VerificationError:
             self.hits.append(Hit(time.monotonic(), dict(request.headers), body, 401, None))
             return web.json_response({"ok": False}, status=401)
-        if self.redirect_to:
-            status = 302
-        else:
-            status = self.down_status if self.down else 200
+        status = 302 if self.redirect_to else self.down_status if self.down else 200
         self.hits.append(Hit(time.monotonic(), dict(request.headers), body, status, message_id))
         if status == 302:
             raise web.HTTPFound(self.redirect_to or "/")

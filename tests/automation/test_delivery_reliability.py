@@ -6,6 +6,7 @@ fast; and a server restart in the middle loses nothing."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import datetime
 
 PLUGINS = ("users", "auth", "events", "experiments", "datapoints", "rules", "webhooks")
@@ -90,7 +91,7 @@ async def test_outage_recovery_dead_letter_and_schedule(  # type: ignore[no-unty
         assert [a["response_code"] for a in attempts] == [503] * (row["attempts"] - 1) + [200]
         # never earlier than the schedule allows (precision is checked without load below)
         starts = [_ts(a["started_on"]) for a in attempts]
-        for n, (before, after) in enumerate(zip(starts, starts[1:], strict=False), start=1):
+        for n, (before, after) in enumerate(itertools.pairwise(starts), start=1):
             expected = BASE * 2 ** (n - 1) * SCALE
             assert (after - before).total_seconds() >= expected * (1 - JITTER) - 0.002, (n, expected)
 
@@ -174,7 +175,7 @@ async def test_retry_schedule_follows_the_configured_backoff(  # type: ignore[no
     rows = await h.until(dead, within=20, what="dead-lettering")
     attempts = await _attempts(client, admin, hook, rows[0]["public_id"])
     starts = [_ts(a["started_on"]) for a in attempts]
-    gaps = [(b - a).total_seconds() for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(starts)]
     assert len(gaps) == 4
     for n, gap in enumerate(gaps, start=1):
         expected = BASE * 2 ** (n - 1) * scale
