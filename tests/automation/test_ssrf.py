@@ -157,8 +157,8 @@ async def test_internal_urls_are_refused_when_sent(make_client, auth_headers, so
         for url in urls:
             await tx.conn.execute(
                 sa.text(
-                    "INSERT INTO webhooks (public_id, url, secret, events, enabled, created_on, user_public_id) "
-                    "VALUES (:p, :u, NULL, :e, :t, :c, :o)"
+                    "INSERT INTO webhooks (public_id, url, secret, events, enabled, created_on, "
+                    "user_public_id) VALUES (:p, :u, NULL, :e, :t, :c, :o)"
                 ),
                 {
                     "p": new_public_id(),
