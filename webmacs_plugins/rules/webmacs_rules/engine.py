@@ -24,6 +24,7 @@ state, and the action (whose outbox rows or log entries therefore commit with it
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -154,45 +155,59 @@ class RuleEngine:
                 return
             values, stamps = batch.values, batch.timestamps
             touched: list[LiveRule] = []
+            now = utcnow()
             for event_id, positions in rows.items():
                 # Replayed spools may arrive out of order; rules see each event's readings in time order.
-                positions.sort(key=lambda i: stamps[i])
+                if any(stamps[a] > stamps[b] for a, b in itertools.pairwise(positions)):
+                    positions.sort(key=lambda i: stamps[i])
+                readings = [values[i] for i in positions]
                 for rule in index[event_id]:
-                    for i in positions:
-                        await self._step(rule, values[i], as_utc(stamps[i]))
+                    test, low, high = rule.test, rule.threshold, rule.threshold_high
+                    # The common case costs one pass: an armed rule whose condition never holds.
+                    if rule.state == ARMED and not any(test(v, low, high) for v in readings):
+                        continue
+                    for i, value in zip(positions, readings, strict=True):
+                        if self._advance(rule, value, stamps[i], now):
+                            await self._try_fire(rule, value, as_utc(stamps[i]))
+                            now = utcnow()
                     if rule.dirty:
                         touched.append(rule)
             await self._persist(touched)
 
-    async def _step(self, rule: LiveRule, value: float, at: datetime) -> None:
+    def _advance(self, rule: LiveRule, value: float, at: datetime, now: datetime) -> bool:
+        """Move the state machine by one reading; True when the rule should fire now."""
         holds = rule.holds(value)
         if rule.state == FIRING:
             if rule.hysteresis is None:
                 if not holds:
                     rule.move(ARMED)
-                else:
-                    await self._try_fire(rule, value, at)  # level-triggered: the cooldown decides
-            elif rule.cleared(value):
+                    return False
+                return self._cooled_down(rule, now, at)  # level-triggered: the cooldown decides
+            if rule.cleared(value):
                 rule.move(ARMED)
-            return
+            return False
         if not holds:
             if rule.state == PENDING:
                 rule.move(ARMED)
-            return
+            return False
         if rule.min_duration > 0:
             if rule.state != PENDING or rule.state_since is None:
-                rule.move(PENDING, at)
-                return
-            if (at - rule.state_since).total_seconds() < rule.min_duration:
-                return
-        await self._try_fire(rule, value, at)
+                rule.move(PENDING, as_utc(at))
+                return False
+            if (as_utc(at) - rule.state_since).total_seconds() < rule.min_duration:
+                return False
+        return self._cooled_down(rule, now, at)
+
+    def _cooled_down(self, rule: LiveRule, now: datetime, at: datetime) -> bool:
+        last = rule.last_triggered_at
+        if last is not None and (now - last).total_seconds() < rule.cooldown:
+            # The condition is met but muted by the cooldown: the crossing is consumed.
+            rule.move(FIRING, rule.state_since if rule.state == FIRING else as_utc(at))
+            return False
+        return True
 
     async def _try_fire(self, rule: LiveRule, value: float, at: datetime) -> None:
         now = utcnow()
-        last = rule.last_triggered_at
-        if last is not None and (now - last).total_seconds() < rule.cooldown:
-            rule.move(FIRING, rule.state_since if rule.state == FIRING else at)  # muted by the cooldown
-            return
         try:
             fired = await self._fire(rule, value, at, now)
         except Exception:
