@@ -68,7 +68,14 @@ class LiveRule:
     state: str
     state_since: datetime | None
     user_public_id: str
-    dirty: bool = False
+    #: The (state, since) the database holds, so only real changes are written.
+    saved: tuple[str, datetime | None] = (ARMED, None)
+
+    @property
+    def dirty(self) -> bool:
+        state, since = self.saved
+        # ``since`` matters only while pending (the duration is measured from it).
+        return self.state != state or (self.state == PENDING and self.state_since != since)
 
     def holds(self, value: float) -> bool:
         return self.test(value, self.threshold, self.threshold_high)
@@ -79,8 +86,7 @@ class LiveRule:
         return not (self.holds(value) or self.holds(value - margin) or self.holds(value + margin))
 
     def move(self, state: str, since: datetime | None = None) -> None:
-        if state != self.state or since != self.state_since:
-            self.state, self.state_since, self.dirty = state, since, True
+        self.state, self.state_since = state, since
 
 
 class RuleEngine:
@@ -132,6 +138,7 @@ class RuleEngine:
                     state=row.state or ARMED,
                     state_since=row.state_since,
                     user_public_id=row.user_public_id,
+                    saved=(row.state or ARMED, row.state_since),
                 )
             )
         self.by_event = index
@@ -215,7 +222,8 @@ class RuleEngine:
             return
         if fired:
             rule.last_triggered_at = now
-            rule.state, rule.state_since, rule.dirty = FIRING, at, False
+            rule.state, rule.state_since = FIRING, at
+            rule.saved = (FIRING, at)
             self.firings += 1
         else:
             # Another process fired it within the cooldown (or it was disabled): take its word.
@@ -288,7 +296,7 @@ class RuleEngine:
             log.exception("persisting rule states failed; they are kept in memory and written next time")
             return
         for rule in changed:
-            rule.dirty = False
+            rule.saved = (rule.state, rule.state_since)
 
 
 ENGINE: web.AppKey[RuleEngine] = web.AppKey("webmacs_rules.engine", RuleEngine)
