@@ -40,7 +40,7 @@ from webmacs_sdk.models import IngestBatch
 from webmacs_sdk.timefmt import as_utc, utcnow
 
 from webmacs_rules import store
-from webmacs_rules.operators import describe, number
+from webmacs_rules.operators import EPSILON, describe, number
 from webmacs_rules.settings import RulesSettings
 from webmacs_rules.tables import ARMED, FIRING, PENDING, rules
 
@@ -87,6 +87,30 @@ class LiveRule:
 
     def move(self, state: str, since: datetime | None = None) -> None:
         self.state, self.state_since = state, since
+
+
+def may_hold(rule: LiveRule, least: float, most: float, readings: list[float]) -> bool:
+    """Whether the condition can hold for some reading, decided from the extremes for the
+    built-in operators (conservatively: True may still find no match) and by testing each
+    reading for operators other plugins registered."""
+    t, h = rule.threshold, rule.threshold_high
+    op = rule.operator
+    if op == "gt":
+        return most > t
+    if op == "gte":
+        return most >= t
+    if op == "lt":
+        return least < t
+    if op == "lte":
+        return least <= t
+    if op == "eq":
+        return least - EPSILON < t < most + EPSILON
+    if op == "between":
+        return h is not None and most >= t and least <= h
+    if op == "not_between":
+        return h is not None and (least < t or most > h)
+    test = rule.test
+    return any(test(v, t, h) for v in readings)
 
 
 class RuleEngine:
@@ -168,10 +192,11 @@ class RuleEngine:
                 if any(stamps[a] > stamps[b] for a, b in itertools.pairwise(positions)):
                     positions.sort(key=lambda i: stamps[i])
                 readings = [values[i] for i in positions]
+                least, most = min(readings), max(readings)
                 for rule in index[event_id]:
-                    test, low, high = rule.test, rule.threshold, rule.threshold_high
-                    # The common case costs one pass: an armed rule whose condition never holds.
-                    if rule.state == ARMED and not any(test(v, low, high) for v in readings):
+                    # The common case costs two comparisons: an armed rule whose condition cannot
+                    # hold for any value between the batch's minimum and maximum of this event.
+                    if rule.state == ARMED and not may_hold(rule, least, most, readings):
                         continue
                     for i, value in zip(positions, readings, strict=True):
                         if self._advance(rule, value, stamps[i], now):
