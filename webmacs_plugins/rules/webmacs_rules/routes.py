@@ -44,13 +44,16 @@ def _not_found(public_id: str) -> NotFound:
 
 
 def _enum_error(field: str, value: Any, allowed: list[str]) -> dict[str, Any]:
-    expected = ", ".join(f"'{a}'" for a in allowed[:-1]) + (f" or '{allowed[-1]}'" if allowed else "")
-    if len(allowed) == 1:
-        expected = f"'{allowed[0]}'"
+    if not allowed:
+        expected, message = "", f"No {field} is available: no loaded plugin provides one"
+    else:
+        quoted = [f"'{a}'" for a in allowed]
+        expected = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f" or {quoted[-1]}"
+        message = f"Input should be {expected}"
     return {
         "type": "enum",
         "loc": ["body", field],
-        "msg": f"Input should be {expected}",
+        "msg": message,
         "input": value,
         "ctx": {"expected": expected},
     }
