@@ -108,3 +108,24 @@ async def test_engine_matches_the_model(hysteresis: float | None, min_duration: 
             await engine.evaluate(IngestBatch(["e"] * len(chunk), chunk, stamps))
             position += size
         assert fired == model(values, hysteresis, min_duration), values
+
+
+async def test_readings_out_of_order_inside_a_batch_are_evaluated_in_time_order() -> None:
+    rng = random.Random("shuffled")
+    for _ in range(300):
+        values = [round(rng.uniform(40, 60), 1) for _ in range(rng.randint(1, 30))]
+        fired: list[float] = []
+        engine = _engine(_rule(3.0, 2.0), fired)
+        position = 0
+        while position < len(values):
+            size = rng.randint(1, 8)
+            pairs = [
+                (values[position + k], T0 + timedelta(seconds=position + k))
+                for k in range(min(size, len(values) - position))
+            ]
+            rng.shuffle(pairs)  # a replayed spool: same readings, arrival order scrambled
+            await engine.evaluate(
+                IngestBatch(["e"] * len(pairs), [v for v, _ in pairs], [t for _, t in pairs])
+            )
+            position += size
+        assert fired == model(values, 3.0, 2.0), values

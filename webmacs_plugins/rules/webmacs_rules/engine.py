@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import operator
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -185,12 +186,13 @@ class RuleEngine:
             if not rows:
                 return
             values, stamps = batch.values, batch.timestamps
+            # Replayed spools may arrive out of order; rules see each event's readings in time order.
+            in_order = all(map(operator.le, stamps, itertools.islice(stamps, 1, None)))
             touched: list[LiveRule] = []
             now = utcnow()
             for event_id, positions in rows.items():
-                # Replayed spools may arrive out of order; rules see each event's readings in time order.
-                if any(stamps[a] > stamps[b] for a, b in itertools.pairwise(positions)):
-                    positions.sort(key=lambda i: stamps[i])
+                if not in_order:
+                    positions.sort(key=stamps.__getitem__)
                 readings = [values[i] for i in positions]
                 least, most = min(readings), max(readings)
                 for rule in index[event_id]:

@@ -8,7 +8,9 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 
+import pytest
 import sqlalchemy as sa
 from aiohttp import web
 from webmacs_sdk import DATABASE, HOST, DomainEvent
@@ -297,3 +299,48 @@ async def test_user_deletion_hands_webhooks_to_the_successor(make_client, auth_h
         )
     async with app[DATABASE].connect() as conn:
         assert (await conn.execute(sa.text("SELECT user_public_id FROM webhooks"))).scalar_one() == successor
+
+
+async def test_timeouts_and_transport_errors_are_recorded(make_client, auth_headers, aiohttp_server) -> None:  # type: ignore[no-untyped-def]
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(2)
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/slow", slow)
+    server = await aiohttp_server(app, host="127.0.0.1")
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead_port = closed.getsockname()[1]
+    closed.close()  # nothing listens there any more
+    env = {**FAST, "WEBMACS_WEBHOOK_TIMEOUT_SECONDS": "0.2", "WEBMACS_WEBHOOK_MAX_ATTEMPTS": "1"}
+    client = await make_client("users", "auth", "webhooks", env=env)
+    admin = await auth_headers(client, "admin")
+    slow_hook = await _create(client, admin, f"http://127.0.0.1:{server.port}/slow")
+    dead_hook = await _create(client, admin, f"http://127.0.0.1:{dead_port}/hook")
+    await _emit(client, "experiment.started", {"experiment": "Run"})
+    rows = await _wait_deliveries(
+        client, admin, slow_hook["public_id"], lambda d: d and d[0]["status"] != "pending"
+    )
+    assert (rows[0]["status"], rows[0]["last_error"], rows[0]["response_code"]) == (
+        "dead_letter",
+        "Timeout",
+        None,
+    )
+    rows = await _wait_deliveries(
+        client, admin, dead_hook["public_id"], lambda d: d and d[0]["status"] != "pending"
+    )
+    assert rows[0]["status"] == "dead_letter"
+    assert rows[0]["last_error"].startswith("Transport error: ")
+
+
+def test_backoff_schedule() -> None:
+    from webmacs_webhooks.dispatcher import backoff_seconds
+
+    assert [backoff_seconds(n, 2, 3600, jitter=0, scale=1) for n in (1, 2, 3)] == [2, 4, 8]
+    assert backoff_seconds(20, 2, 3600, jitter=0, scale=1) == 3600
+    assert backoff_seconds(1, 2, 3600, jitter=0, scale=1, retry_after=120) == 120  # Retry-After honoured
+    assert backoff_seconds(1, 2, 60, jitter=0, scale=1, retry_after=120) == 60  # ... within the cap
+    assert backoff_seconds(2, 2, 3600, jitter=0, scale=0.01) == pytest.approx(0.04)
+    spread = {round(backoff_seconds(1, 2, 3600, jitter=0.1, scale=1), 3) for _ in range(200)}
+    assert min(spread) >= 1.8 and max(spread) <= 2.2 and len(spread) > 10
