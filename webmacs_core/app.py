@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import logging
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import timedelta
@@ -31,6 +33,8 @@ from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.specs import AuthBackendSpec, CleanupContextSpec, Route
 
 log = logging.getLogger(__name__)
+
+NOTIFY_GRACE_SECONDS = 5.0
 
 
 
@@ -99,7 +103,10 @@ def create_app(settings: Settings | None = None, *, pm: WebmacsPluginManager | N
         worker = host.spawn(pipeline.run_notifier(), name="webmacs.notifier")
         yield
         await pipeline.drain()
-        await worker
+        # Notifications still queued get a grace period; a plugin stuck forever must not
+        # keep the server from stopping.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(worker), timeout=NOTIFY_GRACE_SECONDS)
         await host.cancel_tasks()
 
     app.cleanup_ctx.append(database_ctx)

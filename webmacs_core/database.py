@@ -60,6 +60,8 @@ _UNAVAILABLE_NAMES = {
     "TooManyConnectionsError",
     "InterfaceError",
     "ConnectionRefusedError",
+    # asyncpg after a killed backend: the connection is unusable; the pool replaces it.
+    "InternalClientError",
 }
 
 

@@ -59,9 +59,14 @@ class IngestionPipeline:
         storage = self._app[HOST].storage
         if len(batch) == 0 and batch.sequence is None:
             return IngestResult(0, tuple(batch.rejected))
-        try:
+        async def write() -> bool:
             async with self._app[DATABASE].transaction() as tx:
-                stored = await storage.write_batch(tx, batch)
+                return await storage.write_batch(tx, batch)
+
+        try:
+            # A client that disconnects must not cancel a write half-way: the batch is stored
+            # to the end (or rolled back whole), never left in a transaction nobody commits.
+            stored = await asyncio.shield(write())
         except Exception as exc:
             if is_database_unavailable(exc):
                 raise ServiceUnavailable("Database unavailable, retry later.") from exc

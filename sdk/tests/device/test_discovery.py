@@ -7,7 +7,7 @@ import pytest
 from webmacs_sdk.device import PluginConfigError, PluginLoadError, PluginRegistry, scan_drivers
 from webmacs_sdk.markers import hookimpl
 
-from .drivers import BlockingDevice, MemoryDevice
+from drivers import BlockingDevice, MemoryDevice
 
 
 @pytest.fixture

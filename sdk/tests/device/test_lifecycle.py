@@ -11,7 +11,7 @@ from webmacs_sdk.device import (
 )
 from webmacs_sdk.device.testing import DriverConformanceSuite
 
-from .drivers import BlockingDevice, MemoryDevice
+from drivers import BlockingDevice, MemoryDevice
 
 
 def hardware(**cfg: object) -> MemoryDevice:

@@ -1,0 +1,33 @@
+"""The in-process live bus never waits for a consumer and cuts off one that falls behind."""
+
+import asyncio
+
+from webmacs_core.livebus import MemoryLiveBus
+
+
+async def test_fast_consumer_gets_everything_in_order():
+    bus = MemoryLiveBus(queue_size=10)
+    sub = bus.subscribe("t")
+    for i in range(5):
+        await bus.publish("t", str(i).encode())
+    assert sub.drain() == [b"0", b"1", b"2", b"3", b"4"]
+
+
+async def test_slow_consumer_is_cut_off_without_blocking_the_publisher_or_others():
+    bus = MemoryLiveBus(queue_size=3)
+    slow, fast = bus.subscribe("t"), bus.subscribe("t")
+    received = []
+
+    async def consume():
+        async for message in fast:
+            received.append(message)
+
+    task = asyncio.create_task(consume())
+    for i in range(10):
+        await asyncio.wait_for(bus.publish("t", str(i).encode()), timeout=0.1)
+        await asyncio.sleep(0)
+    assert slow.overflowed and bus.subscriber_count("t") == 1
+    assert [m async for m in slow] == [b"0", b"1", b"2"]
+    await fast.close()
+    await task
+    assert received == [str(i).encode() for i in range(10)]
