@@ -53,6 +53,10 @@ class PluginBridge:
         self._drivers = dict(drivers)
         self.instances: dict[str, Instance] = {}
         self._missing_warned: set[str] = set()
+        #: Enabled server records by public id, as of the last sync (they carry the reported ``status``).
+        self.records: dict[str, dict[str, Any]] = {}
+        #: Why an enabled instance is not running here (driver missing, configuration refused).
+        self.problems: dict[str, str] = {}
 
     @property
     def event_to_channel(self) -> dict[str, tuple[str, str]]:
@@ -67,9 +71,12 @@ class PluginBridge:
         """Bring local instances in line with the server (created, changed, disabled, deleted)."""
         records = [r for r in await self._api.list_plugin_instances() if r.get("enabled", True)]
         wanted: dict[str, tuple[dict[str, Any], str]] = {}
+        self.records = {str(r["public_id"]): r for r in records if r.get("public_id")}
+        self.problems = {k: v for k, v in self.problems.items() if k in self.records}
         for record in records:
             pid = str(record.get("plugin_id", ""))
             if pid not in self._drivers:
+                self.problems[str(record["public_id"])] = f"Driver {pid!r} is not installed on the controller"
                 if pid not in self._missing_warned:
                     log.warning("Driver %r of instance %r is not installed", pid, record.get("instance_name"))
                     self._missing_warned.add(pid)
@@ -95,7 +102,9 @@ class PluginBridge:
             plugin.configure(instance_config(record))
         except PluginError as exc:
             log.error("Instance %r not started: %s", record.get("instance_name"), exc)
+            self.problems[public_id] = f"Configuration refused: {exc}"
             return
+        self.problems.pop(public_id, None)
         inst = Instance(public_id, plugin, fingerprint)
         self.instances[public_id] = inst
         try:

@@ -14,15 +14,19 @@ from webmacs_sdk.device import DevicePlugin, HealthMonitor, scan_drivers
 from .actuators import ActuatorSync
 from .api import ApiClient, ApiError, AuthError
 from .bridge import PluginBridge
+from .http_telemetry import HttpTelemetry
 from .sensors import SensorPump
 from .settings import ControllerSettings
 from .spool import Spool
+from .status import StatusReporter
 from .telemetry import TelemetryStreamer
 
 log = logging.getLogger("webmacs.controller")
 
 START_MESSAGE = "Controller started – plugin sensor polling active"  # noqa: RUF001 (upstream text)
 STOP_MESSAGE = "Controller shutting down"
+#: Longest a shutdown waits for each goodbye call (status, log entry) when the server is unreachable.
+GOODBYE_TIMEOUT = 3.0
 
 
 class Controller:
@@ -35,7 +39,8 @@ class Controller:
         self._drivers = drivers
         self.stop_event = asyncio.Event()
         self.spool: Spool | None = None
-        self.streamer: TelemetryStreamer | None = None
+        self.streamer: TelemetryStreamer | HttpTelemetry | None = None
+        self.reporter: StatusReporter | None = None
         self.bridge: PluginBridge | None = None
         self.pump: SensorPump | None = None
         self.safe_state_active = False
@@ -82,14 +87,17 @@ class Controller:
         if s.auto_seed and not s.is_production:
             await self._auto_seed(api)
         self.bridge = bridge = PluginBridge(api, drivers)
-        self.streamer = streamer = TelemetryStreamer(
-            s.telemetry_url,
-            spool,
-            session,
-            token=lambda: api.token,
-            relogin=None if api.uses_api_token else api.login,
-            window=s.ack_window,
-        )
+        relogin = None if api.uses_api_token else api.login
+        streamer: TelemetryStreamer | HttpTelemetry
+        if s.telemetry_mode == "http":
+            streamer = HttpTelemetry(s.api_base, spool, session, token=lambda: api.token, relogin=relogin)
+        else:
+            streamer = TelemetryStreamer(
+                s.telemetry_url, spool, session, token=lambda: api.token, relogin=relogin, window=s.ack_window
+            )
+        self.streamer = streamer
+        log.info("Telemetry over %s", "REST batches" if s.telemetry_mode == "http" else "the WebSocket")
+        self.reporter = reporter = StatusReporter(api, bridge)
         self.pump = pump = SensorPump(spool, streamer.notify, s.max_batch_size, s.dedup_enabled)
         actuators = ActuatorSync(api, bridge)
         monitor = HealthMonitor()
@@ -120,6 +128,7 @@ class Controller:
             asyncio.create_task(self._loop("flush", flush, s.poll_interval), name="flush"),
             asyncio.create_task(self._loop("actuator", actuators.tick, s.poll_interval), name="actuator"),
             asyncio.create_task(self._loop("health", monitor.check_once, 5.0), name="health"),
+            asyncio.create_task(self._loop("status", reporter.tick, 1.0), name="status"),
             asyncio.create_task(self._loop("safe_state", watchdog, 1.0), name="watchdog"),
         ]
         await self.stop_event.wait()
@@ -127,6 +136,7 @@ class Controller:
         for task in tasks[1:]:
             task.cancel()
         await pump.stop()
+        await _bounded(reporter.all_inactive(), "status report")
         await bridge.shutdown()
         await streamer.wait_drained(2.0)
         streamer.stop()
@@ -141,7 +151,7 @@ class Controller:
             stats.dropped_datapoints,
             stats.rejected_datapoints,
         )
-        await api.post_log(STOP_MESSAGE, "warning")
+        await _bounded(api.post_log(STOP_MESSAGE, "warning"), "shutdown log entry")
         return 0
 
     async def _loop(self, name: str, tick: Callable[[], Awaitable[None]], interval: float) -> None:
@@ -161,7 +171,11 @@ class Controller:
             await asyncio.sleep(delay)
 
     async def _watchdog(
-        self, api: ApiClient, streamer: TelemetryStreamer, bridge: PluginBridge, actuators: ActuatorSync
+        self,
+        api: ApiClient,
+        streamer: TelemetryStreamer | HttpTelemetry,
+        bridge: PluginBridge,
+        actuators: ActuatorSync,
     ) -> None:
         contact = max(api.last_contact, streamer.last_contact)
         silent = time.monotonic() - contact
@@ -194,3 +208,11 @@ class Controller:
             await api.post_log("Dev auto-seed: channels of 'Simulated Device' mapped to new events", "info")
         except ApiError as exc:
             log.warning("Dev auto-seed failed: %s", exc)
+
+
+async def _bounded(call: Awaitable[None], what: str) -> None:
+    """Run a goodbye call; give up after :data:`GOODBYE_TIMEOUT` so an offline server cannot stall a stop."""
+    try:
+        await asyncio.wait_for(call, GOODBYE_TIMEOUT)
+    except (TimeoutError, ApiError) as exc:
+        log.warning("Skipped the %s: %s", what, exc or "server unreachable")

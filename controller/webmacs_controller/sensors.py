@@ -32,10 +32,13 @@ class SensorPump:
         self._buffer: list[dict[str, Any]] = []
         self._last_sent: dict[str, float] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._stopping = asyncio.Event()
         self.readings = 0
 
     def track(self, instances: dict[str, Instance]) -> None:
         """Start polling new instances and stop polling removed ones."""
+        if self._stopping.is_set():
+            return
         for public_id in list(self._tasks):
             if public_id not in instances or self._tasks[public_id].done():
                 self._tasks.pop(public_id).cancel()
@@ -43,19 +46,28 @@ class SensorPump:
             if public_id not in self._tasks:
                 self._tasks[public_id] = asyncio.create_task(self._poll(inst), name=f"poll-{public_id}")
 
-    async def stop(self) -> None:
-        """Cancel every polling task and move what was read into the spool."""
-        for task in self._tasks.values():
-            task.cancel()
-        for task in self._tasks.values():
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async def stop(self, grace: float = 5.0) -> None:
+        """Let every polling task finish its current read, then move what was read into the spool.
+
+        Cancelling a task in the middle of a read would lose a value the device already produced
+        (a counter that advanced, a FIFO that was emptied); only a read hanging longer than ``grace``
+        seconds is cancelled.
+        """
+        self._stopping.set()
+        tasks = list(self._tasks.values())
+        if tasks:
+            _, hanging = await asyncio.wait(tasks, timeout=grace)
+            for task in hanging:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self._tasks.clear()
         self.flush()
 
     async def _poll(self, inst: Instance) -> None:
         plugin = inst.plugin
-        while True:
+        while not self._stopping.is_set():
             started = time.monotonic()
             if plugin.state is PluginState.CONNECTED and inst.channel_events:
                 try:
@@ -64,7 +76,9 @@ class SensorPump:
                     log.warning("Reading %r failed: %s", plugin.instance_name, exc)
                 else:
                     self._collect(inst, values, datetime.now(UTC).isoformat())
-            await asyncio.sleep(max(plugin.poll_interval - (time.monotonic() - started), 0.0))
+            pause = max(plugin.poll_interval - (time.monotonic() - started), 0.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), pause)
 
     def _collect(self, inst: Instance, values: dict[str, Any], timestamp: str) -> None:
         for channel_id, value in values.items():

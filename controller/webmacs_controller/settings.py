@@ -53,6 +53,9 @@ class ControllerSettings:
             raise SettingsError("WEBMACS_SPOOL_MAX_BYTES must be at least 65536")
         if self.ack_window < 1:
             raise SettingsError("WEBMACS_ACK_WINDOW must be >= 1")
+        self.telemetry_mode = self.telemetry_mode.strip().lower()
+        if self.telemetry_mode not in {"http", "websocket"}:
+            raise SettingsError("WEBMACS_TELEMETRY_MODE must be 'http' or 'websocket'")
         self.server_url = self.server_url.rstrip("/")
 
     @property
