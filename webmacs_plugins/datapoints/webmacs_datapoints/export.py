@@ -30,29 +30,35 @@ HEADER = b"timestamp,event_name,event_public_id,value,unit,datapoint_public_id\r
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CHUNK = 64 * 1024
 
-# Cell formatting in SQL, identical to the Python path below.
+# Cell formatting in SQL, identical to the Python path below. Each CASE tests numbers first, so a
+# common row costs about one output function per cell; string surgery is left to rare rows.
 _PG_TEXT = """CASE WHEN left({c}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') THEN '''' || {c}
               ELSE NULLIF({c}, '') END"""
-_PG_TIME = """to_char(d."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
-              || CASE WHEN date_part('microseconds', d."timestamp")::bigint % 1000000 = 0 THEN ''
-                      ELSE '.' || to_char(d."timestamp" AT TIME ZONE 'UTC', 'US') END
-              || '+00:00'"""
+# isoformat() writes six fraction digits unless the microsecond is 0, while timestamp output
+# (DateStyle ISO, set for the export) drops trailing zeros: only a fraction ending in 0 needs to_char.
+_PG_TIME = """CASE WHEN date_part('microseconds', d."timestamp")::int8 % 10 <> 0
+                   OR date_part('microseconds', d."timestamp")::int8 % 1000000 = 0
+              THEN replace((d."timestamp" AT TIME ZONE 'UTC')::text, ' ', 'T') || '+00:00'
+              ELSE to_char(d."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') END"""
 # float8::text is the shortest round-trip form, like repr(); only the notation differs:
-# repr adds ".0" to integral values and writes exponents 15 in positional form.
+# repr adds ".0" to integral values and writes exponent 15 (1e15 <= |v| < 1e16) in positional form.
 _PG_VALUE = """CASE
-  WHEN d.value::text ~ 'e\\+15$' THEN
+  WHEN abs(d.value) < 1e15 THEN
+    CASE WHEN d.value = trunc(d.value) THEN d.value::text || '.0' ELSE d.value::text END
+  WHEN abs(d.value) < 1e16 THEN
     CASE WHEN d.value < 0 THEN '-' ELSE '' END ||
     (SELECT CASE WHEN length(m) <= 16 THEN rpad(m, 16, '0') || '.0'
                  ELSE left(m, 16) || '.' || substr(m, 17) END
      FROM (SELECT replace(split_part(ltrim(d.value::text, '-'), 'e', 1), '.', '') AS m) AS digits)
-  WHEN d.value::text ~ '^-?[0-9]+$' THEN d.value::text || '.0'
   ELSE d.value::text END"""
+# Rows with the same timestamp (one batch) are not ordered further: a tie-break on the id would
+# add a sort step to every timestamp group of the index scan.
 _PG_QUERY = f"""
 SELECT {_PG_TIME}, {_PG_TEXT.format(c="e.name")}, e.public_id, {_PG_VALUE}, {_PG_TEXT.format(c="e.unit")},
        '{ids.PREFIX}' || lpad(to_hex(d.id), 12, '0')
 FROM datapoints d JOIN events e ON e.id = d.event_id
 WHERE d.experiment_id = $1 AND d.experiment_id IS NOT NULL
-ORDER BY d."timestamp", d.id
+ORDER BY d."timestamp"
 """
 
 
@@ -97,7 +103,11 @@ async def _copy_postgres(request: web.Request, experiment_id: int, response: web
         async def forward(chunk: bytes) -> None:
             await response.write(crlf(bytes(chunk)))
 
-        await driver.copy_from_query(_PG_QUERY, experiment_id, output=forward, format="csv")
+        # SET LOCAL pins the timestamp text form for _PG_TIME; the export's own read-only
+        # transaction also gives one consistent snapshot. JIT compiling costs more than it saves here.
+        async with driver.transaction(readonly=True):
+            await driver.execute("SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL jit = off")
+            await driver.copy_from_query(_PG_QUERY, experiment_id, output=forward, format="csv")
 
 
 async def _write_sqlite(request: web.Request, experiment_id: int, response: web.StreamResponse) -> None:
