@@ -84,9 +84,11 @@ def spooled(controller: Controller) -> int:
     return controller.spool.pending_count if controller.spool is not None else -1
 
 
-@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+@pytest.mark.parametrize(
+    ("backend", "mode"), [("postgresql", "websocket"), ("sqlite", "websocket"), ("postgresql", "http")]
+)
 async def test_exactly_once_through_disconnects_server_kills_and_controller_restart(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    backend: str, mode: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     database_url = (
         request.getfixturevalue("postgres_url")
@@ -119,7 +121,7 @@ async def test_exactly_once_through_disconnects_server_kills_and_controller_rest
         instance = await admin.instance("Counter")
         event = next(m["event_public_id"] for m in instance["channel_mappings"] if m["channel_id"] == "count")
         await proxy.start()
-        settings = controller_settings(proxy.port, token, tmp_path / "spool.db", "websocket")
+        settings = controller_settings(proxy.port, token, tmp_path / "spool.db", mode)
 
         # Phase 1: 20 cut connections and 3 SIGKILLed servers while the counter runs.
         controller, task = start_controller(settings)
