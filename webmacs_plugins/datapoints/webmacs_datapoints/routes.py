@@ -54,9 +54,15 @@ async def create_datapoint(request: web.Request) -> web.Response:
 @routes.post("/batch", policy=Policy.OPERATOR)
 async def create_batch(request: web.Request) -> web.Response:
     body = await parse_body(request, BatchIn)
+    caller = principal(request)
     accepted = 0
     if body.datapoints:
-        result = await ingest(request.app, _columns(body.datapoints), principal=principal(request))
+        idempotent = body.controller_id is not None and body.seq is not None
+        result = await ingest(
+            request.app, _columns(body.datapoints), principal=caller,
+            source_id=f"{caller.public_id}:{body.controller_id}" if idempotent else None,
+            sequence=body.seq if idempotent else None,
+        )
         accepted = result.accepted
     return status_response(f"{accepted} datapoints successfully created.", status=201)
 

@@ -15,7 +15,12 @@ class DatapointIn(RequestModel):
 
 
 class BatchIn(RequestModel):
+    """``controller_id`` + ``seq`` (our extension, as on the acknowledged WebSocket) make a resent batch
+    idempotent: a retry after a lost response is stored once."""
+
     datapoints: list[DatapointIn] = Field(max_length=500)
+    controller_id: str | None = Field(default=None, min_length=1, max_length=100)
+    seq: int | None = Field(default=None, ge=0, lt=2**63)
 
 
 class SeriesIn(RequestModel):
