@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -27,6 +29,16 @@ import orjson
 ADMIN_DSN = os.environ.get("WEBMACS_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PORT = 8765
 EMAIL, PASSWORD = "admin@example.com", "bench-password-1"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pct(sorted_values: list[float], p: float) -> str:
+    return f"{sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p / 100))] * 1e3:.1f}"
 
 
 def line(name: str, value: str, target: str) -> None:
@@ -83,6 +95,69 @@ async def ingest_ws(
 
     await asyncio.gather(*(controller(n) for n in range(controllers)))
     return total, latencies
+
+
+_VALUE = re.compile(rb'"value":([-0-9.e+]+)')
+
+
+async def live_latency(
+    base: str, token: str, events: list[str], rate: int, dashboards: int, batch: int, duration: float
+) -> tuple[list[float], int]:
+    """Controller send -> dashboard receipt over the real sockets, one clock (CLOCK_MONOTONIC).
+
+    One controller sends ``rate`` datapoints/s over ``/ws/controller/telemetry`` in ``batch``-sized
+    frames on a fixed schedule; every value is the send time of its frame. ``dashboards`` sockets
+    on ``/ws/datapoints/stream`` take the receipt time of each frame and read the send times from
+    the value cells (a frame may merge several batches). The first second is warm-up.
+    """
+    ws_base = base.replace("http", "ws")
+    t0 = time.monotonic()
+    warm_until = 1.0
+    latencies: list[float] = []
+    stop = asyncio.Event()
+
+    async def dashboard(ws: aiohttp.ClientWebSocketResponse) -> None:
+        while not stop.is_set():
+            msg = await ws.receive()
+            if msg.type is not aiohttp.WSMsgType.TEXT:
+                return
+            now = time.monotonic() - t0
+            for sent in {float(v) for v in _VALUE.findall(msg.data.encode())}:
+                if sent >= warm_until:
+                    latencies.append(now - sent)
+
+    # No connection limit: aiohttp's default of 100 would leave the controller waiting.
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        sockets = [
+            await session.ws_connect(f"{ws_base}/ws/datapoints/stream?token={token}", max_msg_size=0)
+            for _ in range(dashboards)
+        ]
+        for ws in sockets:
+            assert (await ws.receive_json())["type"] == "connected"
+        readers = [asyncio.create_task(dashboard(ws)) for ws in sockets]
+        # The load generator's own full collections would show up as server latency.
+        gc.collect()
+        gc.freeze()
+        url = f"{ws_base}/ws/controller/telemetry?token={token}"
+        async with session.ws_connect(url) as controller:
+            interval = batch / rate
+            t0 = time.monotonic()
+            tick = 0
+            while time.monotonic() - t0 < duration + warm_until:
+                sent = time.monotonic() - t0
+                items = [
+                    {"value": sent, "event_public_id": events[(tick + i) % len(events)]} for i in range(batch)
+                ]
+                await controller.send_str(orjson.dumps({"datapoints": items}).decode())
+                tick += 1
+                await asyncio.sleep(max(0.0, tick * interval - (time.monotonic() - t0)))
+            await asyncio.sleep(0.5)
+        stop.set()
+        for ws in sockets:
+            await ws.close()
+        await asyncio.gather(*readers, return_exceptions=True)
+    gc.unfreeze()
+    return latencies, tick
 
 
 async def raw_copy(dsn: str, event_ids: list[int], duration: float, batch: int = 500) -> int:
@@ -164,63 +239,88 @@ async def main(args: argparse.Namespace) -> None:
             event_ids = [r["id"] for r in await conn.fetch("SELECT id FROM events ORDER BY id")]
 
             print(f"# {os.cpu_count()} CPUs; server, PostgreSQL and load generator on this box")
-            total, lat = await ingest_ws(base, token, events, args.controllers, args.duration)
-            rate = total / args.duration
-            line(
-                f"WS ingest, {args.controllers} controllers, 500-dp batches",
-                f"{rate:,.0f} dp/s",
-                ">= 100,000 dp/s",
-            )
-            lat.sort()
-            line(
-                "  ack latency p50 / p99",
-                f"{lat[len(lat) // 2] * 1e3:.1f} / {lat[int(len(lat) * 0.99)] * 1e3:.1f} ms",
-                "-",
-            )
-            copied = await raw_copy(dsn, event_ids, args.duration)
-            raw_rate = copied / args.duration
-            line("raw asyncpg binary COPY, same table, 500 rows", f"{raw_rate:,.0f} rows/s", "reference")
-            line("  WS ingest / raw COPY", f"{rate / raw_rate:.2f}x", ">= 0.5x")
+            if "ingest" in args.only:
+                total, lat = await ingest_ws(base, token, events, args.controllers, args.duration)
+                rate = total / args.duration
+                line(
+                    f"WS ingest, {args.controllers} controllers, 500-dp batches",
+                    f"{rate:,.0f} dp/s",
+                    ">= 100,000 dp/s",
+                )
+                lat.sort()
+                line(
+                    "  ack latency p50 / p99",
+                    f"{lat[len(lat) // 2] * 1e3:.1f} / {lat[int(len(lat) * 0.99)] * 1e3:.1f} ms",
+                    "-",
+                )
+                copied = await raw_copy(dsn, event_ids, args.duration)
+                raw_rate = copied / args.duration
+                line("raw asyncpg binary COPY, same table, 500 rows", f"{raw_rate:,.0f} rows/s", "reference")
+                line("  WS ingest / raw COPY", f"{rate / raw_rate:.2f}x", ">= 0.5x")
 
-            await conn.execute("TRUNCATE datapoints")
-            exp_id = await conn.fetchval(
-                "INSERT INTO experiments (public_id, name, started_on, stopped_on, user_public_id) "
-                "SELECT $1, 'bench', now(), now(), public_id FROM users LIMIT 1 RETURNING id",
-                str(uuid.uuid4()),
-            )
-            exp_public = await conn.fetchval("SELECT public_id FROM experiments WHERE id = $1", exp_id)
-            await bulk_fill(dsn, event_ids, None, args.rows)
-            size = await conn.fetchval("SELECT pg_total_relation_size('datapoints')")
-            line(f"stored bytes per datapoint ({args.rows:,} rows)", f"{size / args.rows:.1f} B", "<= 80 B")
+            if "live" in args.only:
+                cpu_before, wall_before = cpu_seconds(server.pid), time.monotonic()
+                lat, sent = await live_latency(
+                    base, token, events, args.live_rate, args.dashboards, args.live_batch, args.duration
+                )
+                server_cpu = (cpu_seconds(server.pid) - cpu_before) / (time.monotonic() - wall_before)
+                lat.sort()
+                line(
+                    f"send -> dashboard, {args.live_rate:,} dp/s, {args.dashboards} dashboards",
+                    f"{pct(lat, 50)} / {pct(lat, 99)} / {lat[-1] * 1e3:.1f} ms",
+                    "p99 <= 20 ms",
+                )
+                line(
+                    f"  (p50 / p99 / max; {args.live_batch}-dp batches, {sent:,} sent)",
+                    f"{len(lat) / max(sent - args.live_rate // args.live_batch, 1) / args.dashboards:.3f}",
+                    "1.000 received/sent",
+                )
+                line("  server process CPU during the live run", f"{server_cpu * 100:.0f} % of a core", "-")
 
-            body = {"event_public_ids": [events[0]], "minutes": 14400, "max_points": 1000}
-            times = []
-            for _ in range(args.repeat):
+            if "storage" in args.only:
+                await conn.execute("TRUNCATE datapoints")
+                exp_id = await conn.fetchval(
+                    "INSERT INTO experiments (public_id, name, started_on, stopped_on, user_public_id) "
+                    "SELECT $1, 'bench', now(), now(), public_id FROM users LIMIT 1 RETURNING id",
+                    str(uuid.uuid4()),
+                )
+                exp_public = await conn.fetchval("SELECT public_id FROM experiments WHERE id = $1", exp_id)
+                await bulk_fill(dsn, event_ids, None, args.rows)
+                size = await conn.fetchval("SELECT pg_total_relation_size('datapoints')")
+                line(
+                    f"stored bytes per datapoint ({args.rows:,} rows)", f"{size / args.rows:.1f} B", "<= 80 B"
+                )
+
+                body = {"event_public_ids": [events[0]], "minutes": 14400, "max_points": 1000}
+                times = []
+                for _ in range(args.repeat):
+                    start = time.perf_counter()
+                    async with session.post(
+                        f"{base}/api/v1/datapoints/series", json=body, headers=headers
+                    ) as r:
+                        points = len((await r.json())[events[0]])
+                    times.append(time.perf_counter() - start)
+                line(
+                    f"/series {points} buckets of {args.rows // len(events):,} rows (median)",
+                    f"{statistics.median(times) * 1e3:.1f} ms",
+                    "<= 20 ms",
+                )
+
+                await conn.execute("UPDATE datapoints SET experiment_id = $1", exp_id)
+                await conn.execute("VACUUM ANALYZE datapoints")
                 start = time.perf_counter()
-                async with session.post(f"{base}/api/v1/datapoints/series", json=body, headers=headers) as r:
-                    points = len((await r.json())[events[0]])
-                times.append(time.perf_counter() - start)
-            line(
-                f"/series {points} buckets of {args.rows // len(events):,} rows (median)",
-                f"{statistics.median(times) * 1e3:.1f} ms",
-                "<= 20 ms",
-            )
-
-            await conn.execute("UPDATE datapoints SET experiment_id = $1", exp_id)
-            await conn.execute("VACUUM ANALYZE datapoints")
-            start = time.perf_counter()
-            size = 0
-            async with session.get(
-                f"{base}/api/v1/experiments/{exp_public}/export/csv", headers=headers
-            ) as r:
-                async for chunk in r.content.iter_chunked(1 << 20):
-                    size += len(chunk)
-            elapsed = time.perf_counter() - start
-            line(
-                f"CSV export over HTTP ({args.rows:,} rows, {size / 1e6:.0f} MB)",
-                f"{args.rows / elapsed:,.0f} rows/s",
-                ">= 1,500,000 rows/s",
-            )
+                size = 0
+                async with session.get(
+                    f"{base}/api/v1/experiments/{exp_public}/export/csv", headers=headers
+                ) as r:
+                    async for chunk in r.content.iter_chunked(1 << 20):
+                        size += len(chunk)
+                elapsed = time.perf_counter() - start
+                line(
+                    f"CSV export over HTTP ({args.rows:,} rows, {size / 1e6:.0f} MB)",
+                    f"{args.rows / elapsed:,.0f} rows/s",
+                    ">= 1,500,000 rows/s",
+                )
             await conn.close()
     finally:
         server.terminate()
@@ -239,6 +339,16 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=50)
     parser.add_argument("--rows", type=int, default=None, help="rows for the storage/series/CSV figures")
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=("ingest", "live", "storage"),
+        default=("ingest", "live", "storage"),
+        help="figures to measure (storage = bytes per datapoint, /series, CSV export)",
+    )
+    parser.add_argument("--dashboards", type=int, default=100, help="live-stream sockets")
+    parser.add_argument("--live-rate", type=int, default=10_000, help="datapoints/s for the live figure")
+    parser.add_argument("--live-batch", type=int, default=100, help="datapoints per controller frame")
     ns = parser.parse_args()
     ns.duration = ns.duration or (5.0 if ns.quick else 30.0)
     ns.rows = ns.rows or (1_000_000 if ns.quick else 10_000_000)

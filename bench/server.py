@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 
@@ -24,8 +25,17 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
+    app = create_app(settings, pm=pm)
+    if os.environ.get("WEBMACS_BENCH_GC_FREEZE") == "1":
+
+        async def freeze(_: web.Application) -> None:
+            # Objects alive after startup (modules, plugins, SQLAlchemy metadata) are never
+            # garbage: keep them out of every later full collection.
+            gc.freeze()
+
+        app.on_startup.append(freeze)
     web.run_app(
-        create_app(settings, pm=pm), host="127.0.0.1", port=settings.port, print=None, access_log=None
+        app, host="127.0.0.1", port=settings.port, print=None, access_log=None
     )
 
 

@@ -100,10 +100,50 @@ async def last_timestamp(conn: AsyncConnection) -> datetime | None:
     return value
 
 
-def _epoch(dialect: str, column: Any) -> Any:
-    if dialect == "postgresql":
-        return sa.extract("epoch", column)
-    return (sa.func.julianday(column) - 2440587.5) * 86400.0
+# PostgreSQL: one pass over the window, grouped by date_bin (integer arithmetic on the stored
+# microseconds; EXTRACT(epoch) would go through numeric). A point a little in the future (allowed
+# clock skew) joins the newest bucket.
+_PG_BUCKETS = """
+SELECT event_id, min(value) AS min, avg(value) AS avg, max(value) AS max, count(*) AS count,
+       max("timestamp") AS last, max(id) AS last_id
+FROM datapoints
+WHERE event_id = ANY($1::int[]) AND "timestamp" >= $2
+GROUP BY event_id, least(date_bin($3, "timestamp", $2), $4)
+ORDER BY event_id, least(date_bin($3, "timestamp", $2), $4)
+"""
+
+
+async def _buckets_postgres(
+    conn: AsyncConnection, event_ids: list[int], start: datetime, width: timedelta, max_points: int
+) -> list[tuple[int, list[Any]]]:
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    rows = await driver.fetch(_PG_BUCKETS, event_ids, start, width, start + width * (max_points - 1))
+    return [(row[0], list(row[1:])) for row in rows]
+
+
+async def _buckets_sqlite(
+    conn: AsyncConnection, event_ids: list[int], start: datetime, width: timedelta, max_points: int
+) -> list[tuple[int, list[Any]]]:
+    epoch = (sa.func.julianday(datapoints.c.timestamp) - 2440587.5) * 86400.0
+    raw_bucket = sa.cast(sa.func.floor((epoch - start.timestamp()) / width.total_seconds()), sa.Integer)
+    bucket = sa.case((raw_bucket >= max_points, max_points - 1), else_=raw_bucket)
+    query = (
+        sa.select(
+            datapoints.c.event_id,
+            sa.func.min(datapoints.c.value),
+            sa.func.avg(datapoints.c.value),
+            sa.func.max(datapoints.c.value),
+            sa.func.count(),
+            sa.type_coerce(sa.func.max(datapoints.c.timestamp), UTCDateTime),
+            sa.func.max(datapoints.c.id),
+        )
+        .where(datapoints.c.event_id.in_(event_ids), datapoints.c.timestamp >= start)
+        .group_by(datapoints.c.event_id, bucket)
+        .order_by(datapoints.c.event_id, bucket)
+    )
+    return [(row[0], list(row[1:])) for row in await conn.execute(query)]
 
 
 async def series(
@@ -114,7 +154,8 @@ async def series(
     A series with more than ``max_points`` points is down-sampled in SQL into at most
     ``max_points`` equal time buckets: each bucket is one DatapointResponse (the average
     value at the time of the bucket's newest point, the id of that point) with the
-    extension fields ``min``, ``max`` and ``count``.
+    extension fields ``min``, ``max`` and ``count``. One aggregate pass over the window
+    answers both "how many points" and the buckets; only short series are read again raw.
     """
     result: dict[str, list[dict[str, Any]]] = {public_id: [] for public_id in event_public_ids}
     rows = (await conn.execute(
@@ -125,50 +166,35 @@ async def series(
     by_id = {int(r.id): str(r.public_id) for r in rows}
     end = utcnow()
     start = end - timedelta(minutes=minutes)
-    in_window = sa.and_(datapoints.c.event_id.in_(list(by_id)), datapoints.c.timestamp >= start)
-    counts: dict[int, int] = dict((await conn.execute(
-        sa.select(datapoints.c.event_id, sa.func.count()).where(in_window).group_by(datapoints.c.event_id)
-    )).all())
-    raw_ids = [event_id for event_id, n in counts.items() if n <= max_points]
-    big_ids = [event_id for event_id, n in counts.items() if n > max_points]
+    width = (end - start) / max_points
+    aggregate = _buckets_postgres if conn.dialect.name == "postgresql" else _buckets_sqlite
+    buckets: dict[int, list[list[Any]]] = {}
+    for event_id, cells in await aggregate(conn, list(by_id), start, width, max_points):
+        buckets.setdefault(event_id, []).append(cells)
+    raw_ids = {event_id for event_id, cells in buckets.items() if sum(c[3] for c in cells) <= max_points}
     if raw_ids:
         query = (
             _joined()
-            .where(datapoints.c.event_id.in_(raw_ids), datapoints.c.timestamp >= start)
+            .where(datapoints.c.event_id.in_(sorted(raw_ids)), datapoints.c.timestamp >= start)
             .order_by(datapoints.c.timestamp, datapoints.c.id)
         )
         for row in await conn.execute(query):
             result[row.event_public_id].append(to_response(row))
-    if big_ids:
-        width = (end - start).total_seconds() / max_points
-        epoch = _epoch(conn.dialect.name, datapoints.c.timestamp)
-        raw_bucket = sa.cast(sa.func.floor((epoch - start.timestamp()) / width), sa.Integer)
-        # Points a little in the future (allowed clock skew) join the newest bucket.
-        bucket = sa.case((raw_bucket >= max_points, max_points - 1), else_=raw_bucket).label("bucket")
-        query = (
-            sa.select(
-                datapoints.c.event_id,
-                bucket,
-                sa.func.min(datapoints.c.value).label("min"),
-                sa.func.avg(datapoints.c.value).label("avg"),
-                sa.func.max(datapoints.c.value).label("max"),
-                sa.func.count().label("count"),
-                sa.type_coerce(sa.func.max(datapoints.c.timestamp), UTCDateTime).label("last"),
-                sa.func.max(datapoints.c.id).label("last_id"),
-            )
-            .where(datapoints.c.event_id.in_(big_ids), datapoints.c.timestamp >= start)
-            .group_by(datapoints.c.event_id, bucket)
-            .order_by(datapoints.c.event_id, bucket)
-        )
-        for row in await conn.execute(query):
-            result[by_id[row.event_id]].append({
-                "public_id": ids.public_id(row.last_id),
-                "value": float(row.avg),
-                "timestamp": iso_z(row.last),
-                "event_public_id": by_id[row.event_id],
+    for event_id, cells in buckets.items():
+        if event_id in raw_ids:
+            continue
+        public_id = by_id[event_id]
+        result[public_id] = [
+            {
+                "public_id": ids.public_id(last_id),
+                "value": float(avg),
+                "timestamp": iso_z(last),
+                "event_public_id": public_id,
                 "experiment_public_id": None,
-                "min": float(row.min),
-                "max": float(row.max),
-                "count": int(row.count),
-            })
+                "min": float(low),
+                "max": float(high),
+                "count": int(count),
+            }
+            for low, avg, high, count, last, last_id in cells
+        ]
     return result
