@@ -179,5 +179,5 @@ async def test_retry_schedule_follows_the_configured_backoff(  # type: ignore[no
     assert len(gaps) == 4
     for n, gap in enumerate(gaps, start=1):
         expected = BASE * 2 ** (n - 1) * scale
-        # jitter bounds, plus the time one attempt and one outbox scan take on a test machine
-        assert expected * (1 - JITTER) <= gap <= expected * (1 + JITTER) + 0.05, (n, gap, expected)
+        # jitter bounds, plus the time one attempt and one outbox scan take on a busy 2-core test machine
+        assert expected * (1 - JITTER) <= gap <= expected * (1 + JITTER) + 0.15, (n, gap, expected)

@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXCERPT_BYTES = 500
+#: Longest wait of each shutdown step.
+STOP_TIMEOUT = 5.0
 
 
 @attrs.frozen
@@ -136,25 +138,31 @@ class Dispatcher:
         self._loop_task = self.app[HOST].spawn(self._run(), name="webhooks.dispatcher")
 
     async def stop(self) -> None:
-        """Stop sending; deliveries cut off mid-attempt are handed back to the schedule at once."""
+        """Stop sending; deliveries cut off mid-attempt are handed back to the schedule at once.
+
+        Every step is bounded in time: shutting the server down never waits on a receiver or a
+        stuck connection (a row not handed back is picked up when its lease runs out).
+        """
         interrupted = set(self._inflight)
         tasks = [t for t in (self._loop_task, *self._tasks) if t is not None]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            await asyncio.wait(tasks, timeout=STOP_TIMEOUT)
         if interrupted:
             with contextlib.suppress(Exception):
-                async with self.app[DATABASE].transaction() as tx:
-                    await tx.conn.execute(
-                        sa.update(webhook_deliveries)
-                        .where(
-                            webhook_deliveries.c.id.in_(interrupted), webhook_deliveries.c.status == PENDING
-                        )
-                        .values(next_attempt_at=utcnow())
-                    )
+                await asyncio.wait_for(self._hand_back(interrupted), STOP_TIMEOUT)
         if self._client is not None:
-            await self._client.close()
-            self._client = None
+            client, self._client = self._client, None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.close(), STOP_TIMEOUT)
+
+    async def _hand_back(self, ids: set[int]) -> None:
+        d = webhook_deliveries
+        async with self.app[DATABASE].transaction() as tx:
+            await tx.conn.execute(
+                sa.update(d).where(d.c.id.in_(ids), d.c.status == PENDING).values(next_attempt_at=utcnow())
+            )
 
     def poke(self) -> None:
         """Look at the outbox now (called after a commit that wrote deliveries)."""
