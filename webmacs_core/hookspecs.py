@@ -149,7 +149,7 @@ def webmacs_cli_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add sub-commands to the ``webmacs`` command line.
 
     Sync; called once when the CLI starts. Add a parser with ``subparsers.add_parser`` and
-    set ``func`` (``func(args, settings) -> int``) with ``set_defaults``.
+    set ``func`` (``func(args, settings, pm) -> int``) with ``set_defaults``.
 
     :param subparsers: the CLI's sub-parser collection.
 
@@ -158,7 +158,7 @@ def webmacs_cli_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
         @hookimpl
         def webmacs_cli_commands(subparsers):
             parser = subparsers.add_parser("create-admin", help="create an admin user")
-            parser.set_defaults(func=create_admin)
+            parser.set_defaults(func=create_admin)   # create_admin(args, settings, pm)
 
     .. versionadded:: 2.0
     """
