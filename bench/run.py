@@ -308,6 +308,7 @@ async def main(args: argparse.Namespace) -> None:
 
                 await conn.execute("UPDATE datapoints SET experiment_id = $1", exp_id)
                 await conn.execute("VACUUM ANALYZE datapoints")
+                cpu_before = cpu_seconds(server.pid), cpu_seconds(os.getpid())
                 start = time.perf_counter()
                 size = 0
                 async with session.get(
@@ -316,10 +317,19 @@ async def main(args: argparse.Namespace) -> None:
                     async for chunk in r.content.iter_chunked(1 << 20):
                         size += len(chunk)
                 elapsed = time.perf_counter() - start
+                cpu_used = [
+                    (cpu_seconds(pid) - before) / elapsed
+                    for pid, before in zip((server.pid, os.getpid()), cpu_before, strict=True)
+                ]
                 line(
                     f"CSV export over HTTP ({args.rows:,} rows, {size / 1e6:.0f} MB)",
                     f"{args.rows / elapsed:,.0f} rows/s",
                     ">= 1,500,000 rows/s",
+                )
+                line(
+                    "  CPU: server process / load generator",
+                    f"{cpu_used[0] * 100:.0f} % / {cpu_used[1] * 100:.0f} %",
+                    "of one core each",
                 )
             await conn.close()
     finally:

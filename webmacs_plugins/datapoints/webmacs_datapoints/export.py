@@ -42,14 +42,14 @@ _PG_TIME = """CASE WHEN date_part('microseconds', d."timestamp")::int8 % 10 <> 0
               ELSE to_char(d."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') END"""
 # float8::text is the shortest round-trip form, like repr(); only the notation differs:
 # repr adds ".0" to integral values and writes exponent 15 (1e15 <= |v| < 1e16) in positional form.
-_PG_VALUE = """CASE
+_PG_DIGITS = "replace(split_part(ltrim(d.value::text, '-'), 'e', 1), '.', '')"
+_PG_VALUE = f"""CASE
   WHEN abs(d.value) < 1e15 THEN
     CASE WHEN d.value = trunc(d.value) THEN d.value::text || '.0' ELSE d.value::text END
   WHEN abs(d.value) < 1e16 THEN
     CASE WHEN d.value < 0 THEN '-' ELSE '' END ||
-    (SELECT CASE WHEN length(m) <= 16 THEN rpad(m, 16, '0') || '.0'
-                 ELSE left(m, 16) || '.' || substr(m, 17) END
-     FROM (SELECT replace(split_part(ltrim(d.value::text, '-'), 'e', 1), '.', '') AS m) AS digits)
+    CASE WHEN length({_PG_DIGITS}) <= 16 THEN rpad({_PG_DIGITS}, 16, '0') || '.0'
+         ELSE left({_PG_DIGITS}, 16) || '.' || substr({_PG_DIGITS}, 17) END
   ELSE d.value::text END"""
 # Rows with the same timestamp (one batch) are not ordered further: a tie-break on the id would
 # add a sort step to every timestamp group of the index scan.
