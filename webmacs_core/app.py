@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import inspect
-import logging
 import asyncio
 import contextlib
+import importlib
+import inspect
+import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import timedelta
-
 
 from aiohttp import web
 
@@ -39,7 +40,15 @@ NOTIFY_GRACE_SECONDS = 5.0
 
 
 def plugin_manager_for(settings: Settings) -> WebmacsPluginManager:
-    """The manager ``serve`` uses: entry points, minus ``WEBMACS_DISABLE_PLUGINS``."""
+    """The manager ``serve`` uses: entry points, minus ``WEBMACS_DISABLE_PLUGINS``.
+
+    Wheels uploaded through the plugin manager live outside the server's environment, in
+    ``<plugin_dir>/site-packages``; that folder joins the search path before discovery.
+    """
+    uploaded = (settings.plugin_dir / "site-packages").resolve()
+    if uploaded.is_dir() and str(uploaded) not in sys.path:
+        sys.path.append(str(uploaded))
+        importlib.invalidate_caches()
     return build_plugin_manager(
         entrypoints=not settings.disable_plugin_autoload,
         blocked=settings.disable_plugins,
@@ -152,7 +161,8 @@ def _add_routes(app: web.Application, routes: list[Route]) -> dict[str, Route]:
 
 def route_table(app: web.Application) -> dict[str, Route]:
     """Every registered route with its policy (the role-matrix test enumerates this)."""
-    return dict(app[ROUTES_KEY])
+    table: dict[str, Route] = app[ROUTES_KEY]
+    return dict(table)
 
 
 __all__ = ["CORE_HOST", "PLUGIN_MANAGER", "create_app", "route_table"]

@@ -14,8 +14,8 @@ from webmacs_core.ingestion import IngestionPipeline
 from webmacs_core.plugins import WebmacsPluginManager
 from webmacs_core.settings import Settings
 from webmacs_sdk.errors import ServiceUnavailable
-from webmacs_sdk.protocols import LiveBus, StorageBackend
 from webmacs_sdk.models import DomainEvent, IngestBatch, IngestResult, Principal, Transaction
+from webmacs_sdk.protocols import LiveBus, StorageBackend
 from webmacs_sdk.specs import EventTypeSpec, RuleActionSpec, RuleOperatorSpec, SettingsSpec
 from webmacs_sdk.timefmt import utcnow
 
@@ -72,7 +72,7 @@ class CoreHost:
     def state(self, key: web.AppKey[T], factory: Callable[[], T]) -> T:
         if key not in self._state:
             self._state[key] = factory()
-        return self._state[key]  # type: ignore[no-any-return]
+        return self._state[key]
 
     def section(self, cls: type[T]) -> T:
         if cls not in self._sections:
@@ -80,7 +80,7 @@ class CoreHost:
             if name is None:
                 raise KeyError(f"{cls.__name__} is not registered through webmacs_settings_model")
             self._sections[cls] = self.settings.section(name, cls)
-        return self._sections[cls]  # type: ignore[no-any-return]
+        return self._sections[cls]
 
     async def ingest(self, batch: IngestBatch) -> IngestResult:
         assert self.pipeline is not None, "ingestion is available once the app has started"

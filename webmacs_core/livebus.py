@@ -34,7 +34,7 @@ class MemorySubscription:
         self._bus._remove(self._topic, self)
         self._queue.put_nowait(None)
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:  # type: ignore[override]
+    async def __aiter__(self) -> AsyncIterator[bytes]:
         while True:
             message = await self._queue.get()
             if message is None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from webmacs_core.database import is_database_unavailable
-from webmacs_sdk.keys import PRINCIPAL, REQUEST_ID
 from webmacs_sdk.errors import ApiError, AuthenticationFailed, Forbidden, ServiceUnavailable, Unauthorized
+from webmacs_sdk.keys import PRINCIPAL, REQUEST_ID
 from webmacs_sdk.models import Principal, Role
 from webmacs_sdk.protocols import AuthBackend
 from webmacs_sdk.specs import Policy, Route
@@ -114,7 +114,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 async def authenticate(request: web.Request, credential: str) -> Principal | None:
     """Run the configured auth backends in order; the first Principal wins."""
-    backends: Sequence[AuthBackend] = request.app[AUTH_BACKENDS_KEY]
+    backends = request.app[AUTH_BACKENDS_KEY]
     for backend in backends:
         principal = await backend.authenticate(request, credential)
         if principal is not None:

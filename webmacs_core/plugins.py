@@ -83,7 +83,7 @@ class WebmacsPluginManager(pluggy.PluginManager):
             self.set_blocked(name)
         for item in plugins:
             name, plugin = item if isinstance(item, tuple) else (_plugin_name(item), item)
-            self._register_one(name, lambda p=plugin: p, None, strict)
+            self._register_one(name, _constant(plugin), None, strict)
         if entrypoints:
             for ep in _entry_points():
                 dist = ep.dist
@@ -175,6 +175,10 @@ class WebmacsPluginManager(pluggy.PluginManager):
 
     def report(self) -> list[PluginRecord]:
         return sorted(self.records.values(), key=lambda r: r.name)
+
+
+def _constant(plugin: object) -> Callable[[], object]:
+    return lambda: plugin
 
 
 def _has_hookimpls(obj: Any) -> bool:

@@ -39,6 +39,8 @@ class Settings:
     disable_plugins: tuple[str, ...] = ()
     #: Load no entry-point plugins at all (only explicitly given ones: tests).
     disable_plugin_autoload: bool = False
+    #: Where uploaded plugin wheels are installed; its ``site-packages`` is searched for plugins.
+    plugin_dir: Path = Path("plugins")
     #: A plugin that fails to load aborts startup instead of being recorded.
     strict_plugins: bool = False
     #: Name of the storage backend, of the live bus, and the ordered auth backends (empty: all).

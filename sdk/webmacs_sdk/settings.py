@@ -74,7 +74,7 @@ def load_settings(cls: type[T], table: Mapping[str, Any] | None = None, environ:
     environ = environ if environ is not None else {}
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
-    for field in attrs.fields(cls):  # type: ignore[misc]
+    for field in attrs.fields(cls):  # type: ignore[arg-type]
         env_name = ENV_PREFIX + field.name.upper()
         if env_name in environ:
             values[field.name] = _coerce(environ[env_name], hints[field.name], env_name)

@@ -94,7 +94,7 @@ def parse_query(request: web.Request, model: type[M]) -> M:
 
 
 class PageParams(pydantic.BaseModel):
-    """``page`` ≥ 1 (default 1) and ``page_size`` 1–100 (default 25), contract §2.3."""
+    """``page`` ≥ 1 (default 1) and ``page_size`` 1 to 100 (default 25), contract §2.3."""
 
     model_config = pydantic.ConfigDict(extra="ignore")
 
@@ -122,7 +122,7 @@ def principal(request: web.Request) -> Principal:
     found = request.get(PRINCIPAL)
     if found is None:
         raise Unauthorized()
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def optional_principal(request: web.Request) -> Principal | None:

@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from routes_support import installed_plugin_names  # noqa: E402
+from routes_support import installed_plugin_names
 
 
 @pytest.fixture

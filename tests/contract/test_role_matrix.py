@@ -1,9 +1,10 @@
-"""Every registered route × anonymous, viewer, operator, admin: the declared policy holds.
+"""Every registered route against anonymous, viewer, operator, admin: the declared policy holds.
 
 Routes are enumerated from the router, so a route a later plugin adds joins automatically.
 """
 
 from routes_support import concrete_routes
+
 from webmacs_core.middlewares import ROUTES_KEY
 from webmacs_sdk import Policy
 

@@ -73,7 +73,7 @@ class SecondStorage:
 def test_two_backends_with_one_name_abort_startup_naming_both(tmp_path):
     pm = build_plugin_manager(plugins=[FirstStorage(), SecondStorage()], entrypoints=False)
     settings = Settings.load({}, database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db", secret_key_file=tmp_path / "k")
-    with pytest.raises(PluginConflictError, match="'first'.*'second'|'second'.*'first'"):
+    with pytest.raises(PluginConflictError, match=r"'first'.*'second'|'second'.*'first'"):
         create_app(settings, pm=pm)
 
 
@@ -81,7 +81,7 @@ def test_a_configured_backend_nobody_registered_is_a_startup_error(tmp_path):
     pm = build_plugin_manager(plugins=[FirstStorage()], entrypoints=False)
     settings = Settings.load({"WEBMACS_STORAGE_BACKEND": "timescale"},
                              database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db", secret_key_file=tmp_path / "k")
-    with pytest.raises(PluginConflictError, match="timescale.*available: sql"):
+    with pytest.raises(PluginConflictError, match=r"timescale.*available: sql"):
         create_app(settings, pm=pm)
 
 

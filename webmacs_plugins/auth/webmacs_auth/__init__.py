@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from webmacs_auth.backend import JwtBackend
 from webmacs_auth.cleanup import cleanup_ctx
 from webmacs_auth.routes import routes

@@ -18,7 +18,14 @@ from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.models import DomainEvent, Role
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
-from webmacs_sdk.web import RequestModel, client_address, json_response, parse_body, principal, status_response
+from webmacs_sdk.web import (
+    RequestModel,
+    client_address,
+    json_response,
+    parse_body,
+    principal,
+    status_response,
+)
 from webmacs_users import store
 from webmacs_users.passwords import hash_password, verify_password
 

@@ -13,7 +13,15 @@ from webmacs_sdk.errors import Forbidden, NotFound
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import as_utc, iso_z, utcnow
-from webmacs_sdk.web import RequestModel, json_response, page_params, paginated, parse_body, principal, status_response
+from webmacs_sdk.web import (
+    RequestModel,
+    json_response,
+    page_params,
+    paginated,
+    parse_body,
+    principal,
+    status_response,
+)
 from webmacs_tokens.secrets import digest, generate
 from webmacs_tokens.tables import api_tokens
 from webmacs_users.tables import users
