@@ -7,8 +7,8 @@ each plugin is created only by its own alembic branch (see ``webmacs_migrations`
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from webmacs_sdk.errors import Conflict, NotFound
 from webmacs_sdk.models import Transaction
 from webmacs_sdk.timefmt import as_utc
 
@@ -65,6 +66,31 @@ def is_unique_violation(exc: BaseException) -> bool:
         return False
     text = str(exc.orig).lower()
     return "unique" in text or "duplicate key" in text
+
+
+@contextmanager
+def conflict_on_duplicate(detail: str) -> Iterator[None]:
+    """Turn a UNIQUE violation raised inside the block (a race the pre-check lost) into 409 ``detail``."""
+    try:
+        yield
+    except sa_exc.IntegrityError as exc:
+        if is_unique_violation(exc):
+            raise Conflict(detail) from None
+        raise
+
+
+async def row_or_404(
+    db: Database,
+    lookup: Callable[[AsyncConnection, str], Awaitable[sa.Row[Any] | None]],
+    public_id: str,
+    label: str,
+) -> sa.Row[Any]:
+    """The row ``lookup`` finds for ``public_id``, or the contract's ``<label> '<id>' not found.``"""
+    async with db.connect() as conn:
+        row = await lookup(conn, public_id)
+    if row is None:
+        raise NotFound.entity(label, public_id)
+    return row
 
 
 class Database:

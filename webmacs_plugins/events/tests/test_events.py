@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+
 from webmacs_events import resolver, store
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import DomainEvent, IngestBatch, RejectReason

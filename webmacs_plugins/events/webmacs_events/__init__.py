@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from aiohttp import web
-from webmacs_sdk import IngestFilterSpec, MigrationSpec, Route, hookimpl
-from webmacs_sdk.models import DomainEvent, Transaction
 
 from webmacs_events import resolver, store
 from webmacs_events.routes import routes
+from webmacs_sdk import IngestFilterSpec, MigrationSpec, Route, hookimpl
+from webmacs_sdk.models import DomainEvent, Transaction
 
 
 @hookimpl

@@ -14,10 +14,10 @@ import time
 import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
-from webmacs_sdk.keys import DATABASE, HOST
-from webmacs_sdk.models import IngestBatch, RejectReason
 
 from webmacs_events.tables import events
+from webmacs_sdk.keys import DATABASE, HOST
+from webmacs_sdk.models import IngestBatch, RejectReason
 
 #: Seconds a resolved id is trusted without asking the database again.
 TTL_SECONDS = 5.0

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from aiohttp import web
-from sqlalchemy import exc as sa_exc
-from webmacs_sdk.db import fetch_page, is_unique_violation
+
+from webmacs_events import store
+from webmacs_events.schemas import EventCreate, EventUpdate
+from webmacs_events.tables import events
+from webmacs_sdk.db import conflict_on_duplicate, fetch_page, row_or_404
 from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
@@ -19,10 +22,6 @@ from webmacs_sdk.web import (
     principal,
     status_response,
 )
-
-from webmacs_events import store
-from webmacs_events.schemas import EventCreate, EventUpdate
-from webmacs_events.tables import events
 
 routes = RouteTable("/api/v1/events")
 
@@ -44,24 +43,16 @@ async def list_events(request: web.Request) -> web.Response:
 async def create_event(request: web.Request) -> web.Response:
     body = await parse_body(request, EventCreate)
     owner = principal(request).public_id
-    try:
+    with conflict_on_duplicate(store.DUPLICATE):
         async with request.app[DATABASE].transaction() as tx:
             await store.create(tx.conn, name=body.name, min_value=body.min_value, max_value=body.max_value,
                                unit=body.unit, type=body.type, user_public_id=owner)
-    except sa_exc.IntegrityError as exc:
-        if is_unique_violation(exc):
-            raise Conflict(store.DUPLICATE) from None
-        raise
     return status_response("Event successfully created.", status=201)
 
 
 @routes.get("/{public_id}", policy=Policy.AUTHENTICATED)
 async def get_event(request: web.Request) -> web.Response:
-    public_id = request.match_info["public_id"]
-    async with request.app[DATABASE].connect() as conn:
-        row = await store.by_public_id(conn, public_id)
-    if row is None:
-        raise _not_found(public_id)
+    row = await row_or_404(request.app[DATABASE], store.by_public_id, request.match_info["public_id"], "Event")
     return json_response(store.to_response(row))
 
 
@@ -71,7 +62,7 @@ async def update_event(request: web.Request) -> web.Response:
     body = await parse_body(request, EventUpdate)
     # Partial update; an explicit null for a required column changes nothing.
     values = {k: v for k, v in fields_set(body).items() if v is not None}
-    try:
+    with conflict_on_duplicate(store.DUPLICATE):
         async with request.app[DATABASE].transaction() as tx:
             row = await store.by_public_id(tx.conn, public_id)
             if row is None:
@@ -86,10 +77,6 @@ async def update_event(request: web.Request) -> web.Response:
                 raise Conflict(store.DUPLICATE)
             if values:
                 await tx.conn.execute(sa.update(events).where(events.c.id == row.id).values(**values))
-    except sa_exc.IntegrityError as exc:
-        if is_unique_violation(exc):
-            raise Conflict(store.DUPLICATE) from None
-        raise
     return status_response("Event successfully updated.")
 
 

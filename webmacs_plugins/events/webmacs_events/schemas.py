@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, model_validator
+
 from webmacs_sdk.web import RequestModel
 
 EventType = Literal["sensor", "actuator", "range", "cmd_button", "cmd_opened", "cmd_closed"]

@@ -10,11 +10,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
-from webmacs_sdk.db import new_public_id
-from webmacs_sdk.errors import Conflict
 
 from webmacs_events import resolver
 from webmacs_events.tables import EVENT_TYPES, events
+from webmacs_sdk.db import new_public_id
+from webmacs_sdk.errors import Conflict
 
 Row = sa.Row[Any]
 

@@ -1,6 +1,7 @@
 """The ``events`` table (contract §4.1): one row per sensor/actuator channel definition."""
 
 import sqlalchemy as sa
+
 from webmacs_sdk.db import new_metadata
 
 #: The values of contract §2.4 ``EventType``.

@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from aiohttp import web
-from webmacs_sdk import EventTypeSpec, IngestFilterSpec, MigrationSpec, Route, hookimpl
-from webmacs_sdk.models import DomainEvent, Transaction
 
 from webmacs_experiments import store, tagging
 from webmacs_experiments.routes import routes
+from webmacs_sdk import EventTypeSpec, IngestFilterSpec, MigrationSpec, Route, hookimpl
+from webmacs_sdk.models import DomainEvent, Transaction
 
 
 @hookimpl

@@ -6,17 +6,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy import exc as sa_exc
-from webmacs_sdk.db import fetch_page, is_unique_violation, new_public_id
+
+from webmacs_experiments import store, tagging
+from webmacs_experiments.schemas import ExperimentCreate, ExperimentUpdate
+from webmacs_experiments.tables import RUNNING_INDEX, experiments
+from webmacs_sdk.db import fetch_page, is_unique_violation, new_public_id, row_or_404
 from webmacs_sdk.errors import Conflict, NotFound
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import DomainEvent
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import json_response, page_params, paginated, parse_body, principal, status_response
-
-from webmacs_experiments import store, tagging
-from webmacs_experiments.schemas import ExperimentCreate, ExperimentUpdate
-from webmacs_experiments.tables import RUNNING_INDEX, experiments
 
 routes = RouteTable("/api/v1/experiments")
 
@@ -68,11 +68,7 @@ async def create_experiment(request: web.Request) -> web.Response:
 
 @routes.get("/{public_id}", policy=Policy.AUTHENTICATED)
 async def get_experiment(request: web.Request) -> web.Response:
-    public_id = request.match_info["public_id"]
-    async with request.app[DATABASE].connect() as conn:
-        row = await store.by_public_id(conn, public_id)
-    if row is None:
-        raise _not_found(public_id)
+    row = await row_or_404(request.app[DATABASE], store.by_public_id, request.match_info["public_id"], "Experiment")
     return json_response(store.to_response(row))
 
 

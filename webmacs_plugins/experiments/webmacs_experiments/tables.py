@@ -1,6 +1,7 @@
 """The ``experiments`` table (contract §4.1); "running" means ``stopped_on IS NULL``."""
 
 import sqlalchemy as sa
+
 from webmacs_sdk.db import UTCDateTime, new_metadata
 
 metadata = new_metadata()

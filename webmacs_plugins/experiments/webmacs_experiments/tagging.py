@@ -10,10 +10,10 @@ import time
 
 import sqlalchemy as sa
 from aiohttp import web
-from webmacs_sdk.keys import DATABASE, HOST
-from webmacs_sdk.models import IngestBatch
 
 from webmacs_experiments.tables import experiments
+from webmacs_sdk.keys import DATABASE, HOST
+from webmacs_sdk.models import IngestBatch
 
 #: Seconds the running experiment is trusted without asking the database again.
 TTL_SECONDS = 2.0
