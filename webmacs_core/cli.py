@@ -38,7 +38,11 @@ def _serve(args: argparse.Namespace, settings: Settings, pm: WebmacsPluginManage
     port = args.port or settings.port
     app = create_app(settings, pm=pm)
     print(f"WebMACS {settings.version} listening on http://{host}:{port}  (API under /api/v1)", flush=True)
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    try:
+        web.run_app(app, host=host, port=port, print=None, access_log=None)
+    except OSError as exc:
+        print(f"webmacs: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     return 0
 
 
