@@ -239,6 +239,8 @@ async def main(args: argparse.Namespace) -> None:
             event_ids = [r["id"] for r in await conn.fetch("SELECT id FROM events ORDER BY id")]
 
             print(f"# {os.cpu_count()} CPUs; server, PostgreSQL and load generator on this box")
+            freeze = os.environ.get("WEBMACS_BENCH_GC_FREEZE") == "1"
+            print(f"# server: gc.freeze() after startup {'on' if freeze else 'off'} (WEBMACS_BENCH_GC_FREEZE)")
             if "ingest" in args.only:
                 total, lat = await ingest_ws(base, token, events, args.controllers, args.duration)
                 rate = total / args.duration
