@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from aiohttp import web
+
 from webmacs_sdk.egress import EgressClient, EgressDenied, EgressPolicy, classify, parse_target, vet
 
 #: Test DNS: names an attacker controls, pointing inside.

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import pytest
 from aiohttp import web
+
 from webmacs_sdk import hookimpl
 from webmacs_webhook_receiver import VerificationError, verify
 

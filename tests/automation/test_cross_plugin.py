@@ -8,6 +8,7 @@ import asyncio
 import json
 
 import sqlalchemy as sa
+
 from webmacs_sdk import DATABASE
 
 PLUGINS = ("users", "auth", "events", "experiments", "datapoints", "rules", "webhooks", "dashboards")

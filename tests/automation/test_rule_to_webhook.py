@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+
 from webmacs_sdk import DATABASE
 
 PLUGINS = ("users", "auth", "events", "experiments", "datapoints", "rules", "webhooks")

@@ -10,6 +10,7 @@ import hmac
 import time
 
 import pytest
+
 from webmacs_sdk import DATABASE, HOST, DomainEvent
 
 standardwebhooks = pytest.importorskip("standardwebhooks.webhooks")

@@ -10,6 +10,7 @@ import json
 import socket
 
 import sqlalchemy as sa
+
 from webmacs_sdk import DATABASE, HOST, DomainEvent
 from webmacs_sdk.db import new_public_id
 from webmacs_sdk.timefmt import utcnow

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+
 from webmacs_sdk import hookimpl
 
 PLUGINS = ("users", "auth", "events", "experiments", "datapoints", "rules", "rule_actions_example")

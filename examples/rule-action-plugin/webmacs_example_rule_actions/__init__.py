@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from webmacs_sdk import CleanupContextSpec, RuleActionSpec, SettingsSpec, hookimpl
-
 from webmacs_example_rule_actions.actions import ACTIONS, client_ctx
 from webmacs_example_rule_actions.settings import RuleActionSettings
+from webmacs_sdk import CleanupContextSpec, RuleActionSpec, SettingsSpec, hookimpl
 
 
 @hookimpl

@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from webmacs_sdk import HOST, RuleActionSpec, Transaction
-from webmacs_sdk.egress import EgressClient, EgressDenied, EgressPolicy
 
 from webmacs_example_rule_actions.settings import RuleActionSettings
+from webmacs_sdk import HOST, RuleActionSpec, Transaction
+from webmacs_sdk.egress import EgressClient, EgressDenied, EgressPolicy
 
 log = logging.getLogger(__name__)
 

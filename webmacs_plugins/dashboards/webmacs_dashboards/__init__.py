@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from aiohttp import web
-from webmacs_sdk import DomainEvent, MigrationSpec, Route, Transaction, hookimpl
 
 from webmacs_dashboards import store
 from webmacs_dashboards.routes import routes
+from webmacs_sdk import DomainEvent, MigrationSpec, Route, Transaction, hookimpl
 
 
 @hookimpl

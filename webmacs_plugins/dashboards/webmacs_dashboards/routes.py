@@ -8,6 +8,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
+
+from webmacs_dashboards import store
+from webmacs_dashboards.schemas import DashboardCreate, DashboardUpdate, WidgetCreate, WidgetUpdate
+from webmacs_dashboards.tables import WIDGET_TYPES, dashboard_widgets, dashboards
 from webmacs_events import store as events_store
 from webmacs_sdk.db import count, new_public_id
 from webmacs_sdk.errors import Forbidden, NotFound, ValidationFailed
@@ -24,10 +28,6 @@ from webmacs_sdk.web import (
     principal,
     status_response,
 )
-
-from webmacs_dashboards import store
-from webmacs_dashboards.schemas import DashboardCreate, DashboardUpdate, WidgetCreate, WidgetUpdate
-from webmacs_dashboards.tables import WIDGET_TYPES, dashboard_widgets, dashboards
 
 routes = RouteTable("/api/v1/dashboards")
 

@@ -4,6 +4,7 @@ the contract's four types plus those plugins contribute through ``webmacs_widget
 from __future__ import annotations
 
 from pydantic import Field
+
 from webmacs_sdk.web import RequestModel
 
 

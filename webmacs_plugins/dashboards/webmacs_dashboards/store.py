@@ -7,9 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
-from webmacs_sdk.timefmt import iso_z
 
 from webmacs_dashboards.tables import dashboard_widgets, dashboards
+from webmacs_sdk.timefmt import iso_z
 
 Row = sa.Row[Any]
 

@@ -1,6 +1,7 @@
 """The ``dashboards`` and ``dashboard_widgets`` tables (contract §4.1)."""
 
 import sqlalchemy as sa
+
 from webmacs_sdk.db import UTCDateTime, new_metadata
 
 metadata = new_metadata()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from webmacs_sdk import hookimpl
 
 PLUGINS = ("users", "auth", "events", "experiments", "datapoints", "rules")

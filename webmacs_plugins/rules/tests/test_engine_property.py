@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from webmacs_rules.engine import LiveRule, RuleEngine
 from webmacs_rules.operators import OPERATORS
 from webmacs_rules.settings import RulesSettings

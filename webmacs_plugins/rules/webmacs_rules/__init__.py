@@ -8,6 +8,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
+
+from webmacs_rules import store
+from webmacs_rules.actions import ACTIONS
+from webmacs_rules.engine import engine
+from webmacs_rules.operators import OPERATORS
+from webmacs_rules.routes import routes
+from webmacs_rules.settings import RulesSettings
 from webmacs_sdk import (
     CleanupContextSpec,
     DomainEvent,
@@ -20,13 +27,6 @@ from webmacs_sdk import (
     Transaction,
     hookimpl,
 )
-
-from webmacs_rules import store
-from webmacs_rules.actions import ACTIONS
-from webmacs_rules.engine import engine
-from webmacs_rules.operators import OPERATORS
-from webmacs_rules.routes import routes
-from webmacs_rules.settings import RulesSettings
 
 
 @hookimpl

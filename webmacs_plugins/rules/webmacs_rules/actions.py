@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
+
 from webmacs_sdk import DomainEvent, RuleActionSpec, Transaction
 from webmacs_sdk.keys import HOST
 

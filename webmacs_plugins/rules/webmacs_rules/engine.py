@@ -35,15 +35,15 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 from aiohttp import web
-from webmacs_events import store as events_store
-from webmacs_sdk.keys import DATABASE, HOST
-from webmacs_sdk.models import IngestBatch
-from webmacs_sdk.timefmt import as_utc, utcnow
 
+from webmacs_events import store as events_store
 from webmacs_rules import store
 from webmacs_rules.operators import EPSILON, describe, number
 from webmacs_rules.settings import RulesSettings
 from webmacs_rules.tables import ARMED, FIRING, PENDING, rules
+from webmacs_sdk.keys import DATABASE, HOST
+from webmacs_sdk.models import IngestBatch
+from webmacs_sdk.timefmt import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 

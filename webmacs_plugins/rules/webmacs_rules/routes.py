@@ -7,7 +7,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
+
 from webmacs_events import store as events_store
+from webmacs_rules import store
+from webmacs_rules.engine import engine
+from webmacs_rules.schemas import RuleCreate, RuleUpdate
+from webmacs_rules.tables import ARMED, rules
 from webmacs_sdk.db import fetch_page, is_unique_violation, new_public_id
 from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
 from webmacs_sdk.keys import DATABASE, HOST
@@ -22,11 +27,6 @@ from webmacs_sdk.web import (
     principal,
     status_response,
 )
-
-from webmacs_rules import store
-from webmacs_rules.engine import engine
-from webmacs_rules.schemas import RuleCreate, RuleUpdate
-from webmacs_rules.tables import ARMED, rules
 
 routes = RouteTable("/api/v1/rules")
 

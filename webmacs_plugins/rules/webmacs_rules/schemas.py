@@ -4,6 +4,7 @@ checked against what the loaded plugins registered, so they are plain strings he
 from __future__ import annotations
 
 from pydantic import Field
+
 from webmacs_sdk.web import RequestModel
 
 

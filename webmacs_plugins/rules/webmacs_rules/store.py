@@ -6,9 +6,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
-from webmacs_sdk.timefmt import iso_z
 
 from webmacs_rules.tables import rules
+from webmacs_sdk.timefmt import iso_z
 
 Row = sa.Row[Any]
 

@@ -2,6 +2,7 @@
 ``min_duration_seconds`` and the persisted state of each rule's state machine."""
 
 import sqlalchemy as sa
+
 from webmacs_sdk.db import UTCDateTime, new_metadata
 
 metadata = new_metadata()

@@ -13,6 +13,7 @@ import socket
 import pytest
 import sqlalchemy as sa
 from aiohttp import web
+
 from webmacs_sdk import DATABASE, HOST, DomainEvent
 
 FAST = {
@@ -148,9 +149,7 @@ async def test_signed_delivery_to_local_receiver(make_client, auth_headers, aioh
     admin = await auth_headers(client, "admin")
     hook = await _create(client, admin, url, events=["experiment.started"], secret="s3cret")
     await _emit(client, "experiment.started", {"experiment": "Run 1", "experiment_id": "e-1"})
-    rows = await _wait_deliveries(
-        client, admin, hook["public_id"], lambda d: d and d[0]["status"] == "delivered"
-    )
+    rows = await _wait_deliveries(client, admin, hook["public_id"], lambda d: d and d[0]["status"] == "delivered")
     assert rows[0]["attempts"] == 1 and rows[0]["response_code"] == 200 and rows[0]["delivered_on"]
 
     headers, body = receiver.requests[0]
@@ -167,18 +166,14 @@ async def test_signed_delivery_to_local_receiver(make_client, auth_headers, aioh
     assert headers["webhook-signature"] == "v1," + base64.b64encode(mac.digest()).decode()
 
 
-async def test_retries_then_delivers_with_every_attempt_logged(
-    make_client, auth_headers, aiohttp_server
-) -> None:  # type: ignore[no-untyped-def]
+async def test_retries_then_delivers_with_every_attempt_logged(make_client, auth_headers, aiohttp_server) -> None:  # type: ignore[no-untyped-def]
     receiver = Receiver([503, 500])
     url = await receiver.start(aiohttp_server)
     client = await make_client("users", "auth", "webhooks", env=FAST)
     admin = await auth_headers(client, "admin")
     hook = await _create(client, admin, url)
     await _emit(client, "experiment.started", {"experiment": "Run"})
-    rows = await _wait_deliveries(
-        client, admin, hook["public_id"], lambda d: d and d[0]["status"] == "delivered"
-    )
+    rows = await _wait_deliveries(client, admin, hook["public_id"], lambda d: d and d[0]["status"] == "delivered")
     assert rows[0]["attempts"] == 3
     assert rows[0]["last_error"] == "HTTP 500"
     ids = {h["webhook-id"] for h, _ in receiver.requests}
@@ -204,12 +199,8 @@ async def test_dead_letter_and_redeliver(make_client, auth_headers, aiohttp_serv
     admin = await auth_headers(client, "admin")
     hook = await _create(client, admin, url)
     await _emit(client, "experiment.started", {"experiment": "Run"})
-    rows = await _wait_deliveries(
-        client, admin, hook["public_id"], lambda d: d and d[0]["status"] == "dead_letter"
-    )
-    assert (
-        rows[0]["attempts"] == 3 and rows[0]["last_error"] == "HTTP 500" and rows[0]["delivered_on"] is None
-    )
+    rows = await _wait_deliveries(client, admin, hook["public_id"], lambda d: d and d[0]["status"] == "dead_letter")
+    assert rows[0]["attempts"] == 3 and rows[0]["last_error"] == "HTTP 500" and rows[0]["delivered_on"] is None
     filtered = await (
         await client.get(f"/api/v1/webhooks/{hook['public_id']}/deliveries?status=delivered", headers=admin)
     ).json()
@@ -222,6 +213,13 @@ async def test_dead_letter_and_redeliver(make_client, auth_headers, aiohttp_serv
     rows = await _wait_deliveries(client, admin, hook["public_id"], lambda d: d[0]["status"] == "delivered")
     assert {h["webhook-id"] for h, _ in receiver.requests} == {rows[0]["public_id"]}
     assert len(receiver.requests) == 4
+    assert rows[0]["attempts"] == 1  # a fresh budget
+    attempts = await (
+        await client.get(
+            f"/api/v1/webhooks/{hook['public_id']}/deliveries/{rows[0]['public_id']}/attempts", headers=admin
+        )
+    ).json()
+    assert [(a["attempt"], a["response_code"]) for a in attempts] == [(1, 500), (2, 500), (3, 500), (4, 200)]
 
 
 async def test_gone_disables_the_endpoint(make_client, auth_headers, aiohttp_server) -> None:  # type: ignore[no-untyped-def]
@@ -231,9 +229,7 @@ async def test_gone_disables_the_endpoint(make_client, auth_headers, aiohttp_ser
     admin = await auth_headers(client, "admin")
     hook = await _create(client, admin, url)
     await _emit(client, "experiment.started", {"experiment": "Run"})
-    rows = await _wait_deliveries(
-        client, admin, hook["public_id"], lambda d: d and d[0]["status"] == "dead_letter"
-    )
+    rows = await _wait_deliveries(client, admin, hook["public_id"], lambda d: d and d[0]["status"] == "dead_letter")
     assert rows[0]["attempts"] == 1
     got = await (await client.get(f"/api/v1/webhooks/{hook['public_id']}", headers=admin)).json()
     assert got["enabled"] is False
@@ -261,9 +257,7 @@ async def test_outbox_rows_share_the_cause_transaction(make_client, auth_headers
         rows = (await conn.execute(sa.text("SELECT event_type, payload FROM webhook_deliveries"))).all()
     assert [r.event_type for r in rows] == ["experiment.started"]
     assert json.loads(rows[0].payload)["experiment"] == "kept"
-    listing = await (
-        await client.get(f"/api/v1/webhooks/{hook['public_id']}/deliveries", headers=admin)
-    ).json()
+    listing = await (await client.get(f"/api/v1/webhooks/{hook['public_id']}/deliveries", headers=admin)).json()
     assert listing["total"] == 1
 
 
@@ -319,17 +313,13 @@ async def test_timeouts_and_transport_errors_are_recorded(make_client, auth_head
     slow_hook = await _create(client, admin, f"http://127.0.0.1:{server.port}/slow")
     dead_hook = await _create(client, admin, f"http://127.0.0.1:{dead_port}/hook")
     await _emit(client, "experiment.started", {"experiment": "Run"})
-    rows = await _wait_deliveries(
-        client, admin, slow_hook["public_id"], lambda d: d and d[0]["status"] != "pending"
-    )
+    rows = await _wait_deliveries(client, admin, slow_hook["public_id"], lambda d: d and d[0]["status"] != "pending")
     assert (rows[0]["status"], rows[0]["last_error"], rows[0]["response_code"]) == (
         "dead_letter",
         "Timeout",
         None,
     )
-    rows = await _wait_deliveries(
-        client, admin, dead_hook["public_id"], lambda d: d and d[0]["status"] != "pending"
-    )
+    rows = await _wait_deliveries(client, admin, dead_hook["public_id"], lambda d: d and d[0]["status"] != "pending")
     assert rows[0]["status"] == "dead_letter"
     assert rows[0]["last_error"].startswith("Transport error: ")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aiohttp import web
+
 from webmacs_sdk import (
     CleanupContextSpec,
     DomainEvent,
@@ -20,7 +21,6 @@ from webmacs_sdk import (
     hookimpl,
 )
 from webmacs_sdk.keys import HOST
-
 from webmacs_webhooks import outbox, readings, store
 from webmacs_webhooks.lifecycle import dispatcher_ctx
 from webmacs_webhooks.routes import routes

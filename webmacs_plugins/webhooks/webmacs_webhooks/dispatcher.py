@@ -15,17 +15,18 @@ import contextlib
 import logging
 import random
 import time
+import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import attrs
 import sqlalchemy as sa
+
 from webmacs_sdk.egress import EgressClient, EgressDenied
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import DomainEvent
 from webmacs_sdk.timefmt import utcnow
-
 from webmacs_webhooks import signing
 from webmacs_webhooks.tables import (
     DEAD_LETTER,
@@ -114,6 +115,8 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._client: EgressClient | None = None
+        #: Marks the leases this dispatcher holds, so a clean stop hands exactly those back.
+        self.instance = str(uuid.uuid4())
 
     # ---- lifecycle --------------------------------------------------------------------------
 
@@ -143,25 +146,26 @@ class Dispatcher:
         Every step is bounded in time: shutting the server down never waits on a receiver or a
         stuck connection (a row not handed back is picked up when its lease runs out).
         """
-        interrupted = set(self._inflight)
         tasks = [t for t in (self._loop_task, *self._tasks) if t is not None]
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=STOP_TIMEOUT)
-        if interrupted:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._hand_back(interrupted), STOP_TIMEOUT)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._hand_back(), STOP_TIMEOUT)
         if self._client is not None:
             client, self._client = self._client, None
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.close(), STOP_TIMEOUT)
 
-    async def _hand_back(self, ids: set[int]) -> None:
+    async def _hand_back(self) -> None:
+        """Release every lease this dispatcher still holds (attempts cut off by the stop)."""
         d = webhook_deliveries
         async with self.app[DATABASE].transaction() as tx:
             await tx.conn.execute(
-                sa.update(d).where(d.c.id.in_(ids), d.c.status == PENDING).values(next_attempt_at=utcnow())
+                sa.update(d)
+                .where(d.c.lease_owner == self.instance, d.c.status == PENDING)
+                .values(next_attempt_at=utcnow(), lease_owner=None)
             )
 
     def poke(self) -> None:
@@ -220,7 +224,9 @@ class Dispatcher:
             if rows:
                 lease = now + timedelta(seconds=self.settings.webhook_lease_seconds)
                 await tx.conn.execute(
-                    sa.update(d).where(d.c.id.in_([r.id for r in rows])).values(next_attempt_at=lease)
+                    sa.update(d)
+                    .where(d.c.id.in_([r.id for r in rows]))
+                    .values(next_attempt_at=lease, lease_owner=self.instance)
                 )
         return [Claimed(r.id, r.public_id, r.webhook_id, r.event_type, r.payload, r.attempts) for r in rows]
 
@@ -252,18 +258,14 @@ class Dispatcher:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception(
-                "webhook delivery %s failed unexpectedly; it is retried after its lease", claimed.public_id
-            )
+            log.exception("webhook delivery %s failed unexpectedly; it is retried after its lease", claimed.public_id)
         finally:
             self._inflight.discard(claimed.id)
             self.poke()
 
     async def _attempt(self, claimed: Claimed) -> None:
         async with self.app[DATABASE].connect() as conn:
-            hook = (
-                await conn.execute(sa.select(webhooks).where(webhooks.c.id == claimed.webhook_id))
-            ).first()
+            hook = (await conn.execute(sa.select(webhooks).where(webhooks.c.id == claimed.webhook_id))).first()
         if hook is None:
             return  # deleted with its deliveries
         if not hook.enabled:
@@ -310,7 +312,7 @@ class Dispatcher:
         s = self.settings
         attempt = claimed.attempts + 1
         now = utcnow()
-        values: dict[str, Any] = {"attempts": attempt, "response_code": outcome.response_code}
+        values: dict[str, Any] = {"attempts": attempt, "response_code": outcome.response_code, "lease_owner": None}
         dead = False
         disable = False
         if outcome.error is None:
@@ -335,11 +337,17 @@ class Dispatcher:
                 )
                 values["next_attempt_at"] = now + timedelta(seconds=wait)
         d = webhook_deliveries
+        a = webhook_delivery_attempts
         async with self.app[DATABASE].transaction() as tx:
+            # The log numbers attempts over the delivery's whole life (a redelivery continues it);
+            # ``attempts`` on the delivery counts the current budget.
+            logged = (
+                await tx.conn.execute(sa.select(sa.func.max(a.c.attempt)).where(a.c.delivery_id == claimed.id))
+            ).scalar_one_or_none()
             await tx.conn.execute(
-                sa.insert(webhook_delivery_attempts).values(
+                sa.insert(a).values(
                     delivery_id=claimed.id,
-                    attempt=attempt,
+                    attempt=(logged or 0) + 1,
                     started_on=outcome.started_on,
                     duration_ms=round(outcome.duration_ms, 3),
                     response_code=outcome.response_code,
@@ -351,9 +359,7 @@ class Dispatcher:
                 sa.update(d).where(d.c.id == claimed.id, d.c.status == PENDING).values(**values)
             )
             if disable:
-                await tx.conn.execute(
-                    sa.update(webhooks).where(webhooks.c.id == hook.id).values(enabled=False)
-                )
+                await tx.conn.execute(sa.update(webhooks).where(webhooks.c.id == hook.id).values(enabled=False))
                 self.rt.invalidate_subscriptions()
             if dead and result.rowcount:
                 await self.app[HOST].emit(
@@ -383,5 +389,5 @@ class Dispatcher:
             await tx.conn.execute(
                 sa.update(webhook_deliveries)
                 .where(webhook_deliveries.c.id == claimed.id, webhook_deliveries.c.status == PENDING)
-                .values(status=FAILED, last_error=reason, next_attempt_at=None)
+                .values(status=FAILED, last_error=reason, next_attempt_at=None, lease_owner=None)
             )

@@ -7,10 +7,10 @@ import json
 
 import sqlalchemy as sa
 from aiohttp import web
+
 from webmacs_sdk.db import new_public_id
 from webmacs_sdk.models import DomainEvent, Transaction
 from webmacs_sdk.timefmt import iso_offset, utcnow
-
 from webmacs_webhooks import store
 from webmacs_webhooks.runtime import runtime
 from webmacs_webhooks.tables import PENDING, webhook_deliveries

@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 
 from aiohttp import web
+
 from webmacs_events import store as events_store
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import DomainEvent, IngestBatch
-
 from webmacs_webhooks.runtime import runtime
 
 READING = "sensor.reading"

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
+
 from webmacs_sdk.db import fetch_page, is_unique_violation, new_public_id
 from webmacs_sdk.egress import EgressDenied, vet
 from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
@@ -24,7 +25,6 @@ from webmacs_sdk.web import (
     principal,
     status_response,
 )
-
 from webmacs_webhooks import store
 from webmacs_webhooks.outbox import body_for
 from webmacs_webhooks.runtime import runtime
@@ -80,9 +80,7 @@ async def _webhook(conn: Any, public_id: str) -> Any:
 async def list_webhooks(request: web.Request) -> web.Response:
     params = page_params(request)
     async with request.app[DATABASE].connect() as conn:
-        total, rows = await fetch_page(
-            conn, sa.select(webhooks).order_by(webhooks.c.id), params.page, params.page_size
-        )
+        total, rows = await fetch_page(conn, sa.select(webhooks).order_by(webhooks.c.id), params.page, params.page_size)
     return paginated(params.page, params.page_size, total, [store.to_response(r) for r in rows])
 
 
@@ -204,7 +202,7 @@ async def redeliver(request: web.Request) -> web.Response:
         await tx.conn.execute(
             sa.update(d)
             .where(d.c.id == row.id)
-            .values(status=PENDING, attempts=0, delivered_on=None, next_attempt_at=utcnow())
+            .values(status=PENDING, attempts=0, delivered_on=None, next_attempt_at=utcnow(), lease_owner=None)
         )
         tx.after_commit(rt.dispatcher.poke)
     return status_response("Delivery scheduled for redelivery.", status=202)

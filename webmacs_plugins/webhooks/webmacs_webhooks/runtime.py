@@ -7,9 +7,9 @@ import time
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+
 from webmacs_sdk.egress import EgressPolicy, HostResolver
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
-
 from webmacs_webhooks import store
 from webmacs_webhooks.crypto import SecretBox
 from webmacs_webhooks.settings import WebhookSettings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import Field
+
 from webmacs_sdk.web import RequestModel
 
 URL_PATTERN = r"^https?://"

@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
-from webmacs_sdk.timefmt import iso_z
 
+from webmacs_sdk.timefmt import iso_z
 from webmacs_webhooks.tables import webhook_delivery_attempts, webhooks
 
 Row = sa.Row[Any]
@@ -27,7 +27,7 @@ async def url_taken(conn: AsyncConnection, url: str, *, exclude_id: int | None =
     return (await conn.execute(query.limit(1))).first() is not None
 
 
-def event_list(row: Row) -> list[str]:
+def event_list(row: Any) -> list[str]:
     """The subscribed types; a corrupt JSON value subscribes to nothing (and is logged)."""
     try:
         value = json.loads(row.events)
@@ -39,17 +39,13 @@ def event_list(row: Row) -> list[str]:
 
 async def subscribers(conn: AsyncConnection, event_type: str) -> list[Row]:
     """Enabled webhooks subscribed to ``event_type``."""
-    rows = (
-        await conn.execute(sa.select(webhooks).where(webhooks.c.enabled.is_(True)).order_by(webhooks.c.id))
-    ).all()
+    rows = (await conn.execute(sa.select(webhooks).where(webhooks.c.enabled.is_(True)).order_by(webhooks.c.id))).all()
     return [row for row in rows if event_type in event_list(row)]
 
 
 async def subscribed_types(conn: AsyncConnection) -> set[str]:
     rows = (
-        await conn.execute(
-            sa.select(webhooks.c.public_id, webhooks.c.events).where(webhooks.c.enabled.is_(True))
-        )
+        await conn.execute(sa.select(webhooks.c.public_id, webhooks.c.events).where(webhooks.c.enabled.is_(True)))
     ).all()
     types: set[str] = set()
     for row in rows:

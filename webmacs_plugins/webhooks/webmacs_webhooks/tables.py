@@ -5,6 +5,7 @@ Beyond the contract: the secret is stored encrypted, a delivery carries its next
 """
 
 import sqlalchemy as sa
+
 from webmacs_sdk.db import UTCDateTime, new_metadata
 
 metadata = new_metadata()
@@ -36,9 +37,7 @@ webhook_deliveries = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("public_id", sa.String(100), nullable=False, unique=True),
-    sa.Column(
-        "webhook_id", sa.Integer, sa.ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
+    sa.Column("webhook_id", sa.Integer, sa.ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("event_type", sa.String(100), nullable=False, index=True),
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("status", sa.String(20), nullable=False, server_default=PENDING),
@@ -48,6 +47,8 @@ webhook_deliveries = sa.Table(
     sa.Column("created_on", UTCDateTime, nullable=False, index=True),
     sa.Column("delivered_on", UTCDateTime),
     sa.Column("next_attempt_at", UTCDateTime),
+    #: The dispatcher instance holding the row's lease (handed back when it stops cleanly).
+    sa.Column("lease_owner", sa.String(36)),
     sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
 )
 

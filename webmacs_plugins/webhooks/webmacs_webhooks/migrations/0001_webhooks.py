@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("created_on", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Column("delivered_on", sa.DateTime(timezone=True)),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
+        sa.Column("lease_owner", sa.String(36)),
         sa.UniqueConstraint("public_id", name="uq_webhook_deliveries_public_id"),
         sa.ForeignKeyConstraint(
             ["webhook_id"],
