@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+
 from webmacs_sdk import IngestBatch, RejectReason, StorageBackendSpec, hookimpl
 from webmacs_sdk.keys import HOST
 from webmacs_sdk.timefmt import utcnow

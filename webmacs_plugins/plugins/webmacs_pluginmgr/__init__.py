@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from aiohttp import web
-from webmacs_sdk import IngestFilterSpec, MigrationSpec, Route, SettingsSpec, hookimpl
-from webmacs_sdk.models import DomainEvent, Transaction
 
 from webmacs_pluginmgr import active, store
 from webmacs_pluginmgr.packages_api import startup
 from webmacs_pluginmgr.routes import routes
 from webmacs_pluginmgr.settings import PluginMgrSettings
+from webmacs_sdk import IngestFilterSpec, MigrationSpec, Route, SettingsSpec, hookimpl
+from webmacs_sdk.models import DomainEvent, Transaction
 
 
 @hookimpl

@@ -13,6 +13,7 @@ import time
 
 import sqlalchemy as sa
 from aiohttp import web
+
 from webmacs_pluginmgr.settings import PluginMgrSettings
 from webmacs_pluginmgr.tables import channel_mappings, plugin_instances
 from webmacs_sdk.keys import DATABASE, HOST

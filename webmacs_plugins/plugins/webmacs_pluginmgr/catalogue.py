@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
+
 from webmacs_sdk.device import ChannelDescriptor, DevicePlugin
 from webmacs_sdk.keys import HOST
 

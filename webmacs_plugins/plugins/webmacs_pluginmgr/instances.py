@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+
 from webmacs_events import store as events_store
 from webmacs_pluginmgr import store
 from webmacs_pluginmgr.tables import plugin_instances

@@ -12,12 +12,12 @@ import orjson
 import sqlalchemy as sa
 from packaging.utils import canonicalize_name
 from sqlalchemy.ext.asyncio import AsyncConnection
-from webmacs_sdk.db import Database, is_unique_violation, new_public_id
-from webmacs_sdk.timefmt import iso_z, utcnow
 
 from webmacs_pluginmgr.plugindir import PluginPaths
 from webmacs_pluginmgr.tables import plugin_packages
 from webmacs_pluginmgr.wheelcheck import ENTRY_POINT_GROUP, WheelInfo, WheelRejected
+from webmacs_sdk.db import Database, is_unique_violation, new_public_id
+from webmacs_sdk.timefmt import iso_z, utcnow
 
 log = logging.getLogger(__name__)
 

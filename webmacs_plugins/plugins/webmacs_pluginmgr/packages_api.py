@@ -21,11 +21,6 @@ from pathlib import Path
 import orjson
 import sqlalchemy as sa
 from aiohttp import BodyPartReader, web
-from webmacs_sdk.db import is_unique_violation, new_public_id
-from webmacs_sdk.errors import ApiError, BadRequest, Conflict, NotFound, PayloadTooLarge, ValidationFailed
-from webmacs_sdk.keys import DATABASE, HOST
-from webmacs_sdk.timefmt import utcnow
-from webmacs_sdk.web import json_response, principal, status_response
 
 from webmacs_pluginmgr import packages, plugindir
 from webmacs_pluginmgr.catalogue import catalogue_for
@@ -33,6 +28,11 @@ from webmacs_pluginmgr.plugindir import PluginPaths
 from webmacs_pluginmgr.settings import PluginMgrSettings
 from webmacs_pluginmgr.tables import plugin_packages
 from webmacs_pluginmgr.wheelcheck import WheelInfo, WheelRejected, sanitise_filename, validate_wheel
+from webmacs_sdk.db import is_unique_violation, new_public_id
+from webmacs_sdk.errors import ApiError, BadRequest, Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from webmacs_sdk.keys import DATABASE, HOST
+from webmacs_sdk.timefmt import utcnow
+from webmacs_sdk.web import json_response, principal, status_response
 
 log = logging.getLogger(__name__)
 

@@ -30,9 +30,9 @@ from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.sources import WheelFile
 from packaging.utils import canonicalize_name
-from webmacs_sdk.device import DevicePlugin, scan_drivers
 
 from webmacs_pluginmgr.wheelcheck import ENTRY_POINT_GROUP, WheelRejected
+from webmacs_sdk.device import DevicePlugin, scan_drivers
 
 log = logging.getLogger(__name__)
 

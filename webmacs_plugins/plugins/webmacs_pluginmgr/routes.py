@@ -10,8 +10,19 @@ from __future__ import annotations
 import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
+
 from webmacs_events import store as events_store
-from webmacs_sdk.db import fetch_page, is_unique_violation
+from webmacs_pluginmgr import catalogue, instances, packages_api, store
+from webmacs_pluginmgr.active import active_for
+from webmacs_pluginmgr.schemas import (
+    InstanceCreate,
+    InstanceUpdate,
+    MappingCreate,
+    MappingUpdate,
+    StatusUpdate,
+)
+from webmacs_pluginmgr.tables import channel_mappings, plugin_instances
+from webmacs_sdk.db import conflict_on_duplicate, fetch_page
 from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
@@ -25,17 +36,6 @@ from webmacs_sdk.web import (
     principal,
     status_response,
 )
-
-from webmacs_pluginmgr import catalogue, instances, packages_api, store
-from webmacs_pluginmgr.active import active_for
-from webmacs_pluginmgr.schemas import (
-    InstanceCreate,
-    InstanceUpdate,
-    MappingCreate,
-    MappingUpdate,
-    StatusUpdate,
-)
-from webmacs_pluginmgr.tables import channel_mappings, plugin_instances
 
 routes = RouteTable("/api/v1/plugins")
 
@@ -92,7 +92,7 @@ async def create_instance(request: web.Request) -> web.Response:
         instances.check_event_names(body.instance_name, channels)
     owner = principal(request).public_id
     active = active_for(request.app)
-    try:
+    with conflict_on_duplicate(INSTANCE_EXISTS):
         async with request.app[DATABASE].transaction() as tx:
             if await store.name_taken(tx.conn, body.instance_name):
                 raise Conflict(INSTANCE_EXISTS)
@@ -115,10 +115,6 @@ async def create_instance(request: web.Request) -> web.Response:
                 owner=owner,
             )
             active.invalidate_on_commit(tx)
-    except sa.exc.IntegrityError as exc:
-        if is_unique_violation(exc):
-            raise Conflict(INSTANCE_EXISTS) from None
-        raise
     return status_response("Plugin instance created.", status=201)
 
 
@@ -142,7 +138,7 @@ async def update_instance(request: web.Request) -> web.Response:
     if "config_json" in values:
         instances.parse_config(values["config_json"])
     active = active_for(request.app)
-    try:
+    with conflict_on_duplicate(INSTANCE_EXISTS):
         async with request.app[DATABASE].transaction() as tx:
             row = await store.instance_by_public_id(tx.conn, public_id)
             if row is None:
@@ -157,10 +153,6 @@ async def update_instance(request: web.Request) -> web.Response:
                 .values(**values, updated_on=utcnow())
             )
             active.invalidate_on_commit(tx)
-    except sa.exc.IntegrityError as exc:
-        if is_unique_violation(exc):
-            raise Conflict(INSTANCE_EXISTS) from None
-        raise
     return status_response("Plugin instance successfully updated.")
 
 
@@ -230,7 +222,7 @@ async def list_mappings(request: web.Request) -> web.Response:
 async def create_mapping(request: web.Request) -> web.Response:
     body = await parse_body(request, MappingCreate)
     active = active_for(request.app)
-    try:
+    with conflict_on_duplicate(MAPPING_EXISTS):
         async with request.app[DATABASE].transaction() as tx:
             instance = await _instance_or_404(tx.conn, request.match_info["public_id"])
             await _require_event(tx.conn, body.event_public_id)
@@ -246,10 +238,6 @@ async def create_mapping(request: web.Request) -> web.Response:
                 event_public_id=body.event_public_id,
             )
             active.invalidate_on_commit(tx)
-    except sa.exc.IntegrityError as exc:
-        if is_unique_violation(exc):
-            raise Conflict(MAPPING_EXISTS) from None
-        raise
     return status_response("Channel mapping created.", status=201)
 
 

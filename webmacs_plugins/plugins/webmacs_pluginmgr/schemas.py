@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field
+
 from webmacs_sdk.web import RequestModel
 
 PluginStatus = Literal["inactive", "connected", "error", "demo"]

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+
 from webmacs_pluginmgr.tables import channel_mappings, plugin_instances
 from webmacs_sdk.db import new_public_id
 from webmacs_sdk.timefmt import iso_z, utcnow

@@ -1,6 +1,7 @@
 """The ``plugin_instances``, ``channel_mappings`` and ``plugin_packages`` tables (contract §4.1)."""
 
 import sqlalchemy as sa
+
 from webmacs_sdk.db import UTCDateTime, new_metadata
 
 #: Contract §2.4 ``PluginStatus``.

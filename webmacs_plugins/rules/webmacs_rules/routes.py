@@ -13,7 +13,7 @@ from webmacs_rules import store
 from webmacs_rules.engine import engine
 from webmacs_rules.schemas import RuleCreate, RuleUpdate
 from webmacs_rules.tables import ARMED, rules
-from webmacs_sdk.db import fetch_page, is_unique_violation, new_public_id
+from webmacs_sdk.db import conflict_on_duplicate, fetch_page, new_public_id, row_or_404
 from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.specs import Policy, RouteTable
@@ -124,7 +124,7 @@ async def create_rule(request: web.Request) -> web.Response:
         )
     caller = principal(request)
     rule_engine = engine(request.app)
-    try:
+    with conflict_on_duplicate(store.DUPLICATE):
         async with request.app[DATABASE].transaction() as tx:
             await _require_event(tx.conn, body.event_public_id)
             if await store.name_taken(tx.conn, body.name):
@@ -139,20 +139,12 @@ async def create_rule(request: web.Request) -> web.Response:
                 )
             )
             tx.after_commit(rule_engine.invalidate)
-    except sa.exc.IntegrityError as exc:
-        if is_unique_violation(exc):
-            raise Conflict(store.DUPLICATE) from None
-        raise
     return status_response("Rule successfully created.", status=201)
 
 
 @routes.get("/{public_id}", policy=Policy.OPERATOR)
 async def get_rule(request: web.Request) -> web.Response:
-    public_id = request.match_info["public_id"]
-    async with request.app[DATABASE].connect() as conn:
-        row = await store.by_public_id(conn, public_id)
-    if row is None:
-        raise _not_found(public_id)
+    row = await row_or_404(request.app[DATABASE], store.by_public_id, request.match_info["public_id"], "Rule")
     return json_response(store.to_response(row))
 
 
@@ -167,7 +159,7 @@ async def update_rule(request: web.Request) -> web.Response:
     values = {k: v for k, v in fields_set(body).items() if v is not None or k in NULLABLE}
     _check_names(request, values)
     rule_engine = engine(request.app)
-    try:
+    with conflict_on_duplicate(store.DUPLICATE):
         async with request.app[DATABASE].transaction() as tx:
             row = await store.by_public_id(tx.conn, public_id)
             if row is None:
@@ -199,10 +191,6 @@ async def update_rule(request: web.Request) -> web.Response:
             if values:
                 await tx.conn.execute(sa.update(rules).where(rules.c.id == row.id).values(**values))
             tx.after_commit(rule_engine.invalidate)
-    except sa.exc.IntegrityError as exc:
-        if is_unique_violation(exc):
-            raise Conflict(store.DUPLICATE) from None
-        raise
     return status_response("Rule successfully updated.")
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
-from webmacs_sdk.db import fetch_page, is_unique_violation, new_public_id
+from webmacs_sdk.db import conflict_on_duplicate, fetch_page, new_public_id
 from webmacs_sdk.egress import EgressDenied, vet
 from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
 from webmacs_sdk.keys import DATABASE, HOST
@@ -91,7 +91,7 @@ async def create_webhook(request: web.Request) -> web.Response:
     await _check_url(request, body.url)
     rt = runtime(request.app)
     caller = principal(request)
-    try:
+    with conflict_on_duplicate(DUPLICATE):
         async with request.app[DATABASE].transaction() as tx:
             if await store.url_taken(tx.conn, body.url):
                 raise Conflict(DUPLICATE)
@@ -107,10 +107,6 @@ async def create_webhook(request: web.Request) -> web.Response:
                 )
             )
             tx.after_commit(rt.invalidate_subscriptions)
-    except sa.exc.IntegrityError as exc:
-        if is_unique_violation(exc):
-            raise Conflict(DUPLICATE) from None
-        raise
     return status_response("Webhook successfully created.", status=201)
 
 
