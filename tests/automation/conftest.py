@@ -8,7 +8,6 @@ import asyncio
 import socket
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -16,6 +15,7 @@ import pytest
 from aiohttp import web
 
 from webmacs_sdk import hookimpl
+from webmacs_sdk.testing.api import create_event, post_datapoints
 from webmacs_webhook_receiver import VerificationError, verify
 
 PLUGINS = ("users", "auth", "events", "experiments", "datapoints", "rules", "webhooks")
@@ -94,36 +94,11 @@ class Receiver:
         return self
 
 
-async def _make_event(client: Any, headers: dict[str, str], name: str, unit: str = "C") -> str:
-    body = {"name": name, "min_value": -1e6, "max_value": 1e6, "unit": unit, "type": "sensor"}
-    resp = await client.post("/api/v1/events", json=body, headers=headers)
-    assert resp.status == 201, await resp.text()
-    listing = await (await client.get("/api/v1/events?page_size=100", headers=headers)).json()
-    return next(e["public_id"] for e in listing["data"] if e["name"] == name)
+async def _make_event(client: Any, headers: dict[str, str], name: str = "Temp", unit: str = "C") -> str:
+    return await create_event(client, headers, name, unit)
 
 
-async def _ingest(
-    client: Any,
-    headers: dict[str, str],
-    event_id: str,
-    values: list[float],
-    start: datetime | None = None,
-    step: float = 1.0,
-) -> None:
-    start = start or datetime.now(UTC) - timedelta(seconds=step * len(values))
-    points = [
-        {
-            "event_public_id": event_id,
-            "value": v,
-            "timestamp": (start + timedelta(seconds=i * step)).isoformat(),
-        }
-        for i, v in enumerate(values)
-    ]
-    for offset in range(0, len(points), 500):
-        chunk = points[offset : offset + 500]
-        resp = await client.post("/api/v1/datapoints/batch", json={"datapoints": chunk}, headers=headers)
-        assert resp.status == 201, await resp.text()
-        assert (await resp.json())["message"] == f"{len(chunk)} datapoints successfully created."
+_ingest = post_datapoints
 
 
 async def _create_webhook(

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from webmacs_sdk import hookimpl
+from webmacs_sdk.testing.api import create_event, post_datapoints
 
 PLUGINS = ("users", "auth", "events", "experiments", "datapoints", "rules")
 
@@ -41,33 +41,10 @@ def probe() -> Probe:
 
 
 async def _make_event(client: Any, headers: dict[str, str], name: str = "Temp", unit: str = "degC") -> str:
-    body = {"name": name, "min_value": -1000, "max_value": 1000, "unit": unit, "type": "sensor"}
-    resp = await client.post("/api/v1/events", json=body, headers=headers)
-    assert resp.status == 201, await resp.text()
-    listing = await (await client.get("/api/v1/events?page_size=100", headers=headers)).json()
-    return next(e["public_id"] for e in listing["data"] if e["name"] == name)
+    return await create_event(client, headers, name, unit)
 
 
-async def _ingest(
-    client: Any,
-    headers: dict[str, str],
-    event_id: str,
-    values: list[float],
-    start: datetime | None = None,
-    step: float = 1.0,
-) -> None:
-    start = start or datetime.now(UTC) - timedelta(seconds=step * len(values))
-    points = [
-        {
-            "event_public_id": event_id,
-            "value": v,
-            "timestamp": (start + timedelta(seconds=i * step)).isoformat(),
-        }
-        for i, v in enumerate(values)
-    ]
-    resp = await client.post("/api/v1/datapoints/batch", json={"datapoints": points}, headers=headers)
-    assert resp.status == 201, await resp.text()
-    assert (await resp.json())["message"] == f"{len(values)} datapoints successfully created."
+_ingest = post_datapoints
 
 
 @pytest.fixture
