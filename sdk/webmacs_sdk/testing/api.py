@@ -9,7 +9,7 @@ from typing import Any
 BATCH_LIMIT = 500
 
 
-async def create_event(client: Any, headers: dict[str, str], name: str = "Temp", unit: str = "degC",
+async def create_event(client: Any, headers: dict[str, str], name: str = "Temp", unit: str = "degC", *,
                        min_value: float = -1e6, max_value: float = 1e6, type_: str = "sensor") -> str:
     """Create an event through the API and return its public id (create answers no id)."""
     body = {"name": name, "min_value": min_value, "max_value": max_value, "unit": unit, "type": type_}
@@ -19,7 +19,7 @@ async def create_event(client: Any, headers: dict[str, str], name: str = "Temp",
     return str(next(e["public_id"] for e in listing["data"] if e["name"] == name))
 
 
-async def post_datapoints(client: Any, headers: dict[str, str], event_id: str, values: list[float],
+async def post_datapoints(client: Any, headers: dict[str, str], event_id: str, values: list[float], *,
                           start: datetime | None = None, step: float = 1.0) -> None:
     """POST ``values`` as timestamped batches (``step`` seconds apart) and check all were accepted."""
     start = start or datetime.now(UTC) - timedelta(seconds=step * len(values))
