@@ -6,6 +6,7 @@ import asyncio
 
 import aiohttp
 import orjson
+
 from webmacs_sdk.keys import HOST
 
 

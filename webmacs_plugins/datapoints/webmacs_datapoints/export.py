@@ -14,15 +14,15 @@ import io
 
 import sqlalchemy as sa
 from aiohttp import web
+
+from webmacs_datapoints import ids
+from webmacs_datapoints.tables import datapoints
 from webmacs_events.tables import events
 from webmacs_experiments import store as experiments_store
 from webmacs_sdk.errors import NotFound
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import iso_offset
-
-from webmacs_datapoints import ids
-from webmacs_datapoints.tables import datapoints
 
 routes = RouteTable("/api/v1/experiments")
 

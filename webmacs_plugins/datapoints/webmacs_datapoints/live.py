@@ -14,6 +14,7 @@ import logging
 
 import orjson
 from aiohttp import WSMsgType, web
+
 from webmacs_sdk.keys import HOST
 from webmacs_sdk.models import IngestBatch
 from webmacs_sdk.specs import Policy, RouteTable

@@ -8,13 +8,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from webmacs_datapoints import ids
+from webmacs_datapoints.tables import datapoints
 from webmacs_events.tables import events
 from webmacs_experiments.tables import experiments
 from webmacs_sdk.db import UTCDateTime
 from webmacs_sdk.timefmt import iso_z, utcnow
-
-from webmacs_datapoints import ids
-from webmacs_datapoints.tables import datapoints
 
 Row = sa.Row[Any]
 
