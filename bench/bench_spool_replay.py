@@ -16,6 +16,7 @@ from pathlib import Path
 import aiohttp
 import orjson
 from aiohttp import web
+
 from webmacs_controller.spool import Spool
 from webmacs_controller.telemetry import TelemetryStreamer
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
 from webmacs_sdk.device import ChannelDescriptor, ChannelDirection, ChannelValue, DevicePlugin, PluginMeta
 
 INSTANCE_ID = "11111111-1111-1111-1111-111111111111"

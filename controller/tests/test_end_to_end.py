@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from e2e_support import COUNT_EVENT, CounterDevice, FakeServer, FaultProxy
+
 from webmacs_controller.controller import START_MESSAGE, STOP_MESSAGE, Controller
 from webmacs_controller.settings import ControllerSettings
 from webmacs_controller.spool import Spool

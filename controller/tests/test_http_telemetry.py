@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+
 from webmacs_controller.http_telemetry import HttpTelemetry, retry_after_seconds
 from webmacs_controller.spool import Spool
 

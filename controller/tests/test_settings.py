@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+
 from webmacs_controller.bridge import instance_config
 from webmacs_controller.settings import ControllerSettings, SettingsError
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 
 import aiohttp
+
 from webmacs_sdk.device import DevicePlugin, HealthMonitor, scan_drivers
 
 from .actuators import ActuatorSync

@@ -10,7 +10,7 @@ def run(args, tmp_path, **env):
     full_env = {**os.environ, "WEBMACS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
                 "WEBMACS_BCRYPT_ROUNDS": "4", **env}
     return subprocess.run([sys.executable, "-m", "webmacs_core", *args], cwd=tmp_path, env=full_env,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_migrate_then_create_admin_then_again(tmp_path):

@@ -9,6 +9,7 @@ import aiohttp
 import asyncpg
 import pytest
 import sqlalchemy as sa
+
 from webmacs_sdk.keys import DATABASE
 
 from .conftest import PLUGINS, AckClient

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from edge_counter import CounterDevice
 from edge_support import HERE, Api, CuttingProxy, ServerProcess, counter_distribution, free_port
 from sqlalchemy.ext.asyncio import create_async_engine
+
 from webmacs_controller.controller import Controller
 from webmacs_controller.settings import ControllerSettings
 from webmacs_controller.spool import Spool

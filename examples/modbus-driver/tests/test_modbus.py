@@ -5,6 +5,7 @@ import pytest
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, ModbusServerContext
 from pymodbus.server import ModbusTcpServer
+
 from webmacs_example_modbus import ModbusSensorPlugin
 from webmacs_sdk.device import PluginConnectionError, PluginState, discover_plugins
 from webmacs_sdk.device.testing import DriverConformanceSuite

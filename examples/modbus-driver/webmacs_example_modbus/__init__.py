@@ -12,6 +12,7 @@ from __future__ import annotations
 from pydantic import Field
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
+
 from webmacs_sdk.device import (
     ChannelDescriptor,
     ChannelDirection,

@@ -1,6 +1,7 @@
 from typing import Any
 
 import pytest
+
 from webmacs_plugin_template import TemplateDevice
 from webmacs_sdk.device.testing import DriverConformanceSuite
 

@@ -7,6 +7,7 @@ methods; the SDK does the rest (state machine, demo mode, conversions, clamping,
 from __future__ import annotations
 
 from pydantic import Field
+
 from webmacs_sdk.device import (
     ChannelDescriptor,
     ChannelDirection,

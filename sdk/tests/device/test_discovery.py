@@ -4,10 +4,10 @@ import types
 from collections.abc import Iterator
 
 import pytest
+from drivers import BlockingDevice, MemoryDevice
+
 from webmacs_sdk.device import PluginConfigError, PluginLoadError, PluginRegistry, scan_drivers
 from webmacs_sdk.markers import hookimpl
-
-from drivers import BlockingDevice, MemoryDevice
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 import asyncio
 
 import pytest
+from drivers import BlockingDevice, MemoryDevice
+
 from webmacs_sdk.device import (
     CapabilityNotFoundError,
     HealthMonitor,
@@ -10,8 +12,6 @@ from webmacs_sdk.device import (
     PluginStateError,
 )
 from webmacs_sdk.device.testing import DriverConformanceSuite
-
-from drivers import BlockingDevice, MemoryDevice
 
 
 def hardware(**cfg: object) -> MemoryDevice:

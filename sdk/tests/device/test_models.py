@@ -1,4 +1,5 @@
 import pytest
+
 from webmacs_sdk.device import (
     CapabilityNotFoundError,
     ChannelDescriptor,

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from webmacs_sdk import CleanupContextSpec, MigrationSpec, Route, SettingsSpec, StorageBackendSpec, hookimpl
-from webmacs_sdk.models import IngestBatch
 
 from webmacs_datapoints import export, live, maintenance, telemetry
 from webmacs_datapoints.routes import routes
 from webmacs_datapoints.storage import open_sql_storage
+from webmacs_sdk import CleanupContextSpec, MigrationSpec, Route, SettingsSpec, StorageBackendSpec, hookimpl
+from webmacs_sdk.models import IngestBatch
 
 
 @hookimpl

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import exc as sa_exc
+
 from webmacs_events import resolver
 from webmacs_experiments import tagging
 from webmacs_sdk.db import is_unique_violation

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 import attrs
 import sqlalchemy as sa
 from aiohttp import web
-from webmacs_sdk.keys import DATABASE, HOST
-from webmacs_sdk.models import IngestBatch
-from webmacs_sdk.timefmt import iso_z, utcnow
 
 from webmacs_datapoints import queries
 from webmacs_datapoints.tables import telemetry_batches
+from webmacs_sdk.keys import DATABASE, HOST
+from webmacs_sdk.models import IngestBatch
+from webmacs_sdk.timefmt import iso_z, utcnow
 
 log = logging.getLogger(__name__)
 

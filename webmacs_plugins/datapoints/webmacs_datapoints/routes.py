@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from aiohttp import web
+
+from webmacs_datapoints import ids, queries
+from webmacs_datapoints.ingest import Columns, ingest
+from webmacs_datapoints.schemas import BatchIn, DatapointIn, SeriesIn
+from webmacs_datapoints.tables import datapoints
 from webmacs_sdk.errors import Conflict, NotFound
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.models import RejectReason
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import json_response, page_params, paginated, parse_body, principal, status_response
-
-from webmacs_datapoints import ids, queries
-from webmacs_datapoints.ingest import Columns, ingest
-from webmacs_datapoints.schemas import BatchIn, DatapointIn, SeriesIn
-from webmacs_datapoints.tables import datapoints
 
 routes = RouteTable("/api/v1/datapoints")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import AwareDatetime, Field
+
 from webmacs_sdk.web import RequestModel
 
 

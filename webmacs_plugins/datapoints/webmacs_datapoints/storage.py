@@ -13,11 +13,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
+
+from webmacs_datapoints.tables import telemetry_batches
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.models import IngestBatch, Transaction
 from webmacs_sdk.timefmt import utcnow
-
-from webmacs_datapoints.tables import telemetry_batches
 
 _COLUMNS = ("timestamp", "value", "event_id", "experiment_id")
 _PG_MARK = (

@@ -6,6 +6,7 @@ derived from the id (:mod:`webmacs_datapoints.ids`), so no 36-character string i
 """
 
 import sqlalchemy as sa
+
 from webmacs_sdk.db import UTCDateTime, new_metadata
 
 metadata = new_metadata()

@@ -15,11 +15,11 @@ from typing import Any
 
 import orjson
 from aiohttp import WSMsgType, web
+
+from webmacs_datapoints.ingest import MAX_BATCH, MAX_ID_LENGTH, ingest, parse_items
 from webmacs_sdk.errors import ServiceUnavailable
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import principal
-
-from webmacs_datapoints.ingest import MAX_BATCH, MAX_ID_LENGTH, ingest, parse_items
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from webmacs_sdk import hookimpl
-
 from webmacs_demo import cli
+from webmacs_sdk import hookimpl
 
 
 @hookimpl

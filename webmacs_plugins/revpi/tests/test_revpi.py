@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 import revpimodio2
+
 from webmacs_revpi import RevPiDevice
 from webmacs_sdk.device import ChannelDirection, PluginConnectionError, discover_plugins
 from webmacs_sdk.device.testing import DriverConformanceSuite

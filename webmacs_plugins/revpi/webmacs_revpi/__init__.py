@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field
+
 from webmacs_sdk.device import (
     ChannelDescriptor,
     ChannelValue,

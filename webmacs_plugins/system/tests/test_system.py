@@ -1,5 +1,6 @@
 import psutil
 import pytest
+
 from webmacs_sdk.device import PluginConnectionError, discover_plugins
 from webmacs_sdk.device.testing import DriverConformanceSuite
 from webmacs_system import SystemMonitor

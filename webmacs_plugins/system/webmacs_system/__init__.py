@@ -6,6 +6,7 @@ import os
 
 import psutil
 from pydantic import Field
+
 from webmacs_sdk.device import (
     ChannelDescriptor,
     ChannelDirection,
