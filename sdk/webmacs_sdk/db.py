@@ -35,6 +35,25 @@ def new_metadata() -> sa.MetaData:
     return sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def key_columns() -> tuple[sa.Column[int], sa.Column[str]]:
+    """``id`` (internal key) and ``public_id`` (the UUID the API shows): a resource table's first columns."""
+    return (
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("public_id", sa.String(100), nullable=False, unique=True),
+    )
+
+
+def owner_column() -> sa.Column[str]:
+    """``user_public_id``: the owning user (plugins re-home such rows on ``user.deleted``)."""
+    return sa.Column(
+        "user_public_id",
+        sa.String(100),
+        sa.ForeignKey("users.public_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+
+
 def new_public_id() -> str:
     """A fresh UUID4 string: the ``public_id`` every resource is addressed by."""
     return str(uuid.uuid4())

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from webmacs_sdk.db import UTCDateTime, new_metadata
+from webmacs_sdk.db import UTCDateTime, key_columns, new_metadata, owner_column
 
 metadata = new_metadata()
 
@@ -12,25 +12,17 @@ WIDGET_TYPES = ("line_chart", "gauge", "stat_card", "actuator_toggle")
 dashboards = sa.Table(
     "dashboards",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("public_id", sa.String(100), nullable=False, unique=True),
+    *key_columns(),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("is_global", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_on", UTCDateTime, nullable=False),
-    sa.Column(
-        "user_public_id",
-        sa.String(100),
-        sa.ForeignKey("users.public_id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    owner_column(),
 )
 
 dashboard_widgets = sa.Table(
     "dashboard_widgets",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("public_id", sa.String(100), nullable=False, unique=True),
+    *key_columns(),
     sa.Column(
         "dashboard_id",
         sa.Integer,

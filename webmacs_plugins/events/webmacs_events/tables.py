@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from webmacs_sdk.db import new_metadata
+from webmacs_sdk.db import key_columns, new_metadata, owner_column
 
 #: The values of contract §2.4 ``EventType``.
 EVENT_TYPES = ("sensor", "actuator", "range", "cmd_button", "cmd_opened", "cmd_closed")
@@ -12,18 +12,11 @@ metadata = new_metadata()
 events = sa.Table(
     "events",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("public_id", sa.String(100), nullable=False, unique=True),
+    *key_columns(),
     sa.Column("name", sa.String(255), nullable=False, unique=True),
     sa.Column("min_value", sa.Float, nullable=False),
     sa.Column("max_value", sa.Float, nullable=False),
     sa.Column("unit", sa.String(255), nullable=False),
     sa.Column("type", sa.String(20), nullable=False),
-    sa.Column(
-        "user_public_id",
-        sa.String(100),
-        sa.ForeignKey("users.public_id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    owner_column(),
 )

@@ -2,25 +2,18 @@
 
 import sqlalchemy as sa
 
-from webmacs_sdk.db import UTCDateTime, new_metadata
+from webmacs_sdk.db import UTCDateTime, key_columns, new_metadata, owner_column
 
 metadata = new_metadata()
 
 experiments = sa.Table(
     "experiments",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("public_id", sa.String(100), nullable=False, unique=True),
+    *key_columns(),
     sa.Column("name", sa.String(255), nullable=False, unique=True),
     sa.Column("started_on", UTCDateTime, nullable=True, server_default=sa.func.now()),
     sa.Column("stopped_on", UTCDateTime, nullable=True),
-    sa.Column(
-        "user_public_id",
-        sa.String(100),
-        sa.ForeignKey("users.public_id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    owner_column(),
 )
 
 #: Name of the partial unique index that allows at most one running experiment.

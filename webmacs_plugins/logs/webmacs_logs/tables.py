@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from webmacs_sdk.db import UTCDateTime, new_metadata
+from webmacs_sdk.db import UTCDateTime, key_columns, new_metadata, owner_column
 
 metadata = new_metadata()
 
@@ -12,12 +12,10 @@ STATUS_TYPES = ("read", "unread")
 log_entries = sa.Table(
     "log_entries",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("public_id", sa.String(100), nullable=False, unique=True),
+    *key_columns(),
     sa.Column("content", sa.String(500), nullable=False),
     sa.Column("logging_type", sa.String(20)),
     sa.Column("status_type", sa.String(20), nullable=False, server_default="unread"),
     sa.Column("created_on", UTCDateTime, nullable=False, index=True),
-    sa.Column("user_public_id", sa.String(100), sa.ForeignKey("users.public_id", ondelete="CASCADE"),
-              nullable=False, index=True),
+    owner_column(),
 )

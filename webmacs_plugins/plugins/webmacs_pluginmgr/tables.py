@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from webmacs_sdk.db import UTCDateTime, new_metadata
+from webmacs_sdk.db import UTCDateTime, key_columns, new_metadata, owner_column
 
 #: Contract §2.4 ``PluginStatus``.
 PLUGIN_STATUSES = ("inactive", "connected", "error", "demo")
@@ -16,8 +16,7 @@ metadata = new_metadata()
 plugin_instances = sa.Table(
     "plugin_instances",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("public_id", sa.String(100), nullable=False, unique=True),
+    *key_columns(),
     sa.Column("plugin_id", sa.String(100), nullable=False, index=True),
     sa.Column("instance_name", sa.String(255), nullable=False, unique=True),
     sa.Column("demo_mode", sa.Boolean, nullable=False, server_default=sa.false()),
@@ -27,20 +26,13 @@ plugin_instances = sa.Table(
     sa.Column("error_message", sa.Text),
     sa.Column("created_on", UTCDateTime, nullable=False, server_default=sa.func.now()),
     sa.Column("updated_on", UTCDateTime, nullable=False, server_default=sa.func.now()),
-    sa.Column(
-        "user_public_id",
-        sa.String(100),
-        sa.ForeignKey("users.public_id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    owner_column(),
 )
 
 channel_mappings = sa.Table(
     "channel_mappings",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("public_id", sa.String(100), nullable=False, unique=True),
+    *key_columns(),
     sa.Column(
         "plugin_instance_id",
         sa.Integer,
@@ -65,8 +57,7 @@ channel_mappings = sa.Table(
 plugin_packages = sa.Table(
     "plugin_packages",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("public_id", sa.String(100), nullable=False, unique=True),
+    *key_columns(),
     sa.Column("package_name", sa.String(255), nullable=False, unique=True),
     sa.Column("version", sa.String(50), nullable=False),
     sa.Column("source", sa.String(20), nullable=False),

@@ -3,7 +3,7 @@
 
 import sqlalchemy as sa
 
-from webmacs_sdk.db import UTCDateTime, new_metadata
+from webmacs_sdk.db import UTCDateTime, key_columns, new_metadata, owner_column
 
 metadata = new_metadata()
 
@@ -14,8 +14,7 @@ ARMED, PENDING, FIRING = "armed", "pending", "firing"
 rules = sa.Table(
     "rules",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("public_id", sa.String(100), nullable=False, unique=True),
+    *key_columns(),
     sa.Column("name", sa.String(255), nullable=False, unique=True),
     sa.Column(
         "event_public_id",
@@ -33,13 +32,7 @@ rules = sa.Table(
     sa.Column("cooldown_seconds", sa.Integer, nullable=False, server_default="60"),
     sa.Column("last_triggered_at", UTCDateTime),
     sa.Column("created_on", UTCDateTime, nullable=False),
-    sa.Column(
-        "user_public_id",
-        sa.String(100),
-        sa.ForeignKey("users.public_id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    owner_column(),
     sa.Column("hysteresis", sa.Float),
     sa.Column("min_duration_seconds", sa.Float, nullable=False, server_default="0"),
     sa.Column("state", sa.String(20), nullable=False, server_default=ARMED),

@@ -2,15 +2,14 @@
 
 import sqlalchemy as sa
 
-from webmacs_sdk.db import UTCDateTime, new_metadata
+from webmacs_sdk.db import UTCDateTime, key_columns, new_metadata
 
 metadata = new_metadata()
 
 api_tokens = sa.Table(
     "api_tokens",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("public_id", sa.String(100), nullable=False, unique=True),
+    *key_columns(),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),

@@ -2,15 +2,14 @@
 
 import sqlalchemy as sa
 
-from webmacs_sdk.db import UTCDateTime, new_metadata
+from webmacs_sdk.db import UTCDateTime, key_columns, new_metadata
 
 metadata = new_metadata()
 
 users = sa.Table(
     "users",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("public_id", sa.String(100), nullable=False, unique=True),
+    *key_columns(),
     sa.Column("email", sa.String(255), nullable=False, unique=True),
     sa.Column("username", sa.String(50), nullable=False, unique=True),
     sa.Column("password_hash", sa.String(255), nullable=False),

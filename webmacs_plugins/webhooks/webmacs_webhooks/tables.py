@@ -6,7 +6,7 @@ Beyond the contract: the secret is stored encrypted, a delivery carries its next
 
 import sqlalchemy as sa
 
-from webmacs_sdk.db import UTCDateTime, new_metadata
+from webmacs_sdk.db import UTCDateTime, key_columns, new_metadata, owner_column
 
 metadata = new_metadata()
 
@@ -16,27 +16,19 @@ PENDING, DELIVERED, FAILED, DEAD_LETTER = "pending", "delivered", "failed", "dea
 webhooks = sa.Table(
     "webhooks",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("public_id", sa.String(100), nullable=False, unique=True),
+    *key_columns(),
     sa.Column("url", sa.String(2048), nullable=False),
     sa.Column("secret", sa.Text),
     sa.Column("events", sa.Text, nullable=False),
     sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_on", UTCDateTime, nullable=False),
-    sa.Column(
-        "user_public_id",
-        sa.String(100),
-        sa.ForeignKey("users.public_id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    owner_column(),
 )
 
 webhook_deliveries = sa.Table(
     "webhook_deliveries",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("public_id", sa.String(100), nullable=False, unique=True),
+    *key_columns(),
     sa.Column("webhook_id", sa.Integer, sa.ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("event_type", sa.String(100), nullable=False, index=True),
     sa.Column("payload", sa.Text, nullable=False),
