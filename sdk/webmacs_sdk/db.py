@@ -142,6 +142,15 @@ class Database:
             yield conn
 
 
+async def driver_connection(conn: AsyncConnection) -> Any:
+    """The DBAPI driver's own connection under ``conn`` (asyncpg's on PostgreSQL), for COPY,
+    arrays and other driver features SQLAlchemy does not expose."""
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    return driver
+
+
 async def count(conn: AsyncConnection, query: sa.Select[Any]) -> int:
     """``SELECT count(*)`` over ``query`` (its ORDER BY is dropped)."""
     sub = query.order_by(None).subquery()

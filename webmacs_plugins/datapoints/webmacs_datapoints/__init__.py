@@ -12,8 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from webmacs_datapoints import export, live, maintenance, telemetry
+from webmacs_datapoints import compaction, export, live, maintenance, telemetry
 from webmacs_datapoints.routes import routes
+from webmacs_datapoints.settings import DatapointsSettings
 from webmacs_datapoints.storage import open_sql_storage
 from webmacs_sdk import CleanupContextSpec, MigrationSpec, Route, SettingsSpec, StorageBackendSpec, hookimpl
 from webmacs_sdk.models import IngestBatch
@@ -21,7 +22,7 @@ from webmacs_sdk.models import IngestBatch
 
 @hookimpl
 def webmacs_settings_model() -> list[SettingsSpec]:
-    return [SettingsSpec("datapoints", maintenance.DatapointsSettings)]
+    return [SettingsSpec("datapoints", DatapointsSettings)]
 
 
 @hookimpl
@@ -53,4 +54,7 @@ async def webmacs_health(app: web.Application) -> dict[str, Any]:
 
 @hookimpl
 def webmacs_cleanup_ctx() -> list[CleanupContextSpec]:
-    return [CleanupContextSpec("datapoints.prune", maintenance.pruner)]
+    return [
+        CleanupContextSpec("datapoints.prune", maintenance.pruner),
+        CleanupContextSpec("datapoints.compact", compaction.compactor),
+    ]

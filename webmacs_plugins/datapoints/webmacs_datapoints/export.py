@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -19,6 +22,7 @@ from webmacs_datapoints import ids
 from webmacs_datapoints.tables import datapoints
 from webmacs_events.tables import events
 from webmacs_experiments import store as experiments_store
+from webmacs_sdk.db import driver_connection
 from webmacs_sdk.errors import NotFound
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
@@ -51,15 +55,32 @@ _PG_VALUE = f"""CASE
     CASE WHEN length({_PG_DIGITS}) <= 16 THEN rpad({_PG_DIGITS}, 16, '0') || '.0'
          ELSE left({_PG_DIGITS}, 16) || '.' || substr({_PG_DIGITS}, 17) END
   ELSE d.value::text END"""
-# Rows with the same timestamp (one batch) are not ordered further: a tie-break on the id would
-# add a sort step to every timestamp group of the index scan.
-_PG_QUERY = f"""
+# One time slice of the export: the experiment's plain rows and chunk points in [$2, $3), in time
+# order; $4 bounds the chunks' window starts from below so the index skips older chunks. Rows
+# with the same timestamp (one batch) are not ordered further: a tie-break on the id would add a
+# sort key to every row.
+_PG_SLICE = f"""
 SELECT {_PG_TIME}, {_PG_TEXT.format(c="e.name")}, e.public_id, {_PG_VALUE}, {_PG_TEXT.format(c="e.unit")},
        '{ids.PREFIX}' || lpad(to_hex(d.id), 12, '0')
-FROM datapoints d JOIN events e ON e.id = d.event_id
-WHERE d.experiment_id = $1 AND d.experiment_id IS NOT NULL
+FROM (
+    SELECT u.id, u."timestamp", u.value, c.event_id
+    FROM datapoint_chunks c CROSS JOIN LATERAL unnest(c.ids, c.tss, c.vals) AS u(id, "timestamp", value)
+    WHERE c.experiment_id = $1 AND c.bin >= $4 AND c.bin < $3 AND c.last_ts >= $2
+      AND u."timestamp" >= $2 AND u."timestamp" < $3
+    UNION ALL
+    SELECT r.id, r."timestamp", r.value, r.event_id FROM datapoints r
+    WHERE r.experiment_id = $1 AND r.experiment_id IS NOT NULL AND r."timestamp" >= $2 AND r."timestamp" < $3
+) d JOIN events e ON e.id = d.event_id
 ORDER BY d."timestamp"
 """
+_PG_BINS = """
+SELECT bin, sum(n) FROM datapoint_chunks WHERE experiment_id = $1 GROUP BY bin ORDER BY bin
+"""
+_PG_WIDEST_CHUNK = "SELECT max(last_ts - bin) FROM datapoint_chunks WHERE experiment_id = $1"
+#: Points per slice: each slice is sorted in memory by PostgreSQL, so this bounds its work memory.
+SLICE_POINTS = 250_000
+_BEGINNING = datetime(1, 1, 1, tzinfo=UTC)
+_END = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def neutralise(text: str) -> str:
@@ -93,9 +114,7 @@ class CrlfRows:
 
 async def _copy_postgres(request: web.Request, experiment_id: int, response: web.StreamResponse) -> None:
     async with request.app[DATABASE].connect() as conn:
-        raw = await conn.get_raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None
+        driver = await driver_connection(conn)
         crlf = CrlfRows()
 
         # asyncpg awaits this callback before reading on, so a slow client slows the COPY
@@ -103,11 +122,31 @@ async def _copy_postgres(request: web.Request, experiment_id: int, response: web
         async def forward(chunk: bytes) -> None:
             await response.write(crlf(bytes(chunk)))
 
-        # SET LOCAL pins the timestamp text form for _PG_TIME; the export's own read-only
-        # transaction also gives one consistent snapshot. JIT compiling costs more than it saves here.
-        async with driver.transaction(readonly=True):
+        # SET LOCAL pins the timestamp text form for _PG_TIME; the repeatable-read transaction
+        # gives all slices one snapshot. JIT compiling costs more than it saves here.
+        async with driver.transaction(readonly=True, isolation="repeatable_read"):
             await driver.execute("SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL jit = off")
-            await driver.copy_from_query(_PG_QUERY, experiment_id, output=forward, format="csv")
+            widest = await driver.fetchval(_PG_WIDEST_CHUNK, experiment_id) or timedelta(0)
+            bounds = _slice_bounds(await driver.fetch(_PG_BINS, experiment_id))
+            for start, end in itertools.pairwise(bounds):
+                await driver.copy_from_query(
+                    _PG_SLICE, experiment_id, start, end, start - widest if start > _BEGINNING else start,
+                    output=forward, format="csv",
+                )
+
+
+def _slice_bounds(bins: list[Any]) -> list[datetime]:
+    """Slice edges at chunk window starts, about ``SLICE_POINTS`` points apart; the first and
+    last slices are open, so plain rows before or after every chunk are in one of them."""
+    bounds = [_BEGINNING]
+    held = 0
+    for bin_start, points in bins:
+        if held >= SLICE_POINTS:
+            bounds.append(bin_start)
+            held = 0
+        held += points
+    bounds.append(_END)
+    return bounds
 
 
 async def _write_sqlite(request: web.Request, experiment_id: int, response: web.StreamResponse) -> None:

@@ -1,4 +1,4 @@
-"""Settings, health and the background pruning of old idempotency records."""
+"""Health and the background pruning of old idempotency records."""
 
 from __future__ import annotations
 
@@ -13,22 +13,13 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from webmacs_datapoints import queries
+from webmacs_datapoints.settings import DatapointsSettings
 from webmacs_datapoints.tables import telemetry_batches
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import IngestBatch
 from webmacs_sdk.timefmt import iso_z, utcnow
 
 log = logging.getLogger(__name__)
-
-
-@attrs.frozen
-class DatapointsSettings:
-    """``WEBMACS_TELEMETRY_DEDUP_DAYS``: how long a controller batch is remembered, so a replay
-    from its spool within that time is stored once. ``WEBMACS_TELEMETRY_PRUNE_SECONDS``: how
-    often older records are removed."""
-
-    telemetry_dedup_days: float = 30.0
-    telemetry_prune_seconds: float = 3600.0
 
 
 @attrs.define

@@ -9,14 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from webmacs_datapoints import ids
+from webmacs_datapoints import chunked, ids
 from webmacs_datapoints.tables import datapoints
 from webmacs_events.tables import events
 from webmacs_experiments.tables import experiments
-from webmacs_sdk.db import UTCDateTime
+from webmacs_sdk.db import Database, UTCDateTime
 from webmacs_sdk.timefmt import iso_z, utcnow
 
-Row = sa.Row[Any]
+Row = sa.Row[Any] | chunked.Point
 
 _COLUMNS = (
     datapoints.c.id,
@@ -46,7 +46,14 @@ def to_response(row: Row) -> dict[str, Any]:
     }
 
 
+def _is_postgres(conn: AsyncConnection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
 async def page(conn: AsyncConnection, page_no: int, size: int) -> tuple[int, list[Row]]:
+    if _is_postgres(conn):
+        total, points = await chunked.page(conn, (page_no - 1) * size, size)
+        return total, list(points)
     total = int((await conn.execute(sa.select(sa.func.count()).select_from(datapoints))).scalar_one())
     query = (
         _joined()
@@ -58,6 +65,8 @@ async def page(conn: AsyncConnection, page_no: int, size: int) -> tuple[int, lis
 
 
 async def by_id(conn: AsyncConnection, row_id: int) -> Row | None:
+    if _is_postgres(conn):
+        return await chunked.by_id(conn, row_id)
     return (await conn.execute(_joined().where(datapoints.c.id == row_id))).first()
 
 
@@ -66,6 +75,8 @@ async def latest(conn: AsyncConnection) -> list[Row]:
 
     One index probe per event (a correlated ``LIMIT 1`` on (event_id, timestamp)), never a scan.
     """
+    if _is_postgres(conn):
+        return list(await chunked.latest(conn))
     newest = (
         sa.select(datapoints.c.id)
         .where(datapoints.c.event_id == events.c.id)
@@ -88,6 +99,8 @@ async def latest(conn: AsyncConnection) -> list[Row]:
 
 async def last_timestamp(conn: AsyncConnection) -> datetime | None:
     """The newest datapoint time, through the per-event index (no full scan)."""
+    if _is_postgres(conn):
+        return await chunked.last_timestamp(conn)
     newest = (
         sa.select(datapoints.c.timestamp)
         .where(datapoints.c.event_id == events.c.id)
@@ -98,29 +111,6 @@ async def last_timestamp(conn: AsyncConnection) -> datetime | None:
     )
     value = (await conn.execute(sa.select(sa.func.max(sa.type_coerce(newest, UTCDateTime))))).scalar()
     return value
-
-
-# PostgreSQL: one pass over the window, grouped by date_bin (integer arithmetic on the stored
-# microseconds; EXTRACT(epoch) would go through numeric). A point a little in the future (allowed
-# clock skew) joins the newest bucket.
-_PG_BUCKETS = """
-SELECT event_id, min(value) AS min, avg(value) AS avg, max(value) AS max, count(*) AS count,
-       max("timestamp") AS last, max(id) AS last_id
-FROM datapoints
-WHERE event_id = ANY($1::int[]) AND "timestamp" >= $2
-GROUP BY event_id, least(date_bin($3, "timestamp", $2), $4)
-ORDER BY event_id, least(date_bin($3, "timestamp", $2), $4)
-"""
-
-
-async def _buckets_postgres(
-    conn: AsyncConnection, event_ids: list[int], start: datetime, width: timedelta, max_points: int
-) -> list[tuple[int, list[Any]]]:
-    raw = await conn.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None
-    rows = await driver.fetch(_PG_BUCKETS, event_ids, start, width, start + width * (max_points - 1))
-    return [(row[0], list(row[1:])) for row in rows]
 
 
 async def _buckets_sqlite(
@@ -147,7 +137,8 @@ async def _buckets_sqlite(
 
 
 async def series(
-    conn: AsyncConnection, event_public_ids: Sequence[str], minutes: int, max_points: int
+    conn: AsyncConnection, event_public_ids: Sequence[str], minutes: int, max_points: int,
+    *, end: datetime | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Each requested event's points of the last ``minutes``, oldest first.
 
@@ -164,15 +155,18 @@ async def series(
     if not rows:
         return result
     by_id = {int(r.id): str(r.public_id) for r in rows}
-    end = utcnow()
+    end = end or utcnow()
     start = end - timedelta(minutes=minutes)
     width = (end - start) / max_points
-    aggregate = _buckets_postgres if conn.dialect.name == "postgresql" else _buckets_sqlite
+    aggregate = chunked.buckets if _is_postgres(conn) else _buckets_sqlite
     buckets: dict[int, list[list[Any]]] = {}
     for event_id, cells in await aggregate(conn, list(by_id), start, width, max_points):
         buckets.setdefault(event_id, []).append(cells)
     raw_ids = {event_id for event_id, cells in buckets.items() if sum(c[3] for c in cells) <= max_points}
-    if raw_ids:
+    if raw_ids and _is_postgres(conn):
+        for point in await chunked.window(conn, sorted(raw_ids), start):
+            result[point.event_public_id].append(to_response(point))
+    elif raw_ids:
         query = (
             _joined()
             .where(datapoints.c.event_id.in_(sorted(raw_ids)), datapoints.c.timestamp >= start)
@@ -198,3 +192,13 @@ async def series(
             for low, avg, high, count, last, last_id in cells
         ]
     return result
+
+
+async def delete(database: Database, row_id: int) -> bool:
+    """Delete one datapoint; False when there is none with this id."""
+    async with database.connect() as conn:
+        if _is_postgres(conn):
+            return await chunked.delete(conn, row_id)
+    async with database.transaction() as tx:
+        result = await tx.conn.execute(sa.delete(datapoints).where(datapoints.c.id == row_id))
+    return bool(result.rowcount)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from webmacs_datapoints import ids, queries
 from webmacs_datapoints.ingest import Columns, ingest
 from webmacs_datapoints.schemas import BatchIn, DatapointIn, SeriesIn
-from webmacs_datapoints.tables import datapoints
 from webmacs_sdk.errors import Conflict, NotFound
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.models import RejectReason
@@ -99,12 +97,7 @@ async def get_datapoint(request: web.Request) -> web.Response:
 async def delete_datapoint(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     row_id = ids.row_id(public_id)
-    deleted = 0
-    if row_id is not None:
-        async with request.app[DATABASE].transaction() as tx:
-            result = await tx.conn.execute(sa.delete(datapoints).where(datapoints.c.id == row_id))
-            deleted = result.rowcount or 0
-    if not deleted:
+    if row_id is None or not await queries.delete(request.app[DATABASE], row_id):
         raise NotFound.entity("Datapoint", public_id)
     return status_response("Datapoint successfully deleted.")
 

@@ -1,0 +1,184 @@
+"""Compaction into ``datapoint_chunks`` (PostgreSQL): every read answers the same before and after."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from webmacs_datapoints import queries
+from webmacs_datapoints.compaction import compact
+from webmacs_datapoints.settings import DatapointsSettings
+from webmacs_sdk.keys import DATABASE, HOST
+
+BASE = "/api/v1/datapoints"
+
+
+@pytest.fixture
+def postgres_only(webmacs_database):
+    if webmacs_database.kind != "postgresql":
+        pytest.skip("chunks exist on PostgreSQL only")
+
+
+async def post(client, headers, items) -> None:
+    for start in range(0, len(items), 500):
+        resp = await client.post(BASE + "/batch", json={"datapoints": items[start : start + 500]}, headers=headers)
+        assert resp.status == 201, await resp.text()
+
+
+async def compact_before(client, before: datetime) -> int:
+    app = client.server.app
+    return await compact(app[DATABASE], app[HOST].section(DatapointsSettings), before=before)
+
+
+async def stored(client) -> tuple[int, int]:
+    """(plain rows, points in chunks)."""
+    async with client.server.app[DATABASE].connect() as conn:
+        rows = (await conn.exec_driver_sql("SELECT count(*) FROM datapoints")).scalar_one()
+        chunked = (await conn.exec_driver_sql("SELECT coalesce(sum(n), 0) FROM datapoint_chunks")).scalar_one()
+    return int(rows), int(chunked)
+
+
+async def everything(client, headers, events: list[str], experiment: str, now: datetime) -> dict[str, object]:
+    """Every read of the API over the stored points (series at a fixed end, so the buckets compare)."""
+    listed = []
+    page = 1
+    while True:
+        body = await (await client.get(BASE, params={"page": page, "page_size": 37}, headers=headers)).json()
+        listed.append(body)
+        if page * 37 >= body["total"]:
+            break
+        page += 1
+    points = [p for body in listed for p in body["data"]]
+    by_id = [await (await client.get(f"{BASE}/{p['public_id']}", headers=headers)).json() for p in points[::9]]
+    series = {}
+    for minutes, max_points in ((180, 2000), (180, 40), (60, 10), (25, 500), (14400, 100)):
+        async with client.server.app[DATABASE].connect() as conn:
+            series[(minutes, max_points)] = await queries.series(
+                conn, [*events, "unknown"], minutes, max_points, end=now
+            )
+    latest = await (await client.get(BASE + "/latest", headers=headers)).json()
+    csv = await (await client.get(f"/api/v1/experiments/{experiment}/export/csv", headers=headers)).read()
+    return {"listed": listed, "by_id": by_id, "series": series, "latest": latest, "csv": csv}
+
+
+def same_series(before: dict, after: dict) -> None:
+    """Bucket averages are sums in another order: equal to the last bits, not bit for bit."""
+    assert before.keys() == after.keys()
+    for key, events in before.items():
+        for event, old in events.items():
+            new = after[key][event]
+            assert [{**p, "value": pytest.approx(p["value"])} for p in old] == new, (key, event)
+
+
+async def test_every_read_is_unchanged_by_compaction(postgres_only, dataplane):
+    client, op, events = await dataplane("a", "b", "c", env={"WEBMACS_CHUNK_MAX_POINTS": "50"})
+    now = datetime.now(UTC)
+    # Three hours of three events at different rates, in time order as a controller would
+    # send them; the middle hour is tagged by an experiment.
+    def items(start: int, end: int) -> list[dict]:
+        return [
+            {"value": (i * 7 % 101) / 3 - 10, "event_public_id": events[i % 3],
+             "timestamp": (now - timedelta(seconds=10_800 - 9 * i - (i % 3))).isoformat()}
+            for i in range(start, end)
+        ]
+
+    await post(client, op, items(0, 400))
+    await client.post("/api/v1/experiments", json={"name": "middle hour"}, headers=op)
+    experiment = (await (await client.get("/api/v1/experiments", headers=op)).json())["data"][0]["public_id"]
+    await post(client, op, items(400, 800))
+    await client.put(f"/api/v1/experiments/{experiment}/stop", headers=op)
+    await post(client, op, items(800, 1200))
+
+    before = await everything(client, op, events, experiment, now)
+    assert before["csv"].count(b"\r\n") == 401 and before["listed"][0]["total"] == 1200
+
+    # Half of it (older than 90 minutes ago), then the rest.
+    assert await compact_before(client, now - timedelta(minutes=90)) == 600
+    assert await stored(client) == (600, 600)
+    half = await everything(client, op, events, experiment, now)
+    assert await compact_before(client, now + timedelta(minutes=1)) == 600
+    assert await stored(client) == (0, 1200)
+    after = await everything(client, op, events, experiment, now)
+
+    for state in (half, after):
+        assert state["listed"] == before["listed"]
+        assert state["by_id"] == before["by_id"]
+        assert state["latest"] == before["latest"]
+        assert state["csv"] == before["csv"]
+        same_series(before["series"], state["series"])  # type: ignore[arg-type]
+    # Long windows use the chunks' aggregates; the buckets still count every point.
+    buckets = after["series"][(14400, 100)][events[0]]  # type: ignore[index]
+    assert sum(p["count"] for p in buckets) == 400
+
+
+async def test_chunks_are_small_and_split_by_window_and_size(postgres_only, dataplane):
+    client, op, (a,) = await dataplane("a", env={"WEBMACS_CHUNK_MAX_POINTS": "4", "WEBMACS_CHUNK_SECONDS": "60"})
+    start = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    # 10 points in the first minute, 3 in the second.
+    stamps = [start + timedelta(seconds=5 * i) for i in range(10)]
+    stamps += [start + timedelta(seconds=61 + i) for i in range(3)]
+    await post(client, op, [{"value": float(i), "event_public_id": a, "timestamp": t.isoformat()}
+                            for i, t in enumerate(stamps)])
+    assert await compact_before(client, start + timedelta(hours=1)) == 13
+    async with client.server.app[DATABASE].connect() as conn:
+        chunks = (await conn.exec_driver_sql(
+            "SELECT bin, n, first_ts, last_ts, vmin, vmax, vsum, last_value FROM datapoint_chunks ORDER BY first_ts"
+        )).all()
+    assert [(c.bin, c.n) for c in chunks] == [
+        (start, 4), (start, 4), (start, 2), (start + timedelta(minutes=1), 3)
+    ]
+    assert [(c.vmin, c.vmax, c.vsum, c.last_value) for c in chunks] == [
+        (0.0, 3.0, 6.0, 3.0), (4.0, 7.0, 22.0, 7.0), (8.0, 9.0, 17.0, 9.0), (10.0, 12.0, 33.0, 12.0)
+    ]
+
+
+async def test_deleting_compacted_points_and_late_arrivals(postgres_only, dataplane):
+    client, op, (a, b) = await dataplane("a", "b")
+    now = datetime.now(UTC)
+    stamps = [now - timedelta(minutes=30, seconds=i) for i in range(5)]
+    await post(client, op, [{"value": float(i), "event_public_id": a, "timestamp": t.isoformat()}
+                            for i, t in enumerate(stamps)])
+    await compact_before(client, now)
+    points = (await (await client.get(BASE, headers=op)).json())["data"]
+    newest, rest = points[0], points[1:]
+    assert newest["value"] == 0.0
+
+    # Deleting the newest compacted point: gone from every read, and /latest moves back one.
+    assert (await client.delete(f"{BASE}/{newest['public_id']}", headers=op)).status == 200
+    assert (await client.get(f"{BASE}/{newest['public_id']}", headers=op)).status == 404
+    assert (await client.delete(f"{BASE}/{newest['public_id']}", headers=op)).status == 404
+    latest = await (await client.get(BASE + "/latest", headers=op)).json()
+    assert [(p["public_id"], p["value"]) for p in latest] == [(rest[0]["public_id"], 1.0)]
+    assert (await (await client.get(BASE, headers=op)).json())["data"] == rest
+
+    # A late point for the compacted window becomes its own chunk; reads merge both.
+    late = now - timedelta(minutes=30, seconds=2, milliseconds=500)
+    await post(client, op, [{"value": 99.0, "event_public_id": a, "timestamp": late.isoformat()},
+                            {"value": 5.0, "event_public_id": b, "timestamp": now.isoformat()}])
+    await compact_before(client, now)
+    assert await stored(client) == (1, 5)
+    values = [p["value"] for p in (await (await client.get(BASE, headers=op)).json())["data"]]
+    assert values == [5.0, 1.0, 2.0, 99.0, 3.0, 4.0]
+
+    # Deleting every point of a chunk removes the chunk.
+    for point in rest:
+        assert (await client.delete(f"{BASE}/{point['public_id']}", headers=op)).status == 200
+    async with client.server.app[DATABASE].connect() as conn:
+        left = (await conn.exec_driver_sql("SELECT n, vmax FROM datapoint_chunks")).all()
+    assert [tuple(r) for r in left] == [(1, 99.0)]
+
+
+async def test_deleting_an_event_or_experiment_removes_its_chunks(postgres_only, dataplane):
+    client, op, (a, b) = await dataplane("a", "b")
+    admin = op
+    await client.post("/api/v1/experiments", json={"name": "run"}, headers=op)
+    experiment = (await (await client.get("/api/v1/experiments", headers=op)).json())["data"][0]["public_id"]
+    now = datetime.now(UTC)
+    await post(client, op, [{"value": 1.0, "event_public_id": e, "timestamp": (now - timedelta(hours=1)).isoformat()}
+                            for e in (a, b)])
+    await compact_before(client, now)
+    assert await stored(client) == (0, 2)
+    resp = await client.delete(f"/api/v1/experiments/{experiment}", headers=admin)
+    assert resp.status == 200, await resp.text()
+    assert await stored(client) == (0, 0)
