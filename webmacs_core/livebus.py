@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+
+log = logging.getLogger(__name__)
+
+#: Takes a message at publish time; False means "not now" (the consumer is backed up).
+Sink = Callable[[bytes], bool]
 
 
 class MemorySubscription:
@@ -16,12 +22,33 @@ class MemorySubscription:
         # One slot more than the bound, so the end marker always fits.
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize + 1)
         self._maxsize = maxsize
+        self._sink: Sink | None = None
         self.overflowed = False
         self.closed = False
+
+    def deliver_directly(self, sink: Sink | None) -> None:
+        """Hand each message to ``sink`` during ``publish`` while nothing is queued.
+
+        Waking one consumer task per subscriber and message costs more than the write itself
+        once there are many subscribers; a consumer that can take a message without waiting
+        (a socket whose buffer has room) takes it here. A refused message is queued, and so is
+        everything after it until the consumer has emptied the queue, so order is kept and
+        the bound still cuts off a consumer that falls behind.
+        """
+        self._sink = sink
 
     def offer(self, message: bytes) -> None:
         if self.closed:
             return
+        sink = self._sink
+        if sink is not None and self._queue.empty():
+            try:
+                if sink(message):
+                    return
+            except Exception:
+                # One broken consumer must not cost the other subscribers this message.
+                log.exception("live-bus sink failed; the message goes through the queue")
+                self._sink = None
         if self._queue.qsize() >= self._maxsize:
             # A consumer this far behind would only ever show stale data; cut it loose.
             self.overflowed = True
@@ -31,6 +58,7 @@ class MemorySubscription:
 
     def _end(self) -> None:
         self.closed = True
+        self._sink = None
         self._bus._remove(self._topic, self)
         self._queue.put_nowait(None)
 
