@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from webmacs_datapoints import queries
-from webmacs_datapoints.compaction import compact
+from webmacs_datapoints.compaction import Grid, chart_grid, compact, window_width
 from webmacs_datapoints.settings import DatapointsSettings
 from webmacs_sdk.keys import DATABASE, HOST
 
@@ -55,7 +55,7 @@ async def everything(client, headers, events: list[str], experiment: str, now: d
     for minutes, max_points in ((180, 2000), (180, 40), (60, 10), (25, 500), (14400, 100)):
         async with client.server.app[DATABASE].connect() as conn:
             series[(minutes, max_points)] = await queries.series(
-                conn, [*events, "unknown"], minutes, max_points, end=now
+                conn, [*events, "unknown"], minutes, max_points, grid_seconds=60, end=now
             )
     latest = await (await client.get(BASE + "/latest", headers=headers)).json()
     csv = await (await client.get(f"/api/v1/experiments/{experiment}/export/csv", headers=headers)).read()
@@ -113,7 +113,9 @@ async def test_every_read_is_unchanged_by_compaction(postgres_only, dataplane):
 
 
 async def test_chunks_are_small_and_split_by_window_and_size(postgres_only, dataplane):
-    client, op, (a,) = await dataplane("a", env={"WEBMACS_CHUNK_MAX_POINTS": "4", "WEBMACS_CHUNK_SECONDS": "60"})
+    client, op, (a,) = await dataplane("a", env={
+        "WEBMACS_CHUNK_MAX_POINTS": "4", "WEBMACS_CHUNK_SECONDS": "60", "WEBMACS_CHUNK_TARGET_POINTS": "1",
+    })
     start = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     # 10 points in the first minute, 3 in the second.
     stamps = [start + timedelta(seconds=5 * i) for i in range(10)]
@@ -182,3 +184,24 @@ async def test_deleting_an_event_or_experiment_removes_its_chunks(postgres_only,
     resp = await client.delete(f"/api/v1/experiments/{experiment}", headers=admin)
     assert resp.status == 200, await resp.text()
     assert await stored(client) == (0, 0)
+
+
+def test_chart_buckets_lie_on_the_chunk_grid():
+    start = datetime(2026, 1, 1, 0, 0, 7, tzinfo=UTC)
+    # 10 days in at most 1,000 buckets: 864 s widen to two of the widest (8-minute) windows,
+    # laid from a multiple of 16 minutes.
+    grid = chart_grid(start, start + timedelta(days=10), 1000, 60)
+    assert grid == Grid(datetime(2026, 1, 1, tzinfo=UTC), timedelta(minutes=16), 901)
+    # An hour in 20: 3 minutes widen to 4 (a power-of-two multiple of the base window).
+    grid = chart_grid(start, start + timedelta(hours=1), 20, 60)
+    assert grid == Grid(datetime(2026, 1, 1, tzinfo=UTC), timedelta(minutes=4), 16)
+    # Buckets narrower than the base window stay as asked.
+    assert chart_grid(start, start + timedelta(hours=1), 500, 60) == Grid(start, timedelta(seconds=7.2), 500)
+
+
+def test_slow_events_get_wider_chunk_windows():
+    settings = DatapointsSettings(chunk_seconds=60, chunk_target_points=32)
+    assert window_width(settings, 1000, timedelta(seconds=1000)) == 60
+    assert window_width(settings, 100, timedelta(seconds=400)) == 240
+    assert window_width(settings, 100, timedelta(hours=1)) == 480
+    assert window_width(settings, 1, timedelta(0)) == 480

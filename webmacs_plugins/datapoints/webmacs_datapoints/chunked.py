@@ -8,11 +8,12 @@ unnest the chunk at all.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from webmacs_datapoints.compaction import Grid
 from webmacs_sdk.db import driver_connection
 
 
@@ -84,11 +85,12 @@ SELECT greatest(
     (SELECT max(c.last_ts) FROM datapoint_chunks c))
 """
 
-# $1 events, $2 window start, $3 bucket width, $4 the newest bucket's start (later points join it).
-# Every source yields partial aggregates per bucket: plain rows one point each, a chunk that
-# lies inside one bucket its stored aggregates, and a chunk across a bucket edge (or the window
-# start) its points.
-_BUCKET = "least(date_bin($3, {t}, $2), $4)"
+# $1 events, $2 window start, $3 bucket width, $4 the newest bucket's start (later points join
+# it), $5 the bucket grid's origin (see compaction.chart_grid). Every source yields partial aggregates per bucket: plain
+# rows one point each, a chunk that lies inside one bucket its stored aggregates, and a chunk
+# across a bucket edge (or the window start) its points.
+_BUCKET = "least(date_bin($3, {t}, $5), $4)"
+_INSIDE = f"c.first_ts >= $2 AND {_BUCKET.format(t='c.first_ts')} = {_BUCKET.format(t='c.last_ts')}"
 _BUCKETS = f"""
 SELECT event_id, min(lo), sum(total) / sum(n), max(hi), sum(n)::int8, max(last), max(last_id)
 FROM (
@@ -98,14 +100,11 @@ FROM (
     UNION ALL
     SELECT c.event_id, {_BUCKET.format(t="c.first_ts")}, c.n, c.vmin, c.vmax, c.vsum, c.last_ts, c.last_id
     FROM datapoint_chunks c
-    WHERE c.event_id = ANY($1::int[]) AND c.first_ts >= $2
-      AND {_BUCKET.format(t="c.first_ts")} = {_BUCKET.format(t="c.last_ts")}
+    WHERE c.event_id = ANY($1::int[]) AND c.last_ts >= $2 AND {_INSIDE}
     UNION ALL
     SELECT c.event_id, {_BUCKET.format(t='u."timestamp"')}, 1, u.value, u.value, u.value, u."timestamp", u.id
     FROM datapoint_chunks c CROSS JOIN LATERAL unnest(c.ids, c.vals, c.tss) AS u(id, value, "timestamp")
-    WHERE c.event_id = ANY($1::int[]) AND c.last_ts >= $2
-      AND NOT (c.first_ts >= $2 AND {_BUCKET.format(t="c.first_ts")} = {_BUCKET.format(t="c.last_ts")})
-      AND u."timestamp" >= $2
+    WHERE c.event_id = ANY($1::int[]) AND c.last_ts >= $2 AND NOT ({_INSIDE}) AND u."timestamp" >= $2
 ) parts
 GROUP BY event_id, b
 ORDER BY event_id, b
@@ -161,11 +160,12 @@ async def last_timestamp(conn: AsyncConnection) -> datetime | None:
 
 
 async def buckets(
-    conn: AsyncConnection, event_ids: list[int], start: datetime, width: timedelta, max_points: int
+    conn: AsyncConnection, event_ids: list[int], start: datetime, grid: Grid
 ) -> list[tuple[int, list[Any]]]:
-    """Per event and bucket: min, average, max, count, newest time, newest id."""
+    """Per event and bucket of ``grid``, from ``start`` on: min, average, max, count, newest time, newest id."""
     driver = await driver_connection(conn)
-    rows = await driver.fetch(_BUCKETS, event_ids, start, width, start + width * (max_points - 1))
+    newest = grid.origin + grid.width * (grid.buckets - 1)
+    rows = await driver.fetch(_BUCKETS, event_ids, start, grid.width, newest, grid.origin)
     return [(row[0], list(row[1:])) for row in rows]
 
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from aiohttp import web
 
@@ -30,68 +32,127 @@ _LOCK_KEY = 0x57_4D_43_48  # "WMCH"
 _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
 
-# The oldest plain row, through one (event_id, timestamp) index probe per event.
-_OLDEST = """
-SELECT min(o."timestamp") FROM events e CROSS JOIN LATERAL (
-    SELECT d."timestamp" FROM datapoints d WHERE d.event_id = e.id ORDER BY d."timestamp" LIMIT 1
-) o
+#: An event's chunk window is chunk_seconds x 2**k (k <= this): nested windows, so a chart bucket
+#: that is a multiple of the widest window present holds whole chunks of every event.
+LADDER_STEPS = 3
+
+# Per event: how many plain rows older than $1, over which time span.
+_RATES = """
+SELECT event_id, count(*), min("timestamp"), max("timestamp") FROM datapoints
+WHERE "timestamp" < $1 GROUP BY event_id
 """
 
-# $1 events, $2/$3 time range, $4 chunk window, $5 points per chunk. The window function and
-# the three ordered aggregates sort the moved rows; only the arrays' last elements are read.
+# $1 events, $2 their window widths (s), $3 their cutoffs, $4 points per chunk at most. The
+# window function and the three ordered aggregates sort the moved rows; a chunk's first and
+# last point are read from its arrays.
 _MOVE = """
-WITH moved AS (
-    DELETE FROM datapoints
-    WHERE event_id = ANY($1::int[]) AND "timestamp" >= $2 AND "timestamp" < $3
-    RETURNING id, "timestamp", value, event_id, experiment_id
+WITH limits AS (
+    SELECT * FROM unnest($1::int[], $2::int[], $3::timestamptz[]) AS l(event_id, width, cutoff)
+), moved AS (
+    DELETE FROM datapoints d USING limits l
+    WHERE d.event_id = l.event_id AND d."timestamp" < l.cutoff
+    RETURNING d.id, d."timestamp", d.value, d.event_id, d.experiment_id, l.width
 ), numbered AS (
     SELECT m.*, b.bin,
            (row_number() OVER (PARTITION BY m.event_id, m.experiment_id, b.bin
-                               ORDER BY m."timestamp", m.id) - 1) / $5 AS part
-    FROM moved m CROSS JOIN LATERAL (SELECT date_bin($4, m."timestamp", TIMESTAMPTZ 'epoch') AS bin) b
+                               ORDER BY m."timestamp", m.id) - 1) / $4 AS part
+    FROM moved m CROSS JOIN LATERAL (
+        SELECT date_bin(make_interval(secs => m.width), m."timestamp", TIMESTAMPTZ 'epoch') AS bin
+    ) b
 ), grouped AS (
-    SELECT bin, event_id, experiment_id, count(*)::int AS n, min(id) AS min_id, max(id) AS max_id,
+    SELECT bin, width, event_id, experiment_id, count(*)::int AS n, min(id) AS min_id, max(id) AS max_id,
            min(value) AS vmin, max(value) AS vmax, sum(value) AS vsum,
            array_agg(id ORDER BY "timestamp", id) AS ids,
            array_agg("timestamp" ORDER BY "timestamp", id) AS tss,
            array_agg(value ORDER BY "timestamp", id) AS vals
-    FROM numbered GROUP BY event_id, experiment_id, bin, part
+    FROM numbered GROUP BY event_id, experiment_id, bin, width, part
+), inserted AS (
+    INSERT INTO datapoint_chunks (bin, first_ts, last_ts, min_id, max_id, last_id, vmin, vmax, vsum,
+                                  last_value, event_id, experiment_id, n, width_seconds, ids, tss, vals)
+    SELECT bin, tss[1], tss[n], min_id, max_id, ids[n], vmin, vmax, vsum,
+           vals[n], event_id, experiment_id, n, width, ids, tss, vals
+    FROM grouped
+    RETURNING n
 )
-INSERT INTO datapoint_chunks (bin, first_ts, last_ts, min_id, max_id, last_id, vmin, vmax, vsum,
-                              last_value, event_id, experiment_id, n, ids, tss, vals)
-SELECT bin, tss[1], tss[n], min_id, max_id, ids[n], vmin, vmax, vsum,
-       vals[n], event_id, experiment_id, n, ids, tss, vals
-FROM grouped
-RETURNING n
+SELECT coalesce(sum(n), 0) FROM inserted
 """
 
 
+def _floor(moment: datetime, width: timedelta) -> datetime:
+    return _EPOCH + (moment - _EPOCH) // width * width
+
+
+class Grid(NamedTuple):
+    """Chart buckets: ``buckets`` buckets of ``width`` from ``origin`` (the last one open-ended)."""
+
+    origin: datetime
+    width: timedelta
+    buckets: int
+
+
+def chart_grid(start: datetime, end: datetime, max_points: int, base_seconds: int) -> Grid:
+    """At most ``max_points`` buckets over [start, end], laid on the chunk windows' grid.
+
+    A bucket at least one base window wide is widened to base x 2**k (or, past the widest
+    window, to a multiple of it), with edges on multiples of that width: every chunk whose
+    window is not wider than a bucket then lies inside one bucket, and the chart reads its
+    stored aggregates. The grid does not depend on what has been compacted yet.
+    """
+    width = (end - start) / max_points
+    base = timedelta(seconds=base_seconds)
+    if width < base:
+        return Grid(start, width, max_points)
+    widest = base * 2**LADDER_STEPS
+    past_ladder = width >= widest
+    width = -(-width // widest) * widest if past_ladder else base * 2 ** math.ceil(math.log2(width / base))
+    origin = _floor(start, width)
+    return Grid(origin, width, min(max_points, -(-(end - origin) // width)))
+
+
+def window_width(settings: DatapointsSettings, count: int, span: timedelta) -> int:
+    """The chunk window (s) of an event that had ``count`` points over ``span``: the shortest
+    on the ladder expected to hold ``chunk_target_points``."""
+    width = settings.chunk_seconds
+    rate = count / span.total_seconds() if span > timedelta(0) else 0.0
+    for _ in range(LADDER_STEPS):
+        if rate * width >= settings.chunk_target_points:
+            break
+        width *= 2
+    return width
+
+
 async def compact(database: Database, settings: DatapointsSettings, *, before: datetime | None = None) -> int:
-    """Move every plain row older than ``before`` (default: the hold period ago, rounded down to
-    a chunk window) into chunks; returns the number of datapoints moved."""
+    """Move plain rows into chunks; returns the number of datapoints moved.
+
+    By default each event's rows move in whole windows that ended the hold period ago, at
+    most ``2**LADDER_STEPS * 24`` base windows per transaction, so a backlog moves in bounded
+    steps. With ``before``, every row older than it moves, whole windows or not.
+    """
     if not database.is_postgres:
         return 0
-    window = timedelta(seconds=settings.chunk_seconds)
-    if before is None:
-        before = utcnow() - timedelta(seconds=settings.compact_after_seconds)
-        before = _EPOCH + (before - _EPOCH) // window * window
-    span = timedelta(hours=settings.compact_max_span_hours)
+    widest = timedelta(seconds=settings.chunk_seconds * 2**LADDER_STEPS)
     moved = 0
     while True:
+        limit = before or utcnow() - timedelta(seconds=settings.compact_after_seconds)
         async with database.connect() as conn:
             driver = await driver_connection(conn)
             async with driver.transaction():
                 if not await driver.fetchval("SELECT pg_try_advisory_xact_lock($1)", _LOCK_KEY):
                     return moved
-                oldest = await driver.fetchval(_OLDEST)
-                if oldest is None or oldest >= before:
+                rates = await driver.fetch(_RATES, limit)
+                if not rates:
                     return moved
-                # Bounded rounds: a backlog (restored data, a long outage) moves a span at a time.
-                upper = min(before, _EPOCH + (oldest - _EPOCH) // window * window + span)
-                events = [r[0] for r in await driver.fetch("SELECT id FROM events")]
-                counts = await driver.fetch(_MOVE, events, oldest, upper, window, settings.chunk_max_points)
-                count = sum(row[0] for row in counts)
+                upper = limit if before else min(limit, _floor(min(r[2] for r in rates), widest) + 24 * widest)
+                events, widths, cutoffs = [], [], []
+                for event_id, count, oldest, newest in rates:
+                    width = window_width(settings, count, newest - oldest)
+                    events.append(event_id)
+                    widths.append(width)
+                    cutoffs.append(upper if before else _floor(upper, timedelta(seconds=width)))
+                count = await driver.fetchval(_MOVE, events, widths, cutoffs, settings.chunk_max_points)
         moved += count
+        if not count or before or upper >= limit:
+            return moved
         log.debug("compacted %d datapoints older than %s", count, upper)
 
 

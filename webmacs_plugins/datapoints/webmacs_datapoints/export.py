@@ -36,8 +36,6 @@ _CHUNK = 64 * 1024
 
 # Cell formatting in SQL, identical to the Python path below. Each CASE tests numbers first, so a
 # common row costs about one output function per cell; string surgery is left to rare rows.
-_PG_TEXT = """CASE WHEN left({c}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') THEN '''' || {c}
-              ELSE NULLIF({c}, '') END"""
 # isoformat() writes six fraction digits unless the microsecond is 0, while timestamp output
 # (DateStyle ISO, set for the export) drops trailing zeros: only a fraction ending in 0 needs to_char.
 _PG_TIME = """CASE WHEN date_part('microseconds', d."timestamp")::int8 % 10 <> 0
@@ -56,21 +54,26 @@ _PG_VALUE = f"""CASE
          ELSE left({_PG_DIGITS}, 16) || '.' || substr({_PG_DIGITS}, 17) END
   ELSE d.value::text END"""
 # One time slice of the export: the experiment's plain rows and chunk points in [$2, $3), in time
-# order; $4 bounds the chunks' window starts from below so the index skips older chunks. Rows
-# with the same timestamp (one batch) are not ordered further: a tie-break on the id would add a
-# sort key to every row.
+# order; $4 bounds the chunks' window starts from below so the index skips older chunks. The
+# points are sorted narrow (no text yet) and formatted after the sort; the event cells come from
+# the arrays $5-$7 indexed by event id, already neutralised, so no row joins the events table.
+# Rows with the same timestamp (one batch) are not ordered further: a tie-break on the id would
+# add a sort key to every row.
 _PG_SLICE = f"""
-SELECT {_PG_TIME}, {_PG_TEXT.format(c="e.name")}, e.public_id, {_PG_VALUE}, {_PG_TEXT.format(c="e.unit")},
+SELECT {_PG_TIME}, ($5::text[])[d.event_id], ($6::text[])[d.event_id], {_PG_VALUE}, ($7::text[])[d.event_id],
        '{ids.PREFIX}' || lpad(to_hex(d.id), 12, '0')
 FROM (
-    SELECT u.id, u."timestamp", u.value, c.event_id
-    FROM datapoint_chunks c CROSS JOIN LATERAL unnest(c.ids, c.tss, c.vals) AS u(id, "timestamp", value)
-    WHERE c.experiment_id = $1 AND c.bin >= $4 AND c.bin < $3 AND c.last_ts >= $2
-      AND u."timestamp" >= $2 AND u."timestamp" < $3
+    SELECT * FROM (
+        SELECT unnest(c.ids) AS id, unnest(c.tss) AS "timestamp", unnest(c.vals) AS value, c.event_id
+        FROM datapoint_chunks c
+        WHERE c.experiment_id = $1 AND c.bin >= $4 AND c.bin < $3 AND c.last_ts >= $2
+    ) u
+    WHERE u."timestamp" >= $2 AND u."timestamp" < $3
     UNION ALL
     SELECT r.id, r."timestamp", r.value, r.event_id FROM datapoints r
     WHERE r.experiment_id = $1 AND r.experiment_id IS NOT NULL AND r."timestamp" >= $2 AND r."timestamp" < $3
-) d JOIN events e ON e.id = d.event_id
+    ORDER BY 2
+) d
 ORDER BY d."timestamp"
 """
 _PG_BINS = """
@@ -126,13 +129,29 @@ async def _copy_postgres(request: web.Request, experiment_id: int, response: web
         # gives all slices one snapshot. JIT compiling costs more than it saves here.
         async with driver.transaction(readonly=True, isolation="repeatable_read"):
             await driver.execute("SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL jit = off")
+            cells = _event_cells(await driver.fetch("SELECT id, name, public_id, unit FROM events"))
             widest = await driver.fetchval(_PG_WIDEST_CHUNK, experiment_id) or timedelta(0)
             bounds = _slice_bounds(await driver.fetch(_PG_BINS, experiment_id))
             for start, end in itertools.pairwise(bounds):
                 await driver.copy_from_query(
                     _PG_SLICE, experiment_id, start, end, start - widest if start > _BEGINNING else start,
-                    output=forward, format="csv",
+                    *cells, output=forward, format="csv",
                 )
+
+
+def _event_cells(rows: list[Any]) -> tuple[list[str | None], list[str | None], list[str | None]]:
+    """Name, public id and unit cells of every event, at index ``id - 1`` (SQL arrays start at 1)."""
+    size = max((row["id"] for row in rows), default=0)
+    names: list[str | None] = [None] * size
+    public_ids: list[str | None] = [None] * size
+    units: list[str | None] = [None] * size
+    for row in rows:
+        at = row["id"] - 1
+        # NULL, not '', is what COPY writes as an empty unquoted cell.
+        names[at] = neutralise(row["name"]) or None
+        public_ids[at] = row["public_id"]
+        units[at] = neutralise(row["unit"] or "") or None
+    return names, public_ids, units
 
 
 def _slice_bounds(bins: list[Any]) -> list[datetime]:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webmacs_datapoints import chunked, ids
+from webmacs_datapoints.compaction import Grid, chart_grid
 from webmacs_datapoints.tables import datapoints
 from webmacs_events.tables import events
 from webmacs_experiments.tables import experiments
@@ -114,11 +115,12 @@ async def last_timestamp(conn: AsyncConnection) -> datetime | None:
 
 
 async def _buckets_sqlite(
-    conn: AsyncConnection, event_ids: list[int], start: datetime, width: timedelta, max_points: int
+    conn: AsyncConnection, event_ids: list[int], start: datetime, grid: Grid
 ) -> list[tuple[int, list[Any]]]:
     epoch = (sa.func.julianday(datapoints.c.timestamp) - 2440587.5) * 86400.0
-    raw_bucket = sa.cast(sa.func.floor((epoch - start.timestamp()) / width.total_seconds()), sa.Integer)
-    bucket = sa.case((raw_bucket >= max_points, max_points - 1), else_=raw_bucket)
+    offset = (epoch - grid.origin.timestamp()) / grid.width.total_seconds()
+    raw_bucket = sa.cast(sa.func.floor(offset), sa.Integer)
+    bucket = sa.case((raw_bucket >= grid.buckets, grid.buckets - 1), else_=raw_bucket)
     query = (
         sa.select(
             datapoints.c.event_id,
@@ -138,13 +140,14 @@ async def _buckets_sqlite(
 
 async def series(
     conn: AsyncConnection, event_public_ids: Sequence[str], minutes: int, max_points: int,
-    *, end: datetime | None = None,
+    *, grid_seconds: int, end: datetime | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Each requested event's points of the last ``minutes``, oldest first.
 
     A series with more than ``max_points`` points is down-sampled in SQL into at most
-    ``max_points`` equal time buckets: each bucket is one DatapointResponse (the average
-    value at the time of the bucket's newest point, the id of that point) with the
+    ``max_points`` equal time buckets (on the grid of :func:`compaction.chart_grid`): each
+    bucket is one DatapointResponse (the average value at the time of the bucket's newest
+    point, the id of that point) with the
     extension fields ``min``, ``max`` and ``count``. One aggregate pass over the window
     answers both "how many points" and the buckets; only short series are read again raw.
     """
@@ -157,10 +160,10 @@ async def series(
     by_id = {int(r.id): str(r.public_id) for r in rows}
     end = end or utcnow()
     start = end - timedelta(minutes=minutes)
-    width = (end - start) / max_points
+    grid = chart_grid(start, end, max_points, grid_seconds)
     aggregate = chunked.buckets if _is_postgres(conn) else _buckets_sqlite
     buckets: dict[int, list[list[Any]]] = {}
-    for event_id, cells in await aggregate(conn, list(by_id), start, width, max_points):
+    for event_id, cells in await aggregate(conn, list(by_id), start, grid):
         buckets.setdefault(event_id, []).append(cells)
     raw_ids = {event_id for event_id, cells in buckets.items() if sum(c[3] for c in cells) <= max_points}
     if raw_ids and _is_postgres(conn):

@@ -7,8 +7,9 @@ from aiohttp import web
 from webmacs_datapoints import ids, queries
 from webmacs_datapoints.ingest import Columns, ingest
 from webmacs_datapoints.schemas import BatchIn, DatapointIn, SeriesIn
+from webmacs_datapoints.settings import DatapointsSettings
 from webmacs_sdk.errors import Conflict, NotFound
-from webmacs_sdk.keys import DATABASE
+from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import RejectReason
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
@@ -69,7 +70,10 @@ async def create_batch(request: web.Request) -> web.Response:
 async def series(request: web.Request) -> web.Response:
     body = await parse_body(request, SeriesIn)
     async with request.app[DATABASE].connect() as conn:
-        result = await queries.series(conn, body.event_public_ids, body.minutes, body.max_points)
+        result = await queries.series(
+            conn, body.event_public_ids, body.minutes, body.max_points,
+            grid_seconds=request.app[HOST].section(DatapointsSettings).chunk_seconds,
+        )
     return json_response(result)
 
 

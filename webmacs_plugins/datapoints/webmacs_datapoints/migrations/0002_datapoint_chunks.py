@@ -5,10 +5,11 @@ Revises: datapoints_0001
 Create Date: 2026-11-23
 
 Rows older than the hold period move from ``datapoints`` into chunks: the points of one event
-(and experiment) in one time window as three parallel arrays, ordered by (timestamp, id), with
-the window's count, min, max, sum and newest point alongside. A point then costs 24 bytes
-instead of ~92, and a chart reads one chunk's aggregates instead of its points. SQLite
-deployments keep every row in ``datapoints``; the table is created on PostgreSQL only.
+(and experiment) in one time window (``bin``, ``width_seconds`` long) as three parallel
+arrays, ordered by (timestamp, id), with the window's count, min, max, sum and newest point
+alongside. A point then costs about 24 bytes instead of ~92, and a chart reads one chunk's
+aggregates instead of its points. SQLite deployments keep every row in ``datapoints``; the
+table is created on PostgreSQL only.
 """
 
 from alembic import op
@@ -43,6 +44,7 @@ def upgrade() -> None:
                 CONSTRAINT fk_datapoint_chunks_experiment_id_experiments REFERENCES experiments (id)
                 ON DELETE CASCADE,
             n INTEGER NOT NULL,
+            width_seconds INTEGER NOT NULL,
             ids BIGINT[] NOT NULL,
             tss TIMESTAMP WITH TIME ZONE[] NOT NULL,
             vals DOUBLE PRECISION[] NOT NULL
