@@ -36,10 +36,14 @@ _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 #: that is a multiple of the widest window present holds whole chunks of every event.
 LADDER_STEPS = 3
 
-# Per event: how many plain rows older than $1, over which time span.
+# Per event: how many plain rows older than $1, over which time span. Index range scans of
+# (event_id, timestamp): the cost follows the rows about to move, not the young ones.
 _RATES = """
-SELECT event_id, count(*), min("timestamp"), max("timestamp") FROM datapoints
-WHERE "timestamp" < $1 GROUP BY event_id
+SELECT e.id, r.* FROM events e CROSS JOIN LATERAL (
+    SELECT count(*), min(d."timestamp"), max(d."timestamp") FROM datapoints d
+    WHERE d.event_id = e.id AND d."timestamp" < $1
+) r
+WHERE r.count > 0
 """
 
 # $1 events, $2 their window widths (s), $3 their cutoffs, $4 points per chunk at most. The
