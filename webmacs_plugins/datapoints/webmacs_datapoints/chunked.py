@@ -102,9 +102,12 @@ FROM (
     FROM datapoint_chunks c
     WHERE c.event_id = ANY($1::int[]) AND c.last_ts >= $2 AND {_INSIDE}
     UNION ALL
-    SELECT c.event_id, {_BUCKET.format(t='u."timestamp"')}, 1, u.value, u.value, u.value, u."timestamp", u.id
-    FROM datapoint_chunks c CROSS JOIN LATERAL unnest(c.ids, c.vals, c.tss) AS u(id, value, "timestamp")
-    WHERE c.event_id = ANY($1::int[]) AND c.last_ts >= $2 AND NOT ({_INSIDE}) AND u."timestamp" >= $2
+    SELECT s.event_id, {_BUCKET.format(t='u."timestamp"')}, 1, u.value, u.value, u.value, u."timestamp", u.id
+    FROM (SELECT c.id, c.event_id FROM datapoint_chunks c
+          WHERE c.event_id = ANY($1::int[]) AND c.last_ts >= $2 AND NOT ({_INSIDE})) s
+    JOIN datapoint_chunks c ON c.id = s.id
+    CROSS JOIN LATERAL unnest(c.ids, c.vals, c.tss) AS u(id, value, "timestamp")
+    WHERE u."timestamp" >= $2
 ) parts
 GROUP BY event_id, b
 ORDER BY event_id, b

@@ -55,7 +55,12 @@ def upgrade() -> None:
     # skip TOAST compression, keep out-of-line storage for big chunks.
     for column in ("ids", "tss", "vals"):
         op.execute(f"ALTER TABLE datapoint_chunks ALTER COLUMN {column} SET STORAGE EXTERNAL")
-    op.execute("CREATE INDEX ix_datapoint_chunks_event_id_last_ts ON datapoint_chunks (event_id, last_ts)")
+    # Covering: charts and /latest read a chunk's aggregates from the index alone (index-only
+    # scans), never the wide rows with their arrays.
+    op.execute(
+        "CREATE INDEX ix_datapoint_chunks_event_id_last_ts ON datapoint_chunks (event_id, last_ts) "
+        "INCLUDE (first_ts, n, vmin, vmax, vsum, last_id, last_value, experiment_id, id)"
+    )
     op.execute("CREATE INDEX ix_datapoint_chunks_last_ts ON datapoint_chunks (last_ts)")
     op.execute(
         "CREATE INDEX ix_datapoint_chunks_experiment_id_bin ON datapoint_chunks (experiment_id, bin) "
