@@ -37,11 +37,10 @@ _CHUNK = 64 * 1024
 # Cell formatting in SQL, identical to the Python path below. Each CASE tests numbers first, so a
 # common row costs about one output function per cell; string surgery is left to rare rows.
 # isoformat() writes six fraction digits unless the microsecond is 0, while timestamp output
-# (DateStyle ISO, set for the export) drops trailing zeros: only a fraction ending in 0 needs to_char.
-_PG_TIME = """CASE WHEN date_part('microseconds', d."timestamp")::int8 % 10 <> 0
-                   OR date_part('microseconds', d."timestamp")::int8 % 1000000 = 0
-              THEN replace((d."timestamp" AT TIME ZONE 'UTC')::text, ' ', 'T') || '+00:00'
-              ELSE to_char(d."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') END"""
+# (DateStyle ISO, set for the export) drops trailing zeros: pad a fraction back to six digits.
+# ``d.t`` is that output, computed once per row below.
+_PG_TIME = """CASE WHEN length(d.t) = 19 THEN overlay(d.t placing 'T' from 11 for 1)
+              ELSE overlay(rpad(d.t, 26, '0') placing 'T' from 11 for 1) END || '+00:00'"""
 # float8::text is the shortest round-trip form, like repr(); only the notation differs:
 # repr adds ".0" to integral values and writes exponent 15 (1e15 <= |v| < 1e16) in positional form.
 _PG_DIGITS = "replace(split_part(ltrim(d.value::text, '-'), 'e', 1), '.', '')"
@@ -63,16 +62,19 @@ _PG_SLICE = f"""
 SELECT {_PG_TIME}, ($5::text[])[d.event_id], ($6::text[])[d.event_id], {_PG_VALUE}, ($7::text[])[d.event_id],
        '{ids.PREFIX}' || lpad(to_hex(d.id), 12, '0')
 FROM (
-    SELECT * FROM (
-        SELECT unnest(c.ids) AS id, unnest(c.tss) AS "timestamp", unnest(c.vals) AS value, c.event_id
-        FROM datapoint_chunks c
-        WHERE c.experiment_id = $1 AND c.bin >= $4 AND c.bin < $3 AND c.last_ts >= $2
-    ) u
-    WHERE u."timestamp" >= $2 AND u."timestamp" < $3
-    UNION ALL
-    SELECT r.id, r."timestamp", r.value, r.event_id FROM datapoints r
-    WHERE r.experiment_id = $1 AND r.experiment_id IS NOT NULL AND r."timestamp" >= $2 AND r."timestamp" < $3
-    ORDER BY 2
+    SELECT p.*, (p."timestamp" AT TIME ZONE 'UTC')::text AS t FROM (
+        SELECT * FROM (
+            SELECT unnest(c.ids) AS id, unnest(c.tss) AS "timestamp", unnest(c.vals) AS value, c.event_id
+            FROM datapoint_chunks c
+            WHERE c.experiment_id = $1 AND c.bin >= $4 AND c.bin < $3 AND c.last_ts >= $2
+        ) u
+        WHERE u."timestamp" >= $2 AND u."timestamp" < $3
+        UNION ALL
+        SELECT r.id, r."timestamp", r.value, r.event_id FROM datapoints r
+        WHERE r.experiment_id = $1 AND r.experiment_id IS NOT NULL AND r."timestamp" >= $2 AND r."timestamp" < $3
+        ORDER BY 2
+    ) p
+    OFFSET 0
 ) d
 ORDER BY d."timestamp"
 """
