@@ -188,10 +188,12 @@ async def test_deleting_an_event_or_experiment_removes_its_chunks(postgres_only,
 
 def test_chart_buckets_lie_on_the_chunk_grid():
     start = datetime(2026, 1, 1, 0, 0, 7, tzinfo=UTC)
-    # 10 days in at most 1,000 buckets: 864 s widen to two of the widest (8-minute) windows,
-    # laid from a multiple of 16 minutes.
+    # 10 days in at most 1,000 buckets: 864 s widen to the widest (16-minute) window, laid from
+    # a multiple of 16 minutes; 20 days: 1,728 s widen to two of them.
     grid = chart_grid(start, start + timedelta(days=10), 1000, 60)
     assert grid == Grid(datetime(2026, 1, 1, tzinfo=UTC), timedelta(minutes=16), 901)
+    grid = chart_grid(start, start + timedelta(days=20), 1000, 60)
+    assert grid == Grid(datetime(2026, 1, 1, tzinfo=UTC), timedelta(minutes=32), 901)
     # An hour in 20: 3 minutes widen to 4 (a power-of-two multiple of the base window).
     grid = chart_grid(start, start + timedelta(hours=1), 20, 60)
     assert grid == Grid(datetime(2026, 1, 1, tzinfo=UTC), timedelta(minutes=4), 16)
@@ -203,5 +205,5 @@ def test_slow_events_get_wider_chunk_windows():
     settings = DatapointsSettings(chunk_seconds=60, chunk_target_points=32)
     assert window_width(settings, 1000, timedelta(seconds=1000)) == 60
     assert window_width(settings, 100, timedelta(seconds=400)) == 240
-    assert window_width(settings, 100, timedelta(hours=1)) == 480
-    assert window_width(settings, 1, timedelta(0)) == 480
+    assert window_width(settings, 100, timedelta(hours=1)) == 960
+    assert window_width(settings, 1, timedelta(0)) == 960

@@ -34,7 +34,7 @@ _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
 #: An event's chunk window is chunk_seconds x 2**k (k <= this): nested windows, so a chart bucket
 #: that is a multiple of the widest window present holds whole chunks of every event.
-LADDER_STEPS = 3
+LADDER_STEPS = 4
 
 # Per event: how many plain rows older than $1, over which time span. Index range scans of
 # (event_id, timestamp): the cost follows the rows about to move, not the young ones.

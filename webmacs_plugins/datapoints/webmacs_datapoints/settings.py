@@ -16,7 +16,7 @@ class DatapointsSettings:
 
     PostgreSQL only: ``compact_after_seconds``: how long a datapoint stays a plain row (the
     newest data, late arrivals); ``chunk_seconds``: the shortest time window of a chunk (an
-    event's window is this doubled up to 3 times, until it holds ``chunk_target_points``);
+    event's window is this doubled up to 4 times, until it holds ``chunk_target_points``);
     ``chunk_max_points``: a window with more points of one event is split;
     ``compact_interval_seconds``: how often compaction runs (0 turns it off).
     """
