@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import gc
 import os
 import re
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -98,13 +99,90 @@ async def ingest_ws(
     return total, latencies
 
 
-_VALUE = re.compile(r'"value":([-0-9.e+]+)')
-_KEY = '"value":'
+_VALUE = re.compile(rb'"value":([-0-9.e+]+)')
+_KEY = b'"value":'
 
 
-def _value_at(data: str, key_at: int) -> int:
+def _value_at(data: bytes, key_at: int) -> int:
     start = key_at + len(_KEY)
-    return int(float(data[start : data.index(",", start)]))
+    return int(float(data[start : data.index(b",", start)]))
+
+
+class DashboardSocket(asyncio.Protocol):
+    """A ``/ws/datapoints/stream`` client that timestamps each frame as the loop reads it.
+
+    aiohttp's client costs a parse, a queue and a task wake-up per message; with 100 sockets in
+    one process taking 10,000 frames/s that made the load generator the bottleneck, and the
+    receipt time was taken only when the reading task got its turn. Here the frame is cut out
+    of the stream in ``data_received`` and its receipt time is that call's clock reading.
+    """
+
+    def __init__(self, on_frame: Callable[[float, bytes], None]) -> None:
+        self.on_frame = on_frame
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.upgraded = asyncio.get_running_loop().create_future()
+        self.first_frame = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        buf = self.buffer
+        buf += data
+        if not self.upgraded.done():
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            status = bytes(buf[: buf.find(b"\r\n")])
+            del buf[: end + 4]
+            if b" 101 " not in status:
+                self.upgraded.set_exception(RuntimeError(f"no WebSocket upgrade: {status!r}"))
+                return
+            self.upgraded.set_result(None)
+        while len(buf) >= 2:
+            size, at = buf[1] & 0x7F, 2
+            if size == 126:
+                size, at = int.from_bytes(buf[2:4]), 4
+            elif size == 127:
+                size, at = int.from_bytes(buf[2:10]), 10
+            if len(buf) < at + size:
+                return
+            opcode, payload = buf[0] & 0x0F, bytes(buf[at : at + size])
+            del buf[: at + size]
+            if opcode == 0x1:
+                if self.first_frame.done():
+                    self.on_frame(now, payload)
+                else:
+                    self.first_frame.set_result(payload)
+            elif opcode == 0x9:
+                self.send(0xA, payload)
+
+    def send(self, opcode: int, payload: bytes) -> None:
+        # Client frames are masked (RFC 6455 5.3); only pongs and the close are sent.
+        assert self.transport is not None and len(payload) < 126
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.transport.write(bytes((0x80 | opcode, 0x80 | len(payload))) + mask + masked)
+
+    @classmethod
+    async def open(cls, host: str, port: int, path: str, on_frame: Callable[[float, bytes], None]) -> DashboardSocket:
+        _, protocol = await asyncio.get_running_loop().create_connection(lambda: cls(on_frame), host, port)
+        assert protocol.transport is not None
+        key = base64.b64encode(os.urandom(16)).decode()
+        protocol.transport.write(
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        await protocol.upgraded
+        return protocol
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.send(0x8, (1000).to_bytes(2))
+            self.transport.close()
 
 
 async def live_latency(
@@ -119,14 +197,14 @@ async def live_latency(
     first second is warm-up. Returns the latencies and the number of ticks measured.
     """
     ws_base = base.replace("http", "ws")
+    host, port = base.rsplit("/", 1)[1].split(":")
     warm_until = 1.0
     latencies: list[float] = []
     sent_at: list[float] = []
-    stop = asyncio.Event()
     first_measured = -1
 
-    def ticks_of(data: str) -> Iterable[int]:
-        # One pass over 100 values per frame and dashboard (10,000 frames/s) would make the load
+    def ticks_of(data: bytes) -> Iterable[int]:
+        # Parsing 100 values per frame and dashboard (10,000 frames/s) would make the load
         # generator the bottleneck. The bus delivers batches in order, so a frame normally carries
         # a contiguous run of whole batches: the first and last values and the item count prove it.
         first, last = data.find(_KEY), data.rfind(_KEY)
@@ -137,29 +215,21 @@ async def live_latency(
             return range(low, high + 1)
         return {int(float(v)) for v in _VALUE.findall(data)}
 
-    async def dashboard(ws: aiohttp.ClientWebSocketResponse) -> None:
-        append, monotonic = latencies.append, time.monotonic
-        while not stop.is_set():
-            msg = await ws.receive()
-            now = monotonic()
-            if msg.type is not aiohttp.WSMsgType.TEXT:
-                return
-            for tick in ticks_of(msg.data):
-                if tick >= first_measured >= 0:
-                    append(now - sent_at[tick])
+    def received(now: float, data: bytes) -> None:
+        for tick in ticks_of(data):
+            if tick >= first_measured >= 0:
+                latencies.append(now - sent_at[tick])
 
-    # No connection limit: aiohttp's default of 100 would leave the controller waiting.
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        sockets = [
-            await session.ws_connect(f"{ws_base}/ws/datapoints/stream?token={token}", max_msg_size=0)
-            for _ in range(dashboards)
-        ]
-        for ws in sockets:
-            assert (await ws.receive_json())["type"] == "connected"
-        readers = [asyncio.create_task(dashboard(ws)) for ws in sockets]
-        # The load generator's own full collections would show up as server latency.
-        gc.collect()
-        gc.freeze()
+    sockets = [
+        await DashboardSocket.open(host, int(port), f"/ws/datapoints/stream?token={token}", received)
+        for _ in range(dashboards)
+    ]
+    for dashboard in sockets:
+        assert orjson.loads(await dashboard.first_frame)["type"] == "connected"
+    # The load generator's own full collections would show up as server latency.
+    gc.collect()
+    gc.freeze()
+    async with aiohttp.ClientSession() as session:
         url = f"{ws_base}/ws/controller/telemetry?token={token}"
         async with session.ws_connect(url) as controller:
             interval = batch / rate
@@ -177,10 +247,8 @@ async def live_latency(
                 tick += 1
                 await asyncio.sleep(max(0.0, tick * interval - (time.monotonic() - t0)))
             await asyncio.sleep(0.5)
-        stop.set()
-        for ws in sockets:
-            await ws.close()
-        await asyncio.gather(*readers, return_exceptions=True)
+    for dashboard in sockets:
+        dashboard.close()
     gc.unfreeze()
     return latencies, tick - first_measured
 
