@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from webmacs_datapoints import sqltext
 from webmacs_datapoints.compaction import Grid
 from webmacs_sdk.db import driver_connection
 
@@ -92,7 +93,8 @@ SELECT greatest(
 _BUCKET = "least(date_bin($3, {t}, $5), $4)"
 _INSIDE = f"c.first_ts >= $2 AND {_BUCKET.format(t='c.first_ts')} = {_BUCKET.format(t='c.last_ts')}"
 _BUCKETS = f"""
-SELECT event_id, min(lo), sum(total) / sum(n), max(hi), sum(n)::int8, max(last), max(last_id)
+SELECT event_id, min(lo), sum(total) / sum(n), max(hi), sum(n)::int8,
+       {sqltext.isoformat(sqltext.utc_text("max(last)"), "Z")}, {sqltext.public_id("max(last_id)")}
 FROM (
     SELECT d.event_id, {_BUCKET.format(t='d."timestamp"')} AS b, 1 AS n, d.value AS lo, d.value AS hi,
            d.value AS total, d."timestamp" AS last, d.id AS last_id
@@ -165,7 +167,8 @@ async def last_timestamp(conn: AsyncConnection) -> datetime | None:
 async def buckets(
     conn: AsyncConnection, event_ids: list[int], start: datetime, grid: Grid
 ) -> list[tuple[int, list[Any]]]:
-    """Per event and bucket of ``grid``, from ``start`` on: min, average, max, count, newest time, newest id."""
+    """Per event and bucket of ``grid``, from ``start`` on: min, average, max, count, and the newest
+    point's time and public id as the API writes them."""
     driver = await driver_connection(conn)
     newest = grid.origin + grid.width * (grid.buckets - 1)
     async with driver.transaction():

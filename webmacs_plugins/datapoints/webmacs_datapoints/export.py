@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
-from webmacs_datapoints import ids
+from webmacs_datapoints import ids, sqltext
 from webmacs_datapoints.tables import datapoints
 from webmacs_events.tables import events
 from webmacs_experiments import store as experiments_store
@@ -36,11 +36,8 @@ _CHUNK = 64 * 1024
 
 # Cell formatting in SQL, identical to the Python path below. Each CASE tests numbers first, so a
 # common row costs about one output function per cell; string surgery is left to rare rows.
-# isoformat() writes six fraction digits unless the microsecond is 0, while timestamp output
-# (DateStyle ISO, set for the export) drops trailing zeros: pad a fraction back to six digits.
-# ``d.t`` is that output, computed once per row below.
-_PG_TIME = """CASE WHEN length(d.t) = 19 THEN overlay(d.t placing 'T' from 11 for 1)
-              ELSE overlay(rpad(d.t, 26, '0') placing 'T' from 11 for 1) END || '+00:00'"""
+# ``d.t`` is the row's timestamp text, computed once per row in the slice query below.
+_PG_TIME = sqltext.isoformat("d.t", "+00:00")
 # float8::text is the shortest round-trip form, like repr(); only the notation differs:
 # repr adds ".0" to integral values and writes exponent 15 (1e15 <= |v| < 1e16) in positional form.
 _PG_DIGITS = "replace(split_part(ltrim(d.value::text, '-'), 'e', 1), '.', '')"
@@ -60,9 +57,9 @@ _PG_VALUE = f"""CASE
 # add a sort key to every row.
 _PG_SLICE = f"""
 SELECT {_PG_TIME}, ($5::text[])[d.event_id], ($6::text[])[d.event_id], {_PG_VALUE}, ($7::text[])[d.event_id],
-       '{ids.PREFIX}' || lpad(to_hex(d.id), 12, '0')
+       {sqltext.public_id("d.id")}
 FROM (
-    SELECT p.*, (p."timestamp" AT TIME ZONE 'UTC')::text AS t FROM (
+    SELECT p.*, {sqltext.utc_text('p."timestamp"')} AS t FROM (
         SELECT * FROM (
             SELECT unnest(c.ids) AS id, unnest(c.tss) AS "timestamp", unnest(c.vals) AS value, c.event_id
             FROM datapoint_chunks c

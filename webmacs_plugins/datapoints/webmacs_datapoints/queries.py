@@ -135,7 +135,9 @@ async def _buckets_sqlite(
         .group_by(datapoints.c.event_id, bucket)
         .order_by(datapoints.c.event_id, bucket)
     )
-    return [(row[0], list(row[1:])) for row in await conn.execute(query)]
+    return [
+        (row[0], [*row[1:5], iso_z(row[5]), ids.public_id(row[6])]) for row in await conn.execute(query)
+    ]
 
 
 async def series(
@@ -183,9 +185,9 @@ async def series(
         public_id = by_id[event_id]
         result[public_id] = [
             {
-                "public_id": ids.public_id(last_id),
+                "public_id": last_id,
                 "value": float(avg),
-                "timestamp": iso_z(last),
+                "timestamp": last,
                 "event_public_id": public_id,
                 "experiment_public_id": None,
                 "min": float(low),
