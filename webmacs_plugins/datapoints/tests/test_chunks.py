@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from webmacs_datapoints import queries
+from webmacs_datapoints import export, queries
 from webmacs_datapoints.compaction import Grid, chart_grid, compact, window_width
 from webmacs_datapoints.settings import DatapointsSettings
 from webmacs_sdk.keys import DATABASE, HOST
@@ -71,7 +71,9 @@ def same_series(before: dict, after: dict) -> None:
             assert [{**p, "value": pytest.approx(p["value"])} for p in old] == new, (key, event)
 
 
-async def test_every_read_is_unchanged_by_compaction(postgres_only, dataplane):
+async def test_every_read_is_unchanged_by_compaction(postgres_only, dataplane, monkeypatch):
+    # Small export slices: the compacted experiment is exported in many, by both connections.
+    monkeypatch.setattr(export, "SLICE_POINTS", 25)
     client, op, events = await dataplane("a", "b", "c", env={"WEBMACS_CHUNK_MAX_POINTS": "50"})
     now = datetime.now(UTC)
     # Three hours of three events at different rates, in time order as a controller would

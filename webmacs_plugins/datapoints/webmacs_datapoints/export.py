@@ -9,6 +9,7 @@ spreadsheets do not run them as formulas.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import itertools
@@ -51,10 +52,11 @@ _PG_VALUE = f"""CASE
   ELSE d.value::text END"""
 # One time slice of the export: the experiment's plain rows and chunk points in [$2, $3), in time
 # order; $4 bounds the chunks' window starts from below so the index skips older chunks. The
-# points are sorted narrow (no text yet) and formatted after the sort; the event cells come from
-# the arrays $5-$7 indexed by event id, already neutralised, so no row joins the events table.
-# Rows with the same timestamp (one batch) are not ordered further: a tie-break on the id would
-# add a sort key to every row.
+# points are sorted narrow (no text yet) by the inner ORDER BY and formatted above it; those
+# levels only project, which keeps the order (an outer ORDER BY would sort the formatted rows a
+# second time). The event cells come from the arrays $5-$7 indexed by event id, already
+# neutralised, so no row joins the events table. Rows with the same timestamp (one batch) are
+# not ordered further: a tie-break on the id would add a sort key to every row.
 _PG_SLICE = f"""
 SELECT {_PG_TIME}, ($5::text[])[d.event_id], ($6::text[])[d.event_id], {_PG_VALUE}, ($7::text[])[d.event_id],
        {sqltext.public_id("d.id")}
@@ -73,14 +75,16 @@ FROM (
     ) p
     OFFSET 0
 ) d
-ORDER BY d."timestamp"
 """
 _PG_BINS = """
 SELECT bin, sum(n) FROM datapoint_chunks WHERE experiment_id = $1 GROUP BY bin ORDER BY bin
 """
 _PG_WIDEST_CHUNK = "SELECT max(last_ts - bin) FROM datapoint_chunks WHERE experiment_id = $1"
-#: Points per slice: each slice is sorted in memory by PostgreSQL, so this bounds its work memory.
-SLICE_POINTS = 250_000
+#: Points per slice: each slice is sorted in memory by PostgreSQL and held by the server until
+#: its turn (about 14 MB of CSV), so this bounds both.
+SLICE_POINTS = 100_000
+#: COPY hands over ~8 KB pieces; the response gets them about 1 MB at a time.
+_PARTS_PER_WRITE = 128
 _BEGINNING = datetime(1, 1, 1, tzinfo=UTC)
 _END = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -115,27 +119,67 @@ class CrlfRows:
 
 
 async def _copy_postgres(request: web.Request, experiment_id: int, response: web.StreamResponse) -> None:
-    async with request.app[DATABASE].connect() as conn:
-        driver = await driver_connection(conn)
-        crlf = CrlfRows()
+    """Two connections on one snapshot format alternate slices, so both cores work on the
+    cells; the response takes the slices in order."""
+    database = request.app[DATABASE]
+    async with database.connect() as first, database.connect() as second:
+        lead, helper = await driver_connection(first), await driver_connection(second)
+        async with lead.transaction(readonly=True, isolation="repeatable_read"):
+            snapshot = await lead.fetchval("SELECT pg_export_snapshot()")
+            async with helper.transaction(readonly=True, isolation="repeatable_read"):
+                await helper.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+                for driver in (lead, helper):
+                    # Pins the timestamp text form _PG_TIME expects; JIT costs more than it saves.
+                    await driver.execute("SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL jit = off")
+                cells = _event_cells(await lead.fetch("SELECT id, name, public_id, unit FROM events"))
+                widest = await lead.fetchval(_PG_WIDEST_CHUNK, experiment_id) or timedelta(0)
+                bounds = _slice_bounds(await lead.fetch(_PG_BINS, experiment_id))
+                slices = [
+                    (experiment_id, start, end, start - widest if start > _BEGINNING else start, *cells)
+                    for start, end in itertools.pairwise(bounds)
+                ]
+                await _stream_slices((lead, helper), slices, response)
 
-        # asyncpg awaits this callback before reading on, so a slow client slows the COPY
-        # down instead of buffering the export in memory.
-        async def forward(chunk: bytes) -> None:
-            await response.write(crlf(bytes(chunk)))
 
-        # SET LOCAL pins the timestamp text form for _PG_TIME; the repeatable-read transaction
-        # gives all slices one snapshot. JIT compiling costs more than it saves here.
-        async with driver.transaction(readonly=True, isolation="repeatable_read"):
-            await driver.execute("SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL jit = off")
-            cells = _event_cells(await driver.fetch("SELECT id, name, public_id, unit FROM events"))
-            widest = await driver.fetchval(_PG_WIDEST_CHUNK, experiment_id) or timedelta(0)
-            bounds = _slice_bounds(await driver.fetch(_PG_BINS, experiment_id))
-            for start, end in itertools.pairwise(bounds):
-                await driver.copy_from_query(
-                    _PG_SLICE, experiment_id, start, end, start - widest if start > _BEGINNING else start,
-                    *cells, output=forward, format="csv",
-                )
+async def _stream_slices(drivers: tuple[Any, Any], slices: list[tuple[Any, ...]], response: web.StreamResponse) -> None:
+    """Slice ``i`` is formatted by ``drivers[i % 2]`` into memory and written in order; a
+    connection starts its next slice only when its previous one was written, so at most
+    two slices are held and a slow client slows the export down instead of filling memory."""
+    loop = asyncio.get_running_loop()
+    ready: list[asyncio.Future[list[bytes]]] = [loop.create_future() for _ in slices]
+    written = [asyncio.Event() for _ in slices]
+
+    async def produce(driver: Any, first: int) -> None:
+        for index in range(first, len(slices), 2):
+            if index >= 2:
+                await written[index - 2].wait()
+            parts: list[bytes] = []
+
+            async def keep(chunk: bytes, parts: list[bytes] = parts) -> None:
+                parts.append(bytes(chunk))
+
+            try:
+                await driver.copy_from_query(_PG_SLICE, *slices[index], output=keep, format="csv")
+            except BaseException as exc:
+                ready[index].set_exception(exc)
+                raise
+            ready[index].set_result(parts)
+
+    producers = [asyncio.ensure_future(produce(driver, first)) for first, driver in enumerate(drivers)]
+    crlf = CrlfRows()
+    try:
+        for index, future in enumerate(ready):
+            parts = await future
+            for start in range(0, len(parts), _PARTS_PER_WRITE):
+                await response.write(crlf(b"".join(parts[start : start + _PARTS_PER_WRITE])))
+            written[index].set()
+    finally:
+        for task in producers:
+            task.cancel()
+        await asyncio.gather(*producers, return_exceptions=True)
+        for future in ready:
+            if future.done() and not future.cancelled():
+                future.exception()  # retrieved: a client that left must not log a second error
 
 
 def _event_cells(rows: list[Any]) -> tuple[list[str | None], list[str | None], list[str | None]]:

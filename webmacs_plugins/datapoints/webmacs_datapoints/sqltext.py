@@ -9,10 +9,11 @@ from webmacs_datapoints import ids
 def isoformat(text: str, suffix: str) -> str:
     """``datetime.isoformat()`` of a UTC time from ``text``, its ``timestamp`` output under
     DateStyle ISO (which drops trailing fraction zeros; isoformat keeps six digits unless the
-    microsecond is 0), followed by ``suffix`` (``'Z'`` or ``'+00:00'``)."""
+    microsecond is 0), followed by ``suffix`` (``'Z'`` or ``'+00:00'``). ``octet_length`` is
+    constant time where ``length`` counts characters."""
     return (
-        f"CASE WHEN length({text}) = 19 THEN overlay({text} placing 'T' from 11 for 1) "
-        f"ELSE overlay(rpad({text}, 26, '0') placing 'T' from 11 for 1) END || '{suffix}'"
+        f"replace(CASE WHEN octet_length({text}) IN (19, 26) THEN {text} ELSE rpad({text}, 26, '0') END, ' ', 'T')"
+        f" || '{suffix}'"
     )
 
 
@@ -22,5 +23,6 @@ def utc_text(timestamp: str) -> str:
 
 
 def public_id(row_id: str) -> str:
-    """:func:`webmacs_datapoints.ids.public_id` of a ``bigint`` expression."""
-    return f"'{ids.PREFIX}' || lpad(to_hex({row_id}), 12, '0')"
+    """:func:`webmacs_datapoints.ids.public_id` of a ``bigint`` expression (ids below 2**48:
+    the added 2**48 makes ``to_hex`` write 13 digits, the first one dropped)."""
+    return f"'{ids.PREFIX}' || substr(to_hex({row_id} + 281474976710656), 2)"
