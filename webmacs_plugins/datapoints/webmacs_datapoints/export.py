@@ -50,26 +50,31 @@ _PG_VALUE = f"""CASE
     CASE WHEN length({_PG_DIGITS}) <= 16 THEN rpad({_PG_DIGITS}, 16, '0') || '.0'
          ELSE left({_PG_DIGITS}, 16) || '.' || substr({_PG_DIGITS}, 17) END
   ELSE d.value::text END"""
+# A user-controlled text cell: neutralised (see ``neutralise``), and NULL for '' because COPY
+# writes NULL, not '', as an empty unquoted cell.
+_PG_TEXT = """CASE WHEN left({c}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') THEN '''' || {c}
+              ELSE NULLIF({c}, '') END"""
+_PG_EVENT_CELLS = f'{_PG_TEXT.format(c="e.name")} AS name, e.public_id, {_PG_TEXT.format(c="e.unit")} AS unit'
 # One time slice of the export: the experiment's plain rows and chunk points in [$2, $3), in time
-# order; $4 bounds the chunks' window starts from below so the index skips older chunks. The
-# points are sorted narrow (no text yet) by the inner ORDER BY and formatted above it; those
-# levels only project, which keeps the order (an outer ORDER BY would sort the formatted rows a
-# second time). The event cells come from the arrays $5-$7 indexed by event id, already
-# neutralised, so no row joins the events table. Rows with the same timestamp (one batch) are
-# not ordered further: a tie-break on the id would add a sort key to every row.
+# order; $4 bounds the chunks' window starts from below so the index skips older chunks. A chunk
+# is joined to its event's cells once, before its points are unnested; the points are sorted by
+# the inner ORDER BY before any of them is formatted, and the levels above only project, which
+# keeps the order (an outer ORDER BY would sort the formatted rows a second time). Rows with the
+# same timestamp (one batch) are not ordered further: a tie-break on the id would add a sort key
+# to every row.
 _PG_SLICE = f"""
-SELECT {_PG_TIME}, ($5::text[])[d.event_id], ($6::text[])[d.event_id], {_PG_VALUE}, ($7::text[])[d.event_id],
-       {sqltext.public_id("d.id")}
+SELECT {_PG_TIME}, d.name, d.public_id, {_PG_VALUE}, d.unit, {sqltext.public_id("d.id")}
 FROM (
     SELECT p.*, {sqltext.utc_text('p."timestamp"')} AS t FROM (
         SELECT * FROM (
-            SELECT unnest(c.ids) AS id, unnest(c.tss) AS "timestamp", unnest(c.vals) AS value, c.event_id
-            FROM datapoint_chunks c
+            SELECT unnest(c.ids) AS id, unnest(c.tss) AS "timestamp", unnest(c.vals) AS value, {_PG_EVENT_CELLS}
+            FROM datapoint_chunks c JOIN events e ON e.id = c.event_id
             WHERE c.experiment_id = $1 AND c.bin >= $4 AND c.bin < $3 AND c.last_ts >= $2
         ) u
         WHERE u."timestamp" >= $2 AND u."timestamp" < $3
         UNION ALL
-        SELECT r.id, r."timestamp", r.value, r.event_id FROM datapoints r
+        SELECT r.id, r."timestamp", r.value, {_PG_EVENT_CELLS}
+        FROM datapoints r JOIN events e ON e.id = r.event_id
         WHERE r.experiment_id = $1 AND r.experiment_id IS NOT NULL AND r."timestamp" >= $2 AND r."timestamp" < $3
         ORDER BY 2
     ) p
@@ -131,11 +136,10 @@ async def _copy_postgres(request: web.Request, experiment_id: int, response: web
                 for driver in (lead, helper):
                     # Pins the timestamp text form _PG_TIME expects; JIT costs more than it saves.
                     await driver.execute("SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL jit = off")
-                cells = _event_cells(await lead.fetch("SELECT id, name, public_id, unit FROM events"))
                 widest = await lead.fetchval(_PG_WIDEST_CHUNK, experiment_id) or timedelta(0)
                 bounds = _slice_bounds(await lead.fetch(_PG_BINS, experiment_id))
                 slices = [
-                    (experiment_id, start, end, start - widest if start > _BEGINNING else start, *cells)
+                    (experiment_id, start, end, start - widest if start > _BEGINNING else start)
                     for start, end in itertools.pairwise(bounds)
                 ]
                 await _stream_slices((lead, helper), slices, response)
@@ -180,21 +184,6 @@ async def _stream_slices(drivers: tuple[Any, Any], slices: list[tuple[Any, ...]]
         for future in ready:
             if future.done() and not future.cancelled():
                 future.exception()  # retrieved: a client that left must not log a second error
-
-
-def _event_cells(rows: list[Any]) -> tuple[list[str | None], list[str | None], list[str | None]]:
-    """Name, public id and unit cells of every event, at index ``id - 1`` (SQL arrays start at 1)."""
-    size = max((row["id"] for row in rows), default=0)
-    names: list[str | None] = [None] * size
-    public_ids: list[str | None] = [None] * size
-    units: list[str | None] = [None] * size
-    for row in rows:
-        at = row["id"] - 1
-        # NULL, not '', is what COPY writes as an empty unquoted cell.
-        names[at] = neutralise(row["name"]) or None
-        public_ids[at] = row["public_id"]
-        units[at] = neutralise(row["unit"] or "") or None
-    return names, public_ids, units
 
 
 def _slice_bounds(bins: list[Any]) -> list[datetime]:
