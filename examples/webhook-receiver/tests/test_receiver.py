@@ -76,8 +76,8 @@ async def test_rejects_forgeries_and_stale_requests(aiohttp_client) -> None:  # 
     cases = [
         ("tampered body", BODY.replace("1.0", "2.0"), signed()),
         ("wrong secret", BODY, signed(secret="other")),
-        ("stale", BODY, signed(ts=int(time.time()) - 301)),
-        ("future", BODY, signed(ts=int(time.time()) + 301)),
+        ("stale", BODY, signed(ts=int(time.time()) - 360)),
+        ("future", BODY, signed(ts=int(time.time()) + 360)),
         ("unsigned", BODY, {"Content-Type": "application/json"}),
         ("id swapped", BODY, {**signed(), "webhook-id": "other-id"}),
         ("one scheme bad", BODY, {**signed(), "X-Webhook-Signature": "0" * 64}),
