@@ -122,8 +122,9 @@ async def test_chunks_are_small_and_split_by_window_and_size(postgres_only, data
     # 10 points in the first minute, 3 in the second.
     stamps = [start + timedelta(seconds=5 * i) for i in range(10)]
     stamps += [start + timedelta(seconds=61 + i) for i in range(3)]
+    # Sent newest first: the chunks still hold their points in time order.
     await post(client, op, [{"value": float(i), "event_public_id": a, "timestamp": t.isoformat()}
-                            for i, t in enumerate(stamps)])
+                            for i, t in reversed(list(enumerate(stamps)))])
     assert await compact_before(client, start + timedelta(hours=1)) == 13
     async with client.server.app[DATABASE].connect() as conn:
         chunks = (await conn.exec_driver_sql(
@@ -132,6 +133,10 @@ async def test_chunks_are_small_and_split_by_window_and_size(postgres_only, data
     assert [(c.bin, c.n) for c in chunks] == [
         (start, 4), (start, 4), (start, 2), (start + timedelta(minutes=1), 3)
     ]
+    async with client.server.app[DATABASE].connect() as conn:
+        arrays = (await conn.exec_driver_sql("SELECT tss, vals FROM datapoint_chunks ORDER BY first_ts")).all()
+    assert [v for row in arrays for v in row.vals] == [float(i) for i in range(13)]
+    assert [t for row in arrays for t in row.tss] == stamps
     assert [(c.vmin, c.vmax, c.vsum, c.last_value) for c in chunks] == [
         (0.0, 3.0, 6.0, 3.0), (4.0, 7.0, 22.0, 7.0), (8.0, 9.0, 17.0, 9.0), (10.0, 12.0, 33.0, 12.0)
     ]

@@ -47,8 +47,9 @@ WHERE r.count > 0
 """
 
 # $1 events, $2 their window widths (s), $3 their cutoffs, $4 points per chunk at most. The
-# window function and the three ordered aggregates sort the moved rows; a chunk's first and
-# last point are read from its arrays.
+# arrays take their rows in the order of the sorted subquery (PostgreSQL aggregates read their
+# input in order; one sort instead of one per ``array_agg(... ORDER BY ...)``); a chunk's first
+# and last point are read from its arrays.
 _MOVE = """
 WITH limits AS (
     SELECT * FROM unnest($1::int[], $2::int[], $3::timestamptz[]) AS l(event_id, width, cutoff)
@@ -66,10 +67,11 @@ WITH limits AS (
 ), grouped AS (
     SELECT bin, width, event_id, experiment_id, count(*)::int AS n, min(id) AS min_id, max(id) AS max_id,
            min(value) AS vmin, max(value) AS vmax, sum(value) AS vsum,
-           array_agg(id ORDER BY "timestamp", id) AS ids,
-           array_agg("timestamp" ORDER BY "timestamp", id) AS tss,
-           array_agg(value ORDER BY "timestamp", id) AS vals
-    FROM numbered GROUP BY event_id, experiment_id, bin, width, part
+           array_agg(id) AS ids, array_agg("timestamp") AS tss, array_agg(value) AS vals
+    FROM (
+        SELECT * FROM numbered ORDER BY event_id, experiment_id, bin, width, part, "timestamp", id
+    ) ordered
+    GROUP BY event_id, experiment_id, bin, width, part
 ), inserted AS (
     INSERT INTO datapoint_chunks (bin, first_ts, last_ts, min_id, max_id, last_id, vmin, vmax, vsum,
                                   last_value, event_id, experiment_id, n, width_seconds, ids, tss, vals)
