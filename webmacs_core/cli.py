@@ -13,6 +13,7 @@ from aiohttp import web
 from webmacs_core import migrate
 from webmacs_core.app import create_app, plugin_manager_for
 from webmacs_core.database import open_database
+from webmacs_core.loop import new_event_loop
 from webmacs_core.plugins import WebmacsPluginManager
 from webmacs_core.settings import Settings
 from webmacs_sdk.errors import WebmacsError
@@ -39,7 +40,7 @@ def _serve(args: argparse.Namespace, settings: Settings, pm: WebmacsPluginManage
     app = create_app(settings, pm=pm)
     print(f"WebMACS {settings.version} listening on http://{host}:{port}  (API under /api/v1)", flush=True)
     try:
-        web.run_app(app, host=host, port=port, print=None, access_log=None)
+        web.run_app(app, host=host, port=port, print=None, access_log=None, loop=new_event_loop())
     except OSError as exc:
         print(f"webmacs: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
