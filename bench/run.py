@@ -40,6 +40,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process on the box, backends that exited excepted."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().split(" ", 2)[1] == "(postgres)":
+                total += cpu_seconds(int(stat.parent.name))
+        except (OSError, IndexError):
+            continue
+    return total
+
+
 def pct(sorted_values: list[float], p: float) -> str:
     return f"{sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p / 100))] * 1e3:.1f}"
 
@@ -319,7 +331,7 @@ async def main(args: argparse.Namespace) -> None:
         "WEBMACS_BCRYPT_ROUNDS": "4",
     }
     # Compaction every second (instead of every 30 s) so the storage figures need not wait.
-    env["WEBMACS_COMPACT_INTERVAL_SECONDS"] = "1"
+    env.setdefault("WEBMACS_COMPACT_INTERVAL_SECONDS", "1")
     server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("server.py"))], env=env)  # noqa: ASYNC220 (started once, before measuring)
     base = f"http://127.0.0.1:{PORT}"
     try:
@@ -347,7 +359,14 @@ async def main(args: argparse.Namespace) -> None:
             print(f"# {os.cpu_count()} CPUs; server, PostgreSQL and load generator on this box")
             print(f"# server event loop: {'uvloop' if importlib.util.find_spec('uvloop') else 'asyncio'}")
             if "ingest" in args.only:
+                before = cpu_seconds(server.pid), cpu_seconds(os.getpid()), postgres_cpu_seconds()
                 total, lat = await ingest_ws(base, token, events, args.controllers, args.duration)
+                used = [
+                    (after - start) / args.duration
+                    for after, start in zip(
+                        (cpu_seconds(server.pid), cpu_seconds(os.getpid()), postgres_cpu_seconds()), before, strict=True
+                    )
+                ]
                 rate = total / args.duration
                 line(
                     f"WS ingest, {args.controllers} controllers, 500-dp batches",
@@ -359,6 +378,11 @@ async def main(args: argparse.Namespace) -> None:
                     "  ack latency p50 / p99",
                     f"{lat[len(lat) // 2] * 1e3:.1f} / {lat[int(len(lat) * 0.99)] * 1e3:.1f} ms",
                     "-",
+                )
+                line(
+                    "  CPU: server / load generator / PostgreSQL",
+                    " / ".join(f"{u * 100:.0f} %" for u in used),
+                    "of one core each",
                 )
                 copied = await raw_copy(dsn, event_ids, args.duration)
                 raw_rate = copied / args.duration

@@ -175,3 +175,22 @@ async def test_deleting_event_or_experiment_deletes_its_datapoints(dataplane):
     assert (await client.post(BASE, json={"value": 1, "event_public_id": a}, headers=op)).status == 404
     await client.delete(f"/api/v1/experiments/{exp['public_id']}", headers=op)
     assert [p["experiment_public_id"] for p in await all_points(client, op)] == [None]
+
+
+async def test_an_event_deleted_behind_the_resolver_cache_stores_nothing(dataplane):
+    from webmacs_sdk.keys import DATABASE
+
+    client, op, (a, b) = await dataplane("a", "b")
+    items = [{"value": 1, "event_public_id": a}, {"value": 2, "event_public_id": b}]
+    await client.post(BASE + "/batch", json={"datapoints": items}, headers=op)  # both ids now cached
+    async with client.server.app[DATABASE].transaction() as tx:
+        # Straight in the database: no deletion path of the events plugin, so no cache invalidation.
+        await tx.conn.exec_driver_sql(f"DELETE FROM events WHERE public_id = '{a}'")
+    resp = await client.post(BASE + "/batch", json={"datapoints": items}, headers=op)
+    assert (await resp.json())["message"] == "1 datapoints successfully created."
+    assert sorted(p["value"] for p in await all_points(client, op)) == [2.0, 2.0]
+    async with client.server.app[DATABASE].connect() as conn:
+        orphans = await conn.exec_driver_sql(
+            "SELECT count(*) FROM datapoints WHERE event_id NOT IN (SELECT id FROM events)"
+        )
+        assert orphans.scalar_one() == 0

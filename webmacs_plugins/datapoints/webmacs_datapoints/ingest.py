@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import exc as sa_exc
 
+from webmacs_datapoints.storage import StaleReference
 from webmacs_events import resolver
 from webmacs_experiments import tagging
 from webmacs_sdk.db import is_unique_violation
@@ -95,8 +96,9 @@ def parse_items(items: Sequence[Any], now: datetime | None = None) -> Columns:
     return columns
 
 
-def _is_foreign_key_violation(exc: BaseException) -> bool:
-    if type(exc).__name__ == "ForeignKeyViolationError":
+def _is_stale_reference(exc: BaseException) -> bool:
+    """The batch named an event or experiment that was deleted after it was resolved."""
+    if isinstance(exc, StaleReference) or type(exc).__name__ == "ForeignKeyViolationError":
         return True
     if isinstance(exc, sa_exc.IntegrityError) and not is_unique_violation(exc):
         return "foreign key" in str(exc.orig).lower()
@@ -112,7 +114,7 @@ async def ingest(
     principal: Principal | None = None,
 ) -> IngestResult:
     """Run the core pipeline; if an event or experiment was deleted between resolution and
-    storage (a foreign-key violation), forget the cached ids and run it again."""
+    storage, forget the cached ids and run it again."""
     host = app[HOST]
     for attempt in range(3):
         batch = IngestBatch(
@@ -122,7 +124,7 @@ async def ingest(
         try:
             return await host.ingest(batch)
         except Exception as exc:
-            if attempt == 2 or not _is_foreign_key_violation(exc):
+            if attempt == 2 or not _is_stale_reference(exc):
                 raise
             resolver.invalidate()
             tagging.invalidate()

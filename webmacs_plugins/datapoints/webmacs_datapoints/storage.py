@@ -24,6 +24,12 @@ _PG_MARK = (
     "INSERT INTO telemetry_batches (source_id, seq, received_on) VALUES ($1, $2, $3) "
     "ON CONFLICT DO NOTHING"
 )
+# The batch's events and experiment, locked as a foreign key's row checks would, but once per
+# batch: a deletion waits for this transaction, and its trigger then removes these rows too.
+_PG_LOCK = """
+SELECT (SELECT count(*) FROM (SELECT FROM events WHERE id = ANY($1::int[]) FOR KEY SHARE) e),
+       (SELECT count(*) FROM (SELECT FROM experiments WHERE id = $2 FOR KEY SHARE) x)
+"""
 _SQLITE_INSERT = 'INSERT INTO datapoints ("timestamp", value, event_id, experiment_id) VALUES (?, ?, ?, ?)'
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -31,6 +37,10 @@ _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 def sqlite_time(value: Any) -> str:
     """The text form SQLAlchemy's SQLite DateTime stores (UTC, naive), so both paths agree."""
     return str(value.astimezone(UTC).strftime(_SQLITE_TIME))
+
+
+class StaleReference(Exception):
+    """An event or experiment of the batch was deleted after ingestion resolved it."""
 
 
 class SqlStorage:
@@ -63,6 +73,10 @@ class SqlStorage:
                 return False
         if len(batch):
             experiment = batch.experiment_id
+            events = list(set(batch.event_ids))
+            found_events, found_experiments = await driver.fetchrow(_PG_LOCK, events, experiment)
+            if found_events < len(events) or found_experiments < (experiment is not None):
+                raise StaleReference("an event or experiment of the batch was deleted meanwhile")
             records = [
                 (ts, value, event, experiment)
                 for ts, value, event in zip(batch.timestamps, batch.values, batch.event_ids, strict=True)
