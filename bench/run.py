@@ -498,7 +498,7 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--keep-db", action="store_true", help="keep the benchmark database for inspection")
-    parser.add_argument("--quick", action="store_true", help="small sizes (1M rows, 5 s runs)")
+    parser.add_argument("--quick", action="store_true", help="small sizes (1M rows, 5 s runs; full: 10M rows, 60 s)")
     parser.add_argument("--duration", type=float, default=None, help="seconds per ingest run")
     parser.add_argument("--controllers", type=int, default=4)
     parser.add_argument("--events", type=int, default=50)
@@ -515,6 +515,6 @@ if __name__ == "__main__":
     parser.add_argument("--live-rate", type=int, default=10_000, help="datapoints/s for the live figure")
     parser.add_argument("--live-batch", type=int, default=100, help="datapoints per controller frame")
     ns = parser.parse_args()
-    ns.duration = ns.duration or (5.0 if ns.quick else 30.0)
+    ns.duration = ns.duration or (5.0 if ns.quick else 60.0)
     ns.rows = ns.rows or (1_000_000 if ns.quick else 10_000_000)
     asyncio.run(main(ns))
