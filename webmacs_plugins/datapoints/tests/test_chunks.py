@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -214,3 +215,23 @@ def test_slow_events_get_wider_chunk_windows():
     assert window_width(settings, 100, timedelta(seconds=400)) == 240
     assert window_width(settings, 100, timedelta(hours=1)) == 960
     assert window_width(settings, 1, timedelta(0)) == 960
+
+
+async def test_the_background_job_compacts_settled_rows(postgres_only, dataplane):
+    client, op, (a,) = await dataplane(
+        "a", env={"WEBMACS_COMPACT_INTERVAL_SECONDS": "0.2", "WEBMACS_COMPACT_AFTER_SECONDS": "60"}
+    )
+    now = datetime.now(UTC)
+    # Two hours old: settled. Now: younger than the hold period, stays a plain row.
+    await post(client, op, [
+        *({"value": float(i), "event_public_id": a, "timestamp": (now - timedelta(hours=2, seconds=i)).isoformat()}
+          for i in range(20)),
+        {"value": 99.0, "event_public_id": a, "timestamp": now.isoformat()},
+    ])
+    for _ in range(100):
+        if await stored(client) == (1, 20):
+            break
+        await asyncio.sleep(0.1)
+    assert await stored(client) == (1, 20)
+    latest = await (await client.get(BASE + "/latest", headers=op)).json()
+    assert [p["value"] for p in latest] == [99.0]
