@@ -120,7 +120,8 @@ async def test_restart_in_the_middle_loses_nothing(  # type: ignore[no-untyped-d
     events = 10
     receiver = await receiver_factory("r")
     receiver.down = True
-    env = {**ENV, "WEBMACS_WEBHOOK_MAX_ATTEMPTS": "12"}
+    # A lease the stop could not hand back (a slow shutdown) runs out within the wait below.
+    env = {**ENV, "WEBMACS_WEBHOOK_MAX_ATTEMPTS": "12", "WEBMACS_WEBHOOK_LEASE_SECONDS": "10"}
     client = await make_client(*PLUGINS, probe, env=env)
     admin = await auth_headers(client, "admin")
     op = await auth_headers(client, "operator")

@@ -152,7 +152,9 @@ class Dispatcher:
         if tasks:
             await asyncio.wait(tasks, timeout=STOP_TIMEOUT)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._hand_back(), STOP_TIMEOUT)
+            # Shielded: the time bound must not cut the hand-back off inside its transaction (on
+            # SQLite a statement cut off while it waits for the lock still takes the lock).
+            await asyncio.wait_for(asyncio.shield(self._hand_back()), STOP_TIMEOUT)
         if self._client is not None:
             client, self._client = self._client, None
             with contextlib.suppress(Exception):
