@@ -104,6 +104,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             return _error(exc.status, exc.reason)
         raise
     except Exception as exc:
+        if request.writer.output_size > 0:
+            # A streamed body broke off: its status line is gone, so the client learns of the
+            # failure from the connection closing before the body's end.
+            log.exception("%s %s failed after its response started", request.method, request.path)
+            if request.transport is not None:
+                request.transport.close()
+            raise
         if is_database_unavailable(exc):
             log.warning("database unavailable during %s %s: %s", request.method, request.path, exc)
             unavailable = ServiceUnavailable("Database unavailable, retry later.")

@@ -72,3 +72,30 @@ async def test_blocked_plugin_routes_are_gone(make_client, auth_headers):
     paths = {route.path for route in route_table(app).values()}
     assert "/api/v1/logging" not in paths
     assert "/api/v1/auth/login" in paths
+
+
+async def test_a_stream_that_breaks_off_ends_the_connection(aiohttp_client):
+    """Once a streamed body has started, an error cannot become a 500: the client must see the
+    body end early, not wait for the rest."""
+    import asyncio
+
+    import aiohttp
+    import pytest
+    from aiohttp import web
+
+    from webmacs_core.middlewares import error_middleware
+
+    async def broken(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        await response.write(b"first rows\r\n")
+        raise RuntimeError("storage failed half-way")
+
+    app = web.Application(middlewares=[error_middleware])
+    app.router.add_get("/export", broken)
+    client = await aiohttp_client(app)
+    resp = await client.get("/export")
+    assert resp.status == 200
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await asyncio.wait_for(resp.read(), timeout=5)
