@@ -284,8 +284,9 @@ async def raw_copy(dsn: str, event_ids: list[int], duration: float, batch: int =
     return rows
 
 
-async def bulk_fill(dsn: str, event_ids: list[int], rows: int, pieces: int = 20) -> float:
-    """``rows`` datapoints over 9 days (ending an hour ago), inserted in ``pieces`` in time order,
+async def bulk_fill(dsn: str, event_ids: list[int], experiment_id: int, rows: int, pieces: int = 20) -> float:
+    """``rows`` datapoints of one experiment over 9 days (ending an hour ago), inserted in
+    ``pieces`` in time order,
     each moved into chunks by the server's compaction job before the next (as in steady
     operation, where plain rows never pile up); returns the seconds compaction took."""
     conn = await asyncpg.connect(dsn)
@@ -296,10 +297,10 @@ async def bulk_fill(dsn: str, event_ids: list[int], rows: int, pieces: int = 20)
         for piece in range(pieces):
             first, last = rows * piece // pieces, rows * (piece + 1) // pieces
             await conn.execute(
-                """INSERT INTO datapoints ("timestamp", value, event_id)
-                   SELECT $1::timestamptz + g * $2::interval, random() * 100, ($3::int[])[1 + g % $4]
+                """INSERT INTO datapoints ("timestamp", value, event_id, experiment_id)
+                   SELECT $1::timestamptz + g * $2::interval, random() * 100, ($3::int[])[1 + g % $4], $7
                    FROM generate_series($5::int8, $6::int8 - 1) g""",
-                end - timedelta(days=9), step, event_ids, len(event_ids), first, last,
+                end - timedelta(days=9), step, event_ids, len(event_ids), first, last, experiment_id,
             )
             start = time.perf_counter()
             while await conn.fetchval("SELECT EXISTS (SELECT FROM datapoints)"):  # noqa: ASYNC110 (another process's work)
@@ -427,7 +428,7 @@ async def main(args: argparse.Namespace) -> None:
                     str(uuid.uuid4()),
                 )
                 exp_public = await conn.fetchval("SELECT public_id FROM experiments WHERE id = $1", exp_id)
-                moving = await bulk_fill(dsn, event_ids, args.rows)
+                moving = await bulk_fill(dsn, event_ids, exp_id, args.rows)
                 line("  compaction of those rows into chunks", f"{args.rows / moving:,.0f} dp/s", "-")
                 sizes = [
                     await conn.fetchval("SELECT pg_total_relation_size($1::regclass)", table)
@@ -457,8 +458,6 @@ async def main(args: argparse.Namespace) -> None:
                     "<= 20 ms",
                 )
 
-                await conn.execute("UPDATE datapoint_chunks SET experiment_id = $1", exp_id)
-                await conn.execute("VACUUM ANALYZE datapoint_chunks")
                 cpu_before = cpu_seconds(server.pid), cpu_seconds(os.getpid())
                 start = time.perf_counter()
                 size = 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -235,3 +237,71 @@ async def test_the_background_job_compacts_settled_rows(postgres_only, dataplane
     assert await stored(client) == (1, 20)
     latest = await (await client.get(BASE + "/latest", headers=op)).json()
     assert [p["value"] for p in latest] == [99.0]
+
+
+def expected_csv(points: list[dict], events: dict[str, tuple[str, str]]) -> bytes:
+    """The export as the contract writes it, by Python's csv module, from the API's points."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["timestamp", "event_name", "event_public_id", "value", "unit", "datapoint_public_id"])
+    for p in sorted(points, key=lambda p: p["timestamp"]):
+        name, unit = events[p["event_public_id"]]
+        stamp = datetime.fromisoformat(p["timestamp"].replace("Z", "+00:00")).isoformat()
+        cells = [export.neutralise(name), p["event_public_id"], repr(p["value"]), export.neutralise(unit)]
+        writer.writerow([stamp, *cells, p["public_id"]])
+    return buffer.getvalue().encode()
+
+
+async def test_csv_of_compacted_experiments_follows_renames_and_deletions(postgres_only, dataplane, monkeypatch):
+    monkeypatch.setattr(export, "SLICE_POINTS", 7)
+    names = ["plain", "=HYPERLINK(x)", 'say "hi", then\r\nbreak', "back\\slash\ttab"]
+    client, op, ids = await dataplane(*names)
+    await client.post("/api/v1/experiments", json={"name": "cells"}, headers=op)
+    experiment = (await (await client.get("/api/v1/experiments", headers=op)).json())["data"][0]["public_id"]
+    now = datetime.now(UTC)
+    values = [0.0, -1.5, 1e22, 1234567890123456.0, 0.1, 7.0, -2.5e-05, 3.0]
+    await post(client, op, [
+        {"value": values[i % len(values)], "event_public_id": ids[i % 4],
+         "timestamp": (now - timedelta(minutes=40, seconds=-i * 13, microseconds=i * 70_001)).isoformat()}
+        for i in range(60)
+    ])
+    events = {event: (name, "V") for event, name in zip(ids, names, strict=True)}
+
+    async def exported() -> bytes:
+        resp = await client.get(f"/api/v1/experiments/{experiment}/export/csv", headers=op)
+        assert resp.status == 200
+        return await resp.read()
+
+    async def points() -> list[dict]:
+        return (await (await client.get(BASE, params={"page_size": 100}, headers=op)).json())["data"]
+
+    before = await exported()
+    assert before == expected_csv(await points(), events)
+    assert await compact_before(client, now) == 60
+    async with client.server.app[DATABASE].connect() as conn:
+        sql = "SELECT count(*) FROM datapoint_chunks WHERE csv_heads IS NULL"
+        unrendered = (await conn.exec_driver_sql(sql)).scalar()
+    assert unrendered == 0
+    assert await exported() == before
+
+    # Renamed events (a unit emptied, one that CSV quotes): their chunks have the old cells.
+    for event, name, unit in ((ids[0], "-renamed, again", ""), (ids[1], "°C", '+°C, "raw"')):
+        resp = await client.put(f"/api/v1/events/{event}", json={"name": name, "unit": unit}, headers=op)
+        assert resp.status == 200, await resp.text()
+        events[event] = (name, unit)
+    renamed = await exported()
+    assert renamed == expected_csv(await points(), events)
+    # ... and back: the stored cells are current again.
+    for event, name in zip(ids[:2], names[:2], strict=True):
+        await client.put(f"/api/v1/events/{event}", json={"name": name, "unit": "V"}, headers=op)
+        events[event] = (name, "V")
+    assert await exported() == before
+
+    # A point deleted from a chunk leaves every other row as it was; a late point joins in order.
+    gone = (await points())[10]
+    assert (await client.delete(f"{BASE}/{gone['public_id']}", headers=op)).status == 200
+    late = now - timedelta(minutes=39, seconds=30, microseconds=5)
+    await post(client, op, [{"value": 42.0, "event_public_id": ids[3], "timestamp": late.isoformat()}])
+    after = await exported()
+    assert after == expected_csv(await points(), events)
+    assert gone["public_id"].encode() not in after and after.count(b"\r\n") == before.count(b"\r\n")

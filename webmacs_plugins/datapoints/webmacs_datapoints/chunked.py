@@ -116,13 +116,14 @@ ORDER BY event_id, b
 """
 
 _FIND_IN_CHUNK = """
-SELECT id, ids, tss, vals FROM datapoint_chunks
+SELECT id, ids, tss, vals, csv_heads, csv_tails FROM datapoint_chunks
 WHERE int8range(min_id, max_id, '[]') @> $1::int8 AND $1 = ANY(ids)
 FOR UPDATE
 """
 _REWRITE_CHUNK = """
 UPDATE datapoint_chunks SET first_ts = $2, last_ts = $3, min_id = $4, max_id = $5, last_id = $6,
-    vmin = $7, vmax = $8, vsum = $9, last_value = $10, n = $11, ids = $12, tss = $13, vals = $14
+    vmin = $7, vmax = $8, vsum = $9, last_value = $10, n = $11, ids = $12, tss = $13, vals = $14,
+    csv_heads = $15, csv_tails = $16
 WHERE id = $1
 """
 
@@ -200,8 +201,9 @@ async def _delete(driver: Any, row_id: int) -> bool:
     ids = [chunk["ids"][i] for i in keep]
     tss = [chunk["tss"][i] for i in keep]
     vals = [chunk["vals"][i] for i in keep]
+    heads, tails = (None if chunk[c] is None else [chunk[c][i] for i in keep] for c in ("csv_heads", "csv_tails"))
     await driver.execute(
         _REWRITE_CHUNK, chunk["id"], tss[0], tss[-1], min(ids), max(ids), ids[-1],
-        min(vals), max(vals), sum(vals), vals[-1], len(ids), ids, tss, vals,
+        min(vals), max(vals), sum(vals), vals[-1], len(ids), ids, tss, vals, heads, tails,
     )
     return True

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from aiohttp import web
 
+from webmacs_datapoints import csvsql
 from webmacs_datapoints.settings import DatapointsSettings
 from webmacs_sdk.db import Database, driver_connection
 from webmacs_sdk.keys import DATABASE, HOST
@@ -49,10 +50,13 @@ WHERE r.count > 0
 # $1 events, $2 their window widths (s), $3 their cutoffs, $4 points per chunk at most. The
 # arrays take their rows in the order of the sorted subquery (PostgreSQL aggregates read their
 # input in order; one sort instead of one per ``array_agg(... ORDER BY ...)``); a chunk's first
-# and last point are read from its arrays.
-_MOVE = """
+# and last point are read from its arrays. Chunks of an experiment also get their CSV cells
+# (see :mod:`webmacs_datapoints.csvsql`), rendered with the event's current name and unit.
+_MOVE = f"""
 WITH limits AS (
     SELECT * FROM unnest($1::int[], $2::int[], $3::timestamptz[]) AS l(event_id, width, cutoff)
+), cells AS (
+    SELECT {csvsql.event_cells("e")} FROM events e WHERE e.id = ANY($1::int[])
 ), moved AS (
     DELETE FROM datapoints d USING limits l
     WHERE d.event_id = l.event_id AND d."timestamp" < l.cutoff
@@ -67,17 +71,23 @@ WITH limits AS (
 ), grouped AS (
     SELECT bin, width, event_id, experiment_id, count(*)::int AS n, min(id) AS min_id, max(id) AS max_id,
            min(value) AS vmin, max(value) AS vmax, sum(value) AS vsum,
-           array_agg(id) AS ids, array_agg("timestamp") AS tss, array_agg(value) AS vals
+           array_agg(id) AS ids, array_agg("timestamp") AS tss, array_agg(value) AS vals,
+           array_agg({csvsql.head('"timestamp"', "head")}) FILTER (WHERE experiment_id IS NOT NULL) AS csv_heads,
+           array_agg({csvsql.tail("id", "tail")}) FILTER (WHERE experiment_id IS NOT NULL) AS csv_tails
     FROM (
-        SELECT * FROM numbered ORDER BY event_id, experiment_id, bin, width, part, "timestamp", id
+        SELECT o.*, k.head, k.tail FROM numbered o JOIN cells k ON k.id = o.event_id
+        ORDER BY o.event_id, o.experiment_id, o.bin, o.width, o.part, o."timestamp", o.id
     ) ordered
     GROUP BY event_id, experiment_id, bin, width, part
 ), inserted AS (
     INSERT INTO datapoint_chunks (bin, first_ts, last_ts, min_id, max_id, last_id, vmin, vmax, vsum,
-                                  last_value, event_id, experiment_id, n, width_seconds, ids, tss, vals)
-    SELECT bin, tss[1], tss[n], min_id, max_id, ids[n], vmin, vmax, vsum,
-           vals[n], event_id, experiment_id, n, width, ids, tss, vals
-    FROM grouped
+                                  last_value, event_id, experiment_id, n, width_seconds, ids, tss, vals,
+                                  csv_heads, csv_tails, csv_name, csv_unit)
+    SELECT g.bin, g.tss[1], g.tss[g.n], g.min_id, g.max_id, g.ids[g.n], g.vmin, g.vmax, g.vsum,
+           g.vals[g.n], g.event_id, g.experiment_id, g.n, g.width, g.ids, g.tss, g.vals,
+           g.csv_heads, g.csv_tails, CASE WHEN g.csv_heads IS NOT NULL THEN k.name END,
+           CASE WHEN g.csv_heads IS NOT NULL THEN k.unit END
+    FROM grouped g JOIN cells k ON k.id = g.event_id
     RETURNING n
 )
 SELECT coalesce(sum(n), 0) FROM inserted
@@ -155,6 +165,7 @@ async def compact(database: Database, settings: DatapointsSettings, *, before: d
                     events.append(event_id)
                     widths.append(width)
                     cutoffs.append(upper if before else _floor(upper, timedelta(seconds=width)))
+                await driver.execute(csvsql.SESSION)
                 count = await driver.fetchval(_MOVE, events, widths, cutoffs, settings.chunk_max_points)
         moved += count
         if not count or before or upper >= limit:

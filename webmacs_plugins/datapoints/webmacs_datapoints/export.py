@@ -1,10 +1,12 @@
 """``GET /api/v1/experiments/{public_id}/export/csv`` (contract §2.7), streamed with flat memory.
 
-PostgreSQL formats every cell in SQL and streams ``COPY ... TO STDOUT (FORMAT csv)`` straight
-into the response; SQLite streams a server-side cursor through ``csv.writer``. Both produce the
-same bytes: CRLF rows, ISO timestamps with ``+00:00``, values as Python's float ``repr``, and
-user-controlled text cells that start with ``= + - @ TAB CR`` prefixed with ``'`` so that
-spreadsheets do not run them as formulas.
+PostgreSQL answers in time slices of about ``SLICE_POINTS`` points, each one text value of
+finished CSV rows: most cells of experiment chunks were rendered when the chunks were written
+(see :mod:`webmacs_datapoints.csvsql`), so a slice costs little more than merging them in time
+order. SQLite streams a server-side cursor through ``csv.writer``. Both produce the same bytes:
+CRLF rows, ISO timestamps with ``+00:00``, values as Python's float ``repr``, and user-controlled
+text cells that start with ``= + - @ TAB CR`` prefixed with ``'`` so that spreadsheets do not
+run them as formulas.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
-from webmacs_datapoints import ids, sqltext
+from webmacs_datapoints import csvsql, ids
 from webmacs_datapoints.tables import datapoints
 from webmacs_events.tables import events
 from webmacs_experiments import store as experiments_store
@@ -35,61 +37,62 @@ HEADER = b"timestamp,event_name,event_public_id,value,unit,datapoint_public_id\r
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CHUNK = 64 * 1024
 
-# Cell formatting in SQL, identical to the Python path below. Each CASE tests numbers first, so a
-# common row costs about one output function per cell; string surgery is left to rare rows.
-# ``d.t`` is the row's timestamp text, computed once per row in the slice query below.
-_PG_TIME = sqltext.isoformat("d.t", "+00:00")
-# float8::text is the shortest round-trip form, like repr(); only the notation differs:
-# repr adds ".0" to integral values and writes exponent 15 (1e15 <= |v| < 1e16) in positional form.
-_PG_DIGITS = "replace(split_part(ltrim(d.value::text, '-'), 'e', 1), '.', '')"
-_PG_VALUE = f"""CASE
-  WHEN abs(d.value) < 1e15 THEN
-    CASE WHEN d.value = trunc(d.value) THEN d.value::text || '.0' ELSE d.value::text END
-  WHEN abs(d.value) < 1e16 THEN
-    CASE WHEN d.value < 0 THEN '-' ELSE '' END ||
-    CASE WHEN length({_PG_DIGITS}) <= 16 THEN rpad({_PG_DIGITS}, 16, '0') || '.0'
-         ELSE left({_PG_DIGITS}, 16) || '.' || substr({_PG_DIGITS}, 17) END
-  ELSE d.value::text END"""
-# A user-controlled text cell: neutralised (see ``neutralise``), and NULL for '' because COPY
-# writes NULL, not '', as an empty unquoted cell.
-_PG_TEXT = """CASE WHEN left({c}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') THEN '''' || {c}
-              ELSE NULLIF({c}, '') END"""
-_PG_EVENT_CELLS = f'{_PG_TEXT.format(c="e.name")} AS name, e.public_id, {_PG_TEXT.format(c="e.unit")} AS unit'
-# One time slice of the export: the experiment's plain rows and chunk points in [$2, $3), in time
-# order; $4 bounds the chunks' window starts from below so the index skips older chunks. A chunk
-# is joined to its event's cells once, before its points are unnested; the points are sorted by
-# the inner ORDER BY before any of them is formatted, and the levels above only project, which
-# keeps the order (an outer ORDER BY would sort the formatted rows a second time). Rows with the
-# same timestamp (one batch) are not ordered further: a tie-break on the id would add a sort key
-# to every row.
-_PG_SLICE = f"""
-SELECT {_PG_TIME}, d.name, d.public_id, {_PG_VALUE}, d.unit, {sqltext.public_id("d.id")}
-FROM (
-    SELECT p.*, {sqltext.utc_text('p."timestamp"')} AS t FROM (
-        SELECT * FROM (
-            SELECT unnest(c.ids) AS id, unnest(c.tss) AS "timestamp", unnest(c.vals) AS value, {_PG_EVENT_CELLS}
-            FROM datapoint_chunks c JOIN events e ON e.id = c.event_id
-            WHERE c.experiment_id = $1 AND c.bin >= $4 AND c.bin < $3 AND c.last_ts >= $2
-        ) u
-        WHERE u."timestamp" >= $2 AND u."timestamp" < $3
-        UNION ALL
-        SELECT r.id, r."timestamp", r.value, {_PG_EVENT_CELLS}
-        FROM datapoints r JOIN events e ON e.id = r.event_id
-        WHERE r.experiment_id = $1 AND r.experiment_id IS NOT NULL AND r."timestamp" >= $2 AND r."timestamp" < $3
-        ORDER BY 2
-    ) p
-    OFFSET 0
-) d
+# A time slice of the export as one text value: the experiment's points in [$2, $3), joined in
+# time order. $4 bounds the chunks' window starts from below so the index skips older chunks.
+# Rows with the same timestamp (one batch) are not ordered further: a tie-break on the id would
+# add a sort key to every row.
+_JOINED = "SELECT textsend(string_agg(line, E'\\r\\n' ORDER BY ts)) FROM ({rows}) rows"
+_CHUNKS_IN_SLICE = "c.experiment_id = $1 AND c.bin >= $4 AND c.bin < $3 AND c.last_ts >= $2"
+# Chunks rendered with their event's current name and unit: stored cells around the value.
+_RENDERED = f"""
+SELECT u.ts, u.head || ({csvsql.value("u.value")}) || u.tail AS line FROM (
+    SELECT unnest(c.tss) AS ts, unnest(c.csv_heads) AS head, unnest(c.vals) AS value, unnest(c.csv_tails) AS tail
+    FROM datapoint_chunks c JOIN events e ON e.id = c.event_id
+    WHERE {_CHUNKS_IN_SLICE} AND c.csv_name = e.name AND c.csv_unit = e.unit
+) u
+WHERE u.ts >= $2 AND u.ts < $3
+"""
+# The other chunks and the plain rows, rendered here.
+_UNRENDERED = f"""
+SELECT u.ts, {csvsql.row("u.ts", "u.value", "u.id", "u.head", "u.tail")} FROM (
+    SELECT unnest(c.ids) AS id, unnest(c.tss) AS ts, unnest(c.vals) AS value, k.head, k.tail
+    FROM datapoint_chunks c JOIN cells k ON k.id = c.event_id
+    WHERE {_CHUNKS_IN_SLICE} AND (c.csv_heads IS NULL OR c.csv_name <> k.name OR c.csv_unit <> k.unit)
+) u
+WHERE u.ts >= $2 AND u.ts < $3
+UNION ALL
+SELECT r."timestamp", {csvsql.row('r."timestamp"', "r.value", "r.id", "k.head", "k.tail")}
+FROM datapoints r JOIN cells k ON k.id = r.event_id
+WHERE r.experiment_id = $1 AND r.experiment_id IS NOT NULL AND r."timestamp" >= $2 AND r."timestamp" < $3
+"""
+#: A slice that only rendered chunks overlap (most of them) skips the other sources' branches,
+#: whose mere presence costs every row a pass through the union.
+_PG_RENDERED_SLICE = _JOINED.format(rows=_RENDERED)
+_PG_SLICE = f"WITH cells AS (SELECT {csvsql.event_cells('e')} FROM events e) " + _JOINED.format(
+    rows=f"{_RENDERED} UNION ALL {_UNRENDERED}"
+)
+# Where the points that the export renders itself lie.
+_PG_UNRENDERED_SPANS = """
+SELECT min(c.first_ts), max(c.last_ts) FROM datapoint_chunks c JOIN events e ON e.id = c.event_id
+WHERE c.experiment_id = $1 AND (c.csv_heads IS NULL OR c.csv_name <> e.name OR c.csv_unit <> e.unit)
+UNION ALL
+SELECT min("timestamp"), max("timestamp") FROM datapoints WHERE experiment_id = $1 AND experiment_id IS NOT NULL
 """
 _PG_BINS = """
 SELECT bin, sum(n) FROM datapoint_chunks WHERE experiment_id = $1 GROUP BY bin ORDER BY bin
 """
+# Every $2-th plain row's time: slice edges that bound the rows not compacted yet, too.
+_PG_PLAIN_EDGES = """
+SELECT "timestamp" FROM (
+    SELECT "timestamp", row_number() OVER (ORDER BY "timestamp") AS n
+    FROM datapoints WHERE experiment_id = $1 AND experiment_id IS NOT NULL
+) r
+WHERE n % $2 = 0
+"""
 _PG_WIDEST_CHUNK = "SELECT max(last_ts - bin) FROM datapoint_chunks WHERE experiment_id = $1"
-#: Points per slice: each slice is sorted in memory by PostgreSQL and held by the server until
+#: Points per slice: each slice is merged in memory by PostgreSQL and held by the server until
 #: its turn (about 14 MB of CSV), so this bounds both.
 SLICE_POINTS = 100_000
-#: COPY hands over ~8 KB pieces; the response gets them about 1 MB at a time.
-_PARTS_PER_WRITE = 128
 _BEGINNING = datetime(1, 1, 1, tzinfo=UTC)
 _END = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -106,26 +109,9 @@ def filename(name: str, public_id: str) -> str:
     return f"experiment_{safe.replace(' ', '_').replace('/', '-')}_{public_id[:8]}.csv"
 
 
-class CrlfRows:
-    """Turns COPY's LF row ends into CRLF, leaving line breaks inside quoted cells alone."""
-
-    def __init__(self) -> None:
-        self.quoted = False
-
-    def __call__(self, chunk: bytes) -> bytes:
-        if not self.quoted and b'"' not in chunk:
-            return chunk.replace(b"\n", b"\r\n")
-        parts = chunk.split(b'"')
-        for index, part in enumerate(parts):
-            if not (self.quoted ^ (index % 2 == 1)):
-                parts[index] = part.replace(b"\n", b"\r\n")
-        self.quoted ^= (len(parts) - 1) % 2 == 1
-        return b'"'.join(parts)
-
-
 async def _copy_postgres(request: web.Request, experiment_id: int, response: web.StreamResponse) -> None:
-    """Two connections on one snapshot format alternate slices, so both cores work on the
-    cells; the response takes the slices in order."""
+    """Two connections on one snapshot merge alternate slices, so both cores work on the
+    rows; the response takes the slices in order."""
     database = request.app[DATABASE]
     async with database.connect() as first, database.connect() as second:
         lead, helper = await driver_connection(first), await driver_connection(second)
@@ -134,48 +120,55 @@ async def _copy_postgres(request: web.Request, experiment_id: int, response: web
             async with helper.transaction(readonly=True, isolation="repeatable_read"):
                 await helper.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
                 for driver in (lead, helper):
-                    # Pins the timestamp text form _PG_TIME expects; JIT costs more than it saves.
-                    await driver.execute("SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL jit = off")
-                widest = await lead.fetchval(_PG_WIDEST_CHUNK, experiment_id) or timedelta(0)
-                bounds = _slice_bounds(await lead.fetch(_PG_BINS, experiment_id))
-                slices = [
-                    (experiment_id, start, end, start - widest if start > _BEGINNING else start)
-                    for start, end in itertools.pairwise(bounds)
-                ]
-                await _stream_slices((lead, helper), slices, response)
+                    # A slice is sorted in memory (about 30 MB), not spilled to disk.
+                    await driver.execute(f"{csvsql.SESSION}; SET LOCAL work_mem = '64MB'")
+                await _stream_slices((lead, helper), await _plan(lead, experiment_id), response)
 
 
-async def _stream_slices(drivers: tuple[Any, Any], slices: list[tuple[Any, ...]], response: web.StreamResponse) -> None:
-    """Slice ``i`` is formatted by ``drivers[i % 2]`` into memory and written in order; a
+async def _plan(driver: Any, experiment_id: int) -> list[tuple[str, tuple[Any, ...]]]:
+    """The query and arguments of each slice, in time order."""
+    widest = await driver.fetchval(_PG_WIDEST_CHUNK, experiment_id) or timedelta(0)
+    bounds = slice_bounds(
+        await driver.fetch(_PG_BINS, experiment_id),
+        [row[0] for row in await driver.fetch(_PG_PLAIN_EDGES, experiment_id, SLICE_POINTS)],
+    )
+    spans = [(first, last) for first, last in await driver.fetch(_PG_UNRENDERED_SPANS, experiment_id) if first]
+    plan = []
+    for start, end in itertools.pairwise(bounds):
+        rendered_only = not any(start <= last and first < end for first, last in spans)
+        args = (experiment_id, start, end, start - widest if start > _BEGINNING else start)
+        plan.append((_PG_RENDERED_SLICE if rendered_only else _PG_SLICE, args))
+    return plan
+
+
+async def _stream_slices(
+    drivers: tuple[Any, Any], slices: list[tuple[str, tuple[Any, ...]]], response: web.StreamResponse
+) -> None:
+    """Slice ``i`` is merged by ``drivers[i % 2]`` into memory and written in order; a
     connection starts its next slice only when its previous one was written, so at most
     two slices are held and a slow client slows the export down instead of filling memory."""
     loop = asyncio.get_running_loop()
-    ready: list[asyncio.Future[list[bytes]]] = [loop.create_future() for _ in slices]
+    ready: list[asyncio.Future[bytes | None]] = [loop.create_future() for _ in slices]
     written = [asyncio.Event() for _ in slices]
 
     async def produce(driver: Any, first: int) -> None:
         for index in range(first, len(slices), 2):
             if index >= 2:
                 await written[index - 2].wait()
-            parts: list[bytes] = []
-
-            async def keep(chunk: bytes, parts: list[bytes] = parts) -> None:
-                parts.append(bytes(chunk))
-
             try:
-                await driver.copy_from_query(_PG_SLICE, *slices[index], output=keep, format="csv")
+                query, args = slices[index]
+                ready[index].set_result(await driver.fetchval(query, *args))
             except BaseException as exc:
                 ready[index].set_exception(exc)
                 raise
-            ready[index].set_result(parts)
 
     producers = [asyncio.ensure_future(produce(driver, first)) for first, driver in enumerate(drivers)]
-    crlf = CrlfRows()
     try:
         for index, future in enumerate(ready):
-            parts = await future
-            for start in range(0, len(parts), _PARTS_PER_WRITE):
-                await response.write(crlf(b"".join(parts[start : start + _PARTS_PER_WRITE])))
+            rows = await future
+            if rows:  # NULL: no point in this slice
+                await response.write(rows)
+                await response.write(b"\r\n")
             written[index].set()
     finally:
         for task in producers:
@@ -186,18 +179,18 @@ async def _stream_slices(drivers: tuple[Any, Any], slices: list[tuple[Any, ...]]
                 future.exception()  # retrieved: a client that left must not log a second error
 
 
-def _slice_bounds(bins: list[Any]) -> list[datetime]:
-    """Slice edges at chunk window starts, about ``SLICE_POINTS`` points apart; the first and
-    last slices are open, so plain rows before or after every chunk are in one of them."""
-    bounds = [_BEGINNING]
+def slice_bounds(bins: list[Any], plain_edges: list[datetime]) -> list[datetime]:
+    """Slice edges at chunk window starts about ``SLICE_POINTS`` points apart, and at the
+    given edges between plain rows; the first and last slices are open, so every point is in
+    one of them."""
+    bounds = {_BEGINNING, _END, *plain_edges}
     held = 0
     for bin_start, points in bins:
         if held >= SLICE_POINTS:
-            bounds.append(bin_start)
+            bounds.add(bin_start)
             held = 0
         held += points
-    bounds.append(_END)
-    return bounds
+    return sorted(bounds)
 
 
 async def _write_sqlite(request: web.Request, experiment_id: int, response: web.StreamResponse) -> None:
