@@ -12,6 +12,7 @@ run them as formulas.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import itertools
@@ -91,8 +92,14 @@ WHERE n % $2 = 0
 """
 _PG_WIDEST_CHUNK = "SELECT max(last_ts - bin) FROM datapoint_chunks WHERE experiment_id = $1"
 #: Points per slice: each slice is merged in memory by PostgreSQL and held by the server until
-#: its turn (about 14 MB of CSV), so this bounds both.
-SLICE_POINTS = 100_000
+#: its turn (about 14 MB of CSV), so this and ``HELD_SLICES`` bound both.
+SLICE_POINTS = 50_000
+#: Connections that merge slices: while one hands a finished slice over, the others keep
+#: the cores busy.
+CONNECTIONS = 3
+#: Slices merged ahead of the response: each connection works on its next slice while the
+#: response still writes earlier ones.
+HELD_SLICES = 6
 _BEGINNING = datetime(1, 1, 1, tzinfo=UTC)
 _END = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -110,19 +117,22 @@ def filename(name: str, public_id: str) -> str:
 
 
 async def _copy_postgres(request: web.Request, experiment_id: int, response: web.StreamResponse) -> None:
-    """Two connections on one snapshot merge alternate slices, so both cores work on the
-    rows; the response takes the slices in order."""
+    """``CONNECTIONS`` connections on one snapshot merge slices in turn, so every core works on
+    the rows; the response takes the slices in order."""
     database = request.app[DATABASE]
-    async with database.connect() as first, database.connect() as second:
-        lead, helper = await driver_connection(first), await driver_connection(second)
-        async with lead.transaction(readonly=True, isolation="repeatable_read"):
-            snapshot = await lead.fetchval("SELECT pg_export_snapshot()")
-            async with helper.transaction(readonly=True, isolation="repeatable_read"):
-                await helper.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-                for driver in (lead, helper):
-                    # A slice is sorted in memory (about 30 MB), not spilled to disk.
-                    await driver.execute(f"{csvsql.SESSION}; SET LOCAL work_mem = '64MB'")
-                await _stream_slices((lead, helper), await _plan(lead, experiment_id), response)
+    async with contextlib.AsyncExitStack() as stack:
+        connections = [await stack.enter_async_context(database.connect()) for _ in range(CONNECTIONS)]
+        drivers = [await driver_connection(conn) for conn in connections]
+        lead = drivers[0]
+        await stack.enter_async_context(lead.transaction(readonly=True, isolation="repeatable_read"))
+        snapshot = await lead.fetchval("SELECT pg_export_snapshot()")
+        for driver in drivers:
+            if driver is not lead:
+                await stack.enter_async_context(driver.transaction(readonly=True, isolation="repeatable_read"))
+                await driver.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            # A slice is sorted in memory (about 15 MB), not spilled to disk.
+            await driver.execute(f"{csvsql.SESSION}; SET LOCAL work_mem = '64MB'")
+        await _stream_slices(drivers, await _plan(lead, experiment_id), response)
 
 
 async def _plan(driver: Any, experiment_id: int) -> list[tuple[str, tuple[Any, ...]]]:
@@ -142,19 +152,19 @@ async def _plan(driver: Any, experiment_id: int) -> list[tuple[str, tuple[Any, .
 
 
 async def _stream_slices(
-    drivers: tuple[Any, Any], slices: list[tuple[str, tuple[Any, ...]]], response: web.StreamResponse
+    drivers: list[Any], slices: list[tuple[str, tuple[Any, ...]]], response: web.StreamResponse
 ) -> None:
-    """Slice ``i`` is merged by ``drivers[i % 2]`` into memory and written in order; a
-    connection starts its next slice only when its previous one was written, so at most
-    two slices are held and a slow client slows the export down instead of filling memory."""
+    """Slice ``i`` is merged by ``drivers[i % len(drivers)]`` into memory and written in order; a
+    slice starts only when the one ``HELD_SLICES`` before it was written, so at most that many
+    are held and a slow client slows the export down instead of filling memory."""
     loop = asyncio.get_running_loop()
     ready: list[asyncio.Future[bytes | None]] = [loop.create_future() for _ in slices]
     written = [asyncio.Event() for _ in slices]
 
     async def produce(driver: Any, first: int) -> None:
-        for index in range(first, len(slices), 2):
-            if index >= 2:
-                await written[index - 2].wait()
+        for index in range(first, len(slices), len(drivers)):
+            if index >= HELD_SLICES:
+                await written[index - HELD_SLICES].wait()
             try:
                 query, args = slices[index]
                 ready[index].set_result(await driver.fetchval(query, *args))
