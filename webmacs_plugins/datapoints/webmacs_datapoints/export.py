@@ -94,9 +94,9 @@ _PG_WIDEST_CHUNK = "SELECT max(last_ts - bin) FROM datapoint_chunks WHERE experi
 #: Points per slice: each slice is merged in memory by PostgreSQL and held by the server until
 #: its turn (about 14 MB of CSV), so this and ``HELD_SLICES`` bound both.
 SLICE_POINTS = 50_000
-#: Connections that merge slices: while one hands a finished slice over, the others keep
-#: the cores busy.
-CONNECTIONS = 3
+#: Connections that merge slices, taken from the pool for the export's length: two keep both
+#: cores of a small box busy (three measured no faster there) and leave the pool to ingest.
+CONNECTIONS = 2
 #: Slices merged ahead of the response: each connection works on its next slice while the
 #: response still writes earlier ones.
 HELD_SLICES = 6
