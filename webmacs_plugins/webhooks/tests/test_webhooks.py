@@ -334,3 +334,19 @@ def test_backoff_schedule() -> None:
     assert backoff_seconds(2, 2, 3600, jitter=0, scale=0.01) == pytest.approx(0.04)
     spread = {round(backoff_seconds(1, 2, 3600, jitter=0.1, scale=1), 3) for _ in range(200)}
     assert min(spread) >= 1.8 and max(spread) <= 2.2 and len(spread) > 10
+
+
+async def test_stop_ends_the_dispatcher_when_a_wake_up_meets_the_cancellation(make_client):
+    """A delivery finishing as the server stops wakes the loop in the very step its task is
+    cancelled; the loop must end all the same instead of polling on behind the stopped app."""
+    from webmacs_webhooks.runtime import runtime
+
+    client = await make_client("users", "auth", "webhooks", env=FAST)
+    dispatcher = runtime(client.server.app).dispatcher
+    await asyncio.sleep(0.2)  # the loop waits for work
+    loop_task = dispatcher._loop_task
+    assert loop_task is not None and not loop_task.done()
+    dispatcher.poke()
+    await dispatcher.stop()
+    await asyncio.wait({loop_task}, timeout=2)
+    assert loop_task.done()

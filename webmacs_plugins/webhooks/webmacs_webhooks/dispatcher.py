@@ -109,6 +109,7 @@ class Dispatcher:
         self.app = rt.app
         self.settings = rt.settings
         self._wake = asyncio.Event()
+        self._stopping = False
         self._global = asyncio.Semaphore(self.settings.webhook_concurrency)
         self._endpoints: dict[int, asyncio.Semaphore] = {}
         self._inflight: set[int] = set()
@@ -146,6 +147,7 @@ class Dispatcher:
         Every step is bounded in time: shutting the server down never waits on a receiver or a
         stuck connection (a row not handed back is picked up when its lease runs out).
         """
+        self._stopping = True
         tasks = [t for t in (self._loop_task, *self._tasks) if t is not None]
         for task in tasks:
             task.cancel()
@@ -182,7 +184,10 @@ class Dispatcher:
 
     async def _run(self) -> None:
         poll = self.settings.webhook_poll_seconds
-        while True:
+        # The flag, not only the cancellation, ends the loop: a cancellation that arrives as the
+        # wait ends can be lost (asyncio.wait_for before Python 3.12), and the loop would then
+        # poll a closed database until the event loop is torn down, which then never finishes.
+        while not self._stopping:
             self._wake.clear()
             try:
                 for claimed in await self._claim():
@@ -199,7 +204,8 @@ class Dispatcher:
                 log.exception("webhook outbox scan failed; retrying in %.1f s", poll)
                 delay = poll
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
     def _capacity(self) -> int:
         return max(self.settings.webhook_concurrency * 4, 20) - len(self._inflight)
