@@ -93,7 +93,7 @@ WHERE n % $2 = 0
 """
 _PG_WIDEST_CHUNK = "SELECT max(last_ts - bin) FROM datapoint_chunks WHERE experiment_id = $1"
 #: Points per slice: each slice is merged in memory by PostgreSQL and held by the server until
-#: its turn (about 14 MB of CSV), so this and ``HELD_SLICES`` bound both.
+#: its turn (about 7 MB of CSV), so this and ``HELD_SLICES`` bound both.
 SLICE_POINTS = 50_000
 #: Connections that merge slices, taken from the pool for the export's length: two keep both
 #: cores of a small box busy (three measured no faster there) and leave the pool to ingest.
@@ -139,7 +139,7 @@ async def _copy_postgres(request: web.Request, experiment_id: int, response: web
 async def _plan(driver: Any, experiment_id: int) -> list[tuple[str, tuple[Any, ...]]]:
     """The query and arguments of each slice, in time order."""
     widest = await driver.fetchval(_PG_WIDEST_CHUNK, experiment_id) or timedelta(0)
-    bounds = slice_bounds(
+    bounds = _slice_bounds(
         await driver.fetch(_PG_BINS, experiment_id),
         [row[0] for row in await driver.fetch(_PG_PLAIN_EDGES, experiment_id, SLICE_POINTS)],
     )
@@ -190,7 +190,7 @@ async def _stream_slices(
                 future.exception()  # retrieved: a client that left must not log a second error
 
 
-def slice_bounds(bins: list[Any], plain_edges: list[datetime]) -> list[datetime]:
+def _slice_bounds(bins: list[Any], plain_edges: list[datetime]) -> list[datetime]:
     """Slice edges at chunk window starts about ``SLICE_POINTS`` points apart, and at the
     given edges between plain rows; the first and last slices are open, so every point is in
     one of them."""

@@ -1,4 +1,4 @@
-"""datapoint_chunks: the CSV export's rows of experiment chunks, rendered once (PostgreSQL)
+"""datapoint_chunks: the CSV export's cells of experiment chunks, rendered once (PostgreSQL)
 
 Revision ID: datapoints_0004
 Revises: datapoints_0003
