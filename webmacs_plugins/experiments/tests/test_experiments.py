@@ -41,8 +41,6 @@ async def test_lifecycle_one_running_and_idempotent_stop(make_client, auth_heade
     started = {"experiment": "run 1", "experiment_id": exp["public_id"]}
     assert recorder.events == [("experiment.started", started)]
 
-    second = await client.post(BASE, json={"name": "run 2"}, headers=op)
-    assert second.status == 409 and await second.json() == {"detail": "An experiment is already running."}
     dup = await client.post(BASE, json={"name": "run 1"}, headers=op)
     assert dup.status == 409 and await dup.json() == {"detail": "Experiment already exists."}
 
@@ -109,11 +107,41 @@ async def test_ingest_stage_follows_start_and_stop(make_client, auth_headers):
     assert (await tag()).experiment_public_id is None
 
 
-async def test_concurrent_starts_leave_one_running(make_client, auth_headers):
-    client = await make_client("users", "auth", "experiments")
+async def test_concurrent_starts_all_succeed_and_leave_one_running(make_client, auth_headers):
+    recorder = Recorder()
+    client = await make_client("users", "auth", "experiments", recorder)
     op = await auth_headers(client, "operator")
     statuses = await asyncio.gather(
         *(client.post(BASE, json={"name": f"r{i}"}, headers=op) for i in range(6))
     )
-    assert sorted(r.status for r in statuses) == [201, 409, 409, 409, 409, 409]
-    assert sum(e["stopped_on"] is None for e in await listed(client, op)) == 1
+    assert [r.status for r in statuses] == [201] * 6, [await r.text() for r in statuses]
+    runs = await listed(client, op)
+    assert len(runs) == 6 and sum(e["stopped_on"] is None for e in runs) == 1
+    stopped = sorted(p["experiment"] for kind, p in recorder.events if kind == "experiment.stopped")
+    assert stopped == sorted(e["name"] for e in runs if e["stopped_on"] is not None)
+
+
+async def test_starting_while_one_runs_stops_it_logs_it_and_fires_its_webhook(make_client, auth_headers):
+    """WebMACS's web app starts a new run without stopping the previous one: 201, not 409."""
+    recorder = Recorder()
+    client = await make_client("users", "auth", "experiments", "logs", "webhooks", recorder)
+    op = await auth_headers(client, "operator")
+    admin = await auth_headers(client, "admin")
+    hook = {"url": "https://hooks.example.com/runs", "events": ["experiment.started", "experiment.stopped"]}
+    assert (await client.post("/api/v1/webhooks", json=hook, headers=admin)).status == 201
+    assert (await client.post(BASE, json={"name": "first"}, headers=op)).status == 201
+    resp = await client.post(BASE, json={"name": "second"}, headers=op)
+    assert resp.status == 201, await resp.text()
+    assert await resp.json() == {"status": "success", "message": "Experiment successfully created."}
+
+    runs = {e["name"]: e for e in await listed(client, op)}
+    assert runs["first"]["stopped_on"] is not None and runs["second"]["stopped_on"] is None
+    assert [(kind, p["experiment"]) for kind, p in recorder.events] == [
+        ("experiment.started", "first"), ("experiment.stopped", "first"), ("experiment.started", "second"),
+    ]
+    logs = await (await client.get("/api/v1/logging", params={"page_size": 100}, headers=op)).json()
+    assert "Experiment 'first' stopped." in [entry["content"] for entry in logs["data"]]
+    [webhook] = (await (await client.get("/api/v1/webhooks", headers=admin)).json())["data"]
+    deliveries = await client.get(f"/api/v1/webhooks/{webhook['public_id']}/deliveries", headers=admin)
+    kinds = sorted(d["event_type"] for d in (await deliveries.json())["data"])
+    assert kinds == ["experiment.started", "experiment.started", "experiment.stopped"]

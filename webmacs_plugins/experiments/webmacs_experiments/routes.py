@@ -1,7 +1,13 @@
 """``/api/v1/experiments`` (contract §2.6.6), with the BEAT fixes: 409 on a duplicate name, at most
-one running experiment (409, also enforced by a partial unique index), and an idempotent stop."""
+one running experiment (enforced by a partial unique index), and an idempotent stop.
+
+Starting an experiment while another runs stops the running one first, in the same transaction
+(logged, ``experiment.stopped`` emitted, its webhooks fire), then answers 201: WebMACS's web app
+starts a new run without stopping the previous one itself."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -13,7 +19,7 @@ from webmacs_experiments.tables import RUNNING_INDEX, experiments
 from webmacs_sdk.db import fetch_page, is_unique_violation, new_public_id, row_or_404
 from webmacs_sdk.errors import Conflict, NotFound
 from webmacs_sdk.keys import DATABASE, HOST
-from webmacs_sdk.models import DomainEvent
+from webmacs_sdk.models import DomainEvent, Principal, Transaction
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import json_response, page_params, paginated, parse_body, principal, status_response
@@ -22,6 +28,11 @@ routes = RouteTable("/api/v1/experiments")
 
 DUPLICATE = "Experiment already exists."
 ALREADY_RUNNING = "An experiment is already running."
+#: Starts queue on this PostgreSQL advisory lock (SQLite writers queue anyway), so each one sees the
+#: run the previous start left and stops it.
+START_LOCK_KEY = 0x45585053
+#: Should a start still lose a race for the running slot, it stops the winner's run on a new attempt.
+START_ATTEMPTS = 3
 
 
 def _not_found(public_id: str) -> NotFound:
@@ -41,28 +52,56 @@ async def list_experiments(request: web.Request) -> web.Response:
     return paginated(params.page, params.page_size, total, [store.to_response(r) for r in rows])
 
 
+async def _stop(app: web.Application, tx: Transaction, row: sa.Row[Any], actor: Principal) -> bool:
+    """Stop ``row`` if it still runs, telling the world; False if it had already stopped."""
+    result = await tx.conn.execute(
+        sa.update(experiments)
+        .where(experiments.c.id == row.id, experiments.c.stopped_on.is_(None))
+        .values(stopped_on=utcnow())
+    )
+    if not result.rowcount:
+        return False
+    await app[HOST].emit(tx, DomainEvent(
+        "experiment.stopped", {"experiment": row.name, "experiment_id": row.public_id}, actor=actor,
+    ))
+    tx.after_commit(tagging.invalidate)
+    return True
+
+
+async def _start(app: web.Application, name: str, caller: Principal) -> None:
+    """One attempt: stop whatever runs, then insert and announce the new run, in one transaction."""
+    public_id = new_public_id()
+    async with app[DATABASE].transaction() as tx:
+        if app[DATABASE].is_postgres:
+            await tx.conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": START_LOCK_KEY})
+        if await store.name_taken(tx.conn, name):
+            raise Conflict(DUPLICATE)
+        running = await store.running(tx.conn)
+        if running is not None:
+            await _stop(app, tx, running, caller)
+        await tx.conn.execute(sa.insert(experiments).values(
+            public_id=public_id, name=name, started_on=utcnow(), user_public_id=caller.public_id,
+        ))
+        await app[HOST].emit(tx, DomainEvent(
+            "experiment.started", {"experiment": name, "experiment_id": public_id}, actor=caller,
+        ))
+        tx.after_commit(tagging.invalidate)
+
+
 @routes.post("", policy=Policy.OPERATOR)
 async def create_experiment(request: web.Request) -> web.Response:
     body = await parse_body(request, ExperimentCreate)
     caller = principal(request)
-    public_id = new_public_id()
-    try:
-        async with request.app[DATABASE].transaction() as tx:
-            if await store.name_taken(tx.conn, body.name):
-                raise Conflict(DUPLICATE)
-            if await store.running(tx.conn) is not None:
-                raise Conflict(ALREADY_RUNNING)
-            await tx.conn.execute(sa.insert(experiments).values(
-                public_id=public_id, name=body.name, started_on=utcnow(), user_public_id=caller.public_id,
-            ))
-            await request.app[HOST].emit(tx, DomainEvent(
-                "experiment.started", {"experiment": body.name, "experiment_id": public_id}, actor=caller,
-            ))
-            tx.after_commit(tagging.invalidate)
-    except sa_exc.IntegrityError as exc:
-        if is_unique_violation(exc):
-            raise _conflict(exc) from None
-        raise
+    for attempt in range(START_ATTEMPTS):
+        try:
+            await _start(request.app, body.name, caller)
+            break
+        except sa_exc.IntegrityError as exc:
+            if not is_unique_violation(exc):
+                raise
+            lost_race_for_running = RUNNING_INDEX in str(exc.orig) and attempt < START_ATTEMPTS - 1
+            if not lost_race_for_running:
+                raise _conflict(exc) from None
     return status_response("Experiment successfully created.", status=201)
 
 
@@ -80,17 +119,7 @@ async def stop_experiment(request: web.Request) -> web.Response:
         if row is None:
             raise _not_found(public_id)
         # Only the first stop records the time and tells the world; later stops change nothing.
-        result = await tx.conn.execute(
-            sa.update(experiments)
-            .where(experiments.c.id == row.id, experiments.c.stopped_on.is_(None))
-            .values(stopped_on=utcnow())
-        )
-        if result.rowcount:
-            await request.app[HOST].emit(tx, DomainEvent(
-                "experiment.stopped", {"experiment": row.name, "experiment_id": row.public_id},
-                actor=principal(request),
-            ))
-            tx.after_commit(tagging.invalidate)
+        await _stop(request.app, tx, row, principal(request))
     return status_response("Experiment successfully stopped.")
 
 
