@@ -137,6 +137,17 @@ def _bearer(request: web.Request) -> str | None:
     return value.strip()
 
 
+async def _ambient(request: web.Request) -> Principal | None:
+    """Ask the backends that carry their own credential (a browser's session cookie): the first
+    one that finds its credential on the request decides, without the other backends seeing it."""
+    for backend in request.app[AUTH_BACKENDS_KEY]:
+        found = getattr(backend, "credential", None)
+        credential = found(request) if found is not None else None
+        if credential:
+            return await backend.authenticate(request, credential)
+    return None
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Enforce the matched route's policy: 401 without a valid credential, then 403 for the role."""
@@ -147,12 +158,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if route.websocket:
         return await _websocket_gate(request, handler, route)
     credential = _bearer(request)
-    if credential is None:
-        if route.policy is Policy.PUBLIC:
-            return await handler(request)
-        raise Unauthorized()
     try:
-        principal = await authenticate(request, credential)
+        principal = await (authenticate(request, credential) if credential else _ambient(request))
     except AuthenticationFailed as exc:
         if route.policy is Policy.PUBLIC:
             return await handler(request)
@@ -160,7 +167,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if principal is None:
         if route.policy is Policy.PUBLIC:
             return await handler(request)
-        raise Unauthorized("Invalid or expired token.")
+        raise Unauthorized("Invalid or expired token.") if credential else Unauthorized()
     request[PRINCIPAL] = principal
     required = _REQUIRED_ROLE.get(route.policy)
     if required is not None and not principal.role.at_least(required):
@@ -169,25 +176,23 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 async def _websocket_gate(request: web.Request, handler: Handler, route: Route) -> web.StreamResponse:
-    """WebSockets authenticate ``?token=``; a failure is accepted, then closed with 1008 and a reason."""
+    """WebSockets authenticate ``?token=`` (or a backend's own credential); a failure is accepted,
+    then closed with 1008 and a reason."""
     credential = request.query.get("token")
     reason: str | None = None
     principal: Principal | None = None
     if route.policy is not Policy.PUBLIC:
-        if not credential:
-            reason = "Authentication required"
+        try:
+            principal = await (authenticate(request, credential) if credential else _ambient(request))
+        except AuthenticationFailed as exc:
+            reason = exc.ws_reason
         else:
-            try:
-                principal = await authenticate(request, credential)
-            except AuthenticationFailed as exc:
-                reason = exc.ws_reason
+            if principal is None:
+                reason = "Invalid or expired token" if credential else "Authentication required"
             else:
-                if principal is None:
-                    reason = "Invalid or expired token"
-                else:
-                    required = _REQUIRED_ROLE.get(route.policy)
-                    if required is not None and not principal.role.at_least(required):
-                        reason = _ROLE_MESSAGE[route.policy].rstrip(".")
+                required = _REQUIRED_ROLE.get(route.policy)
+                if required is not None and not principal.role.at_least(required):
+                    reason = _ROLE_MESSAGE[route.policy].rstrip(".")
     if reason is not None:
         ws = web.WebSocketResponse()
         await ws.prepare(request)

@@ -17,6 +17,11 @@ class AuthBackend(Protocol):
 
     Return ``None`` when the credential is not of this backend's kind (the next backend is
     tried); raise :class:`~webmacs_sdk.errors.AuthenticationFailed` when it is, but is invalid.
+
+    A backend whose credential travels elsewhere than the ``Authorization`` header (a browser's
+    session cookie) also defines ``credential(request) -> str | None``: when a request carries no
+    bearer token, the core asks each such backend for its credential and lets the first one that
+    finds it authenticate the request alone.
     """
 
     async def authenticate(self, request: web.Request, credential: str) -> Principal | None: ...

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from aiohttp import web
 
     from webmacs_sdk.protocols import AuthBackend, LiveBus, StorageBackend
@@ -203,3 +205,37 @@ class WidgetTypeSpec:
     name: str
     label: str
     template: str | None = None
+
+
+@attrs.frozen
+class Page:
+    """A page of the web UI a plugin contributes (``webmacs_ui_pages``), drawn in the ui's layout.
+
+    ``path`` is absolute, one or two segments, the second may be a ``{name}`` placeholder
+    (``/dashboards/{public_id}``); it must not shadow an API route. ``template`` names a file in
+    the plugin's ``templates/`` folder (found next to the plugin's module, or contributed with
+    ``webmacs_templates``); namespace it by the plugin (``kiln/schedule.html``) and extend
+    ``layout.html``. ``context(request)`` (async, optional) returns the template's variables; the
+    placeholder's value is ``request.match_info["item"]``. ``policy`` decides who may open the
+    page: the signed-out are sent to sign in, a lower role gets the 403 page. Pages with a
+    ``menu_order`` appear in the navigation, ascending.
+    """
+
+    path: str
+    title: str
+    template: str
+    policy: Policy = Policy.AUTHENTICATED
+    context: Callable[[web.Request], Awaitable[Mapping[str, Any]]] | None = None
+    menu_order: int | None = 100
+
+
+@attrs.frozen
+class SignInMethod:
+    """An alternative way to sign in, offered on the sign-in page as a link ("Sign in with X").
+
+    ``href`` starts the method's flow (a plugin route that ends by setting the browser session).
+    """
+
+    label: str
+    href: str
+    order: int = 100

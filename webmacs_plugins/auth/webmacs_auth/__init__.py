@@ -7,6 +7,7 @@ from pathlib import Path
 from webmacs_auth.backend import JwtBackend
 from webmacs_auth.cleanup import cleanup_ctx
 from webmacs_auth.routes import routes
+from webmacs_auth.session import CookieBackend
 from webmacs_auth.settings import AuthSettings
 from webmacs_sdk import AuthBackendSpec, CleanupContextSpec, MigrationSpec, Route, SettingsSpec, hookimpl
 
@@ -23,7 +24,7 @@ def webmacs_migrations() -> list[MigrationSpec]:
 
 @hookimpl
 def webmacs_register_auth_backends() -> list[AuthBackendSpec]:
-    return [AuthBackendSpec("jwt", JwtBackend, priority=50)]
+    return [AuthBackendSpec("jwt", JwtBackend, priority=50), AuthBackendSpec("session", CookieBackend, priority=40)]
 
 
 @hookimpl

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -16,6 +17,7 @@ from webmacs_auth.throttle import LoginThrottle
 from webmacs_sdk.errors import ApiError, Unauthorized
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.models import DomainEvent, Role
+from webmacs_sdk.sessions import SESSION_COOKIE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import (
@@ -30,6 +32,8 @@ from webmacs_users import store
 from webmacs_users.passwords import hash_password, verify_password
 
 routes = RouteTable("/api/v1/auth")
+#: ``credential_kind`` of a principal signed in by the browser session cookie.
+SESSION_KIND = "session"
 THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("throttle", LoginThrottle)
 DUMMY_HASH: web.AppKey[list[str]] = web.AppKey("dummy_hash", list)
 
@@ -55,11 +59,23 @@ async def _dummy_hash(app: web.Application, rounds: int) -> str:
 @routes.post("/login", policy=Policy.PUBLIC)
 async def login(request: web.Request) -> web.Response:
     body = await parse_body(request, LoginRequest)
+    row = await check_password(request, body.email, body.password)
+    token = await issue_for(request, row)
+    return json_response({"status": "success", "message": "Successfully logged in.", "access_token": token,
+                          "public_id": row.public_id, "username": row.username})
+
+
+async def check_password(request: web.Request, email: str, password: str) -> Any:
+    """The user row whose password this is; throttled, and as slow for unknown emails.
+
+    :raises Unauthorized: the email or password is wrong.
+    :raises ApiError: 429 while the account or the client address is throttled.
+    """
     settings = request.app[HOST].section(AuthSettings)
     throttle = request.app[HOST].state(
         THROTTLE, lambda: LoginThrottle(settings.login_window_seconds)
     )
-    account_key = f"account:{body.email.lower()}"
+    account_key = f"account:{email.lower()}"
     address_key = f"address:{client_address(request, request.app[SETTINGS].trusted_proxies)}"
     for key, limit in ((account_key, settings.login_max_failures_per_account),
                        (address_key, settings.login_max_failures_per_address)):
@@ -68,42 +84,49 @@ async def login(request: web.Request) -> web.Response:
             raise _too_many(wait)
 
     async with request.app[DATABASE].connect() as conn:
-        row = await store.by_email(conn, body.email)
+        row = await store.by_email(conn, email)
     if row is None:
         from webmacs_users.settings import UsersSettings
 
         rounds = request.app[HOST].section(UsersSettings).bcrypt_rounds
-        await verify_password(body.password, await _dummy_hash(request.app, rounds))
+        await verify_password(password, await _dummy_hash(request.app, rounds))
         ok = False
     else:
-        ok = await verify_password(body.password, row.password_hash)
+        ok = await verify_password(password, row.password_hash)
     if not ok or row is None:
         throttle.fail(account_key)
         throttle.fail(address_key)
         raise Unauthorized("Invalid email or password.")
     throttle.clear(account_key)
+    return row
 
+
+async def issue_for(request: web.Request, row: Any) -> str:
+    """A fresh access token for ``row``, with the ``user.logged_in`` event recorded."""
+    settings = request.app[HOST].section(AuthSettings)
     token = tokens.issue(row.id, Role(row.role), request.app[SETTINGS].resolved_secret_key(),
                          settings.jwt_algorithm, timedelta(minutes=settings.access_token_expire_minutes))
     host = request.app[HOST]
     async with request.app[DATABASE].transaction() as tx:
         await host.emit(tx, DomainEvent("user.logged_in", {"username": row.username, "user_public_id": row.public_id},
                                         actor=store.principal(row)))
-    return json_response({"status": "success", "message": "Successfully logged in.", "access_token": token,
-                          "public_id": row.public_id, "username": row.username})
+    return token
 
 
 @routes.post("/logout", policy=Policy.AUTHENTICATED)
 async def logout(request: web.Request) -> web.Response:
     caller = principal(request)
     async with request.app[DATABASE].transaction() as tx:
-        if caller.credential_kind == "jwt":
+        if caller.credential_kind in {"jwt", SESSION_KIND}:
             await tx.conn.execute(sa.insert(blacklist_tokens).values(
                 token=tokens.fingerprint(caller.credential), blacklisted_on=utcnow()))
         for result in request.app[HOST].hook().webmacs_on_logout(app=request.app, tx=tx, principal=caller):
             if inspect.isawaitable(result):
                 await result
-    return status_response("Successfully logged out.")
+    response = status_response("Successfully logged out.")
+    if caller.credential_kind == SESSION_KIND:
+        response.del_cookie(SESSION_COOKIE, path="/")
+    return response
 
 
 @routes.get("/me", policy=Policy.AUTHENTICATED)

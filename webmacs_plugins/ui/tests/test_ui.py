@@ -1,6 +1,6 @@
-"""The live page and the UI extension points: templates, menu items, widget types."""
+"""The layout, pages from plugins, sign-in with the session cookie, CSRF, and the UI's hooks."""
 
-from webmacs_sdk import MenuItem, Policy, WidgetTypeSpec, hookimpl
+from webmacs_sdk import MenuItem, Page, Policy, SignInMethod, WidgetTypeSpec, hookimpl
 
 
 class Kiln:
@@ -9,44 +9,106 @@ class Kiln:
     def __init__(self, folder):
         self.folder = folder
 
-    @hookimpl
+    @hookimpl(optionalhook=True)
     def webmacs_templates(self):
         return [self.folder]
 
-    @hookimpl
-    def webmacs_menu_items(self):
-        return [MenuItem("Kiln schedule", "/kiln", Policy.OPERATOR, order=20)]
+    @hookimpl(optionalhook=True)
+    def webmacs_ui_pages(self):
+        async def context(request):
+            return {"segment": request.match_info.get("item", "")}
 
-    @hookimpl
+        return [Page("/kiln", "Kiln schedule", "kiln.html", Policy.OPERATOR, context, menu_order=20),
+                Page("/kiln/{id}", "Kiln segment", "kiln.html", Policy.OPERATOR, context, menu_order=None)]
+
+    @hookimpl(optionalhook=True)
+    def webmacs_menu_items(self):
+        return [MenuItem("Kiln manual", "https://example.com/kiln", Policy.PUBLIC, order=95)]
+
+    @hookimpl(optionalhook=True)
     def webmacs_widget_types(self):
         return [WidgetTypeSpec("kiln_curve", "Kiln firing curve")]
 
-
-async def test_page_renders_with_contributed_panels_and_public_menu(make_client, tmp_path):
-    (tmp_path / "panels").mkdir()
-    (tmp_path / "panels" / "kiln.html").write_text("<section id='kiln-panel'>{{ version }}</section>")
-    client = await make_client("users", "auth", "ui", Kiln(tmp_path))
-    resp = await client.get("/")
-    assert resp.status == 200 and resp.content_type == "text/html"
-    html = await resp.text()
-    assert "<section id='kiln-panel'>2.0.0</section>" in html
-    assert 'href="/"' in html and "Kiln schedule" not in html  # operator-only items need a sign-in
-    js = await client.get("/ui/app.js")
-    assert js.status == 200 and "datapoints_batch" in await js.text()
-    assert (await client.get("/ui/../secret")).status == 404
+    @hookimpl(optionalhook=True)
+    def webmacs_sign_in_methods(self):
+        return [SignInMethod("Sign in with Kiln ID", "/auth/kiln/start")]
 
 
-async def test_menu_is_filtered_by_role(make_client, auth_headers, tmp_path):
-    client = await make_client("users", "auth", "ui", Kiln(tmp_path))
-    viewer = await (await client.get("/api/v1/ui/menu", headers=await auth_headers(client, "viewer"))).json()
-    operator = await (await client.get("/api/v1/ui/menu", headers=await auth_headers(client, "operator"))).json()
-    admin = await (await client.get("/api/v1/ui/menu", headers=await auth_headers(client, "admin"))).json()
-    assert "Kiln schedule" not in [i["label"] for i in viewer]
-    assert [i["label"] for i in operator][:2] == ["Live data", "Kiln schedule"]
-    assert "Plugins (JSON)" in [i["label"] for i in admin] and "Plugins (JSON)" not in [i["label"] for i in operator]
+def kiln(tmp_path):
+    (tmp_path / "kiln.html").write_text(
+        '{% extends "layout.html" %}{% block content %}<p id="seg">segment={{ segment }}</p>{% endblock %}')
+    return Kiln(tmp_path)
 
 
-async def test_widget_types_lists_contributions(make_client, auth_headers, tmp_path):
-    client = await make_client("users", "auth", "ui", Kiln(tmp_path))
+async def sign_in(client, email="admin@example.com", password="admin-password-1"):
+    resp = await client.post("/api/v1/auth/session", json={"email": email, "password": password})
+    assert resp.status == 200, await resp.text()
+    return (await resp.json())["csrf_token"]
+
+
+async def test_signed_out_visitor_is_sent_to_sign_in_with_other_methods(make_client, tmp_path):
+    client = await make_client("users", "auth", "ui", kiln(tmp_path))
+    resp = await client.get("/kiln", allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == "/signin?next=/kiln"
+    page = await (await client.get("/signin?next=/kiln")).text()
+    assert 'for="email"' in page and 'for="password"' in page
+    assert 'href="/auth/kiln/start"' in page and "Sign in with Kiln ID" in page
+    assert (await client.get("/ui/app.js")).status == 200
+    assert (await client.get("/ui/../pyproject.toml")).status == 404
+    assert (await client.get("/api/v1/nothing-here")).status == 404
+    assert (await client.get("/api/v1/nothing-here")).content_type == "application/json"
+
+
+async def test_page_from_a_plugin_renders_in_the_layout_for_its_role(make_client, auth_headers, tmp_path):
+    client = await make_client("users", "auth", "ui", kiln(tmp_path))
+    await sign_in(client)
+    page = await client.get("/kiln/seg-7")
+    html = await page.text()
+    assert page.status == 200 and "segment=seg-7" in html
+    assert "<h1>Kiln segment</h1>" in html and 'href="/kiln"' in html and 'href="/kiln/{id}"' not in html
+    missing = await client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert missing.status == 404 and "There is no page at this address." in await missing.text()
+
+
+async def test_viewer_gets_the_403_page_and_no_menu_entry(make_client, auth_headers, tmp_path):
+    client = await make_client("users", "auth", "ui", kiln(tmp_path))
+    headers = await auth_headers(client, "viewer")
+    menu = await (await client.get("/api/v1/ui/menu", headers=headers)).json()
+    assert "Kiln schedule" not in [i["label"] for i in menu] and "Overview" in [i["label"] for i in menu]
+    resp = await client.get("/kiln", headers=headers)
+    assert resp.status == 403 and "Your role may not open this page." in await resp.text()
+
+
+async def test_session_cookie_is_httponly_lax_and_needs_csrf_for_changes(make_client, tmp_path):
+    client = await make_client("users", "auth", "ui", "events", kiln(tmp_path))
+    body = {"email": "admin@example.com", "password": "admin-password-1"}
+    resp = await client.post("/api/v1/auth/session", json=body)
+    cookie = resp.headers["Set-Cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+    csrf = (await resp.json())["csrf_token"]
+    assert (await client.get("/api/v1/auth/me")).status == 200  # a JSON link works in the tab
+    event = {"name": "T", "min_value": 0, "max_value": 1, "unit": "C", "type": "sensor"}
+    refused = await client.post("/api/v1/events", json=event)
+    assert refused.status == 401 and (await refused.json())["detail"] == "CSRF token missing or invalid."
+    forged = await client.post("/api/v1/events", json=event, headers={"X-CSRF-Token": "0" * 64})
+    assert forged.status == 401
+    assert (await client.post("/api/v1/events", json=event, headers={"X-CSRF-Token": csrf})).status == 201
+    out = await client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf})
+    assert out.status == 200
+    assert (await client.get("/api/v1/auth/me")).status == 401
+    assert (await client.get("/", allow_redirects=False)).status == 303
+
+
+async def test_revoked_session_cookie_cannot_be_replayed(make_client, tmp_path):
+    client = await make_client("users", "auth", "ui")
+    csrf = await sign_in(client)
+    stolen = client.session.cookie_jar.filter_cookies(client.make_url("/"))["webmacs_session"].value
+    await client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf})
+    replay = await client.get("/api/v1/auth/me", cookies={"webmacs_session": stolen})
+    assert replay.status == 401
+
+
+async def test_widget_types_list_contributions(make_client, auth_headers, tmp_path):
+    client = await make_client("users", "auth", "ui", kiln(tmp_path))
     types = await (await client.get("/api/v1/ui/widget-types", headers=await auth_headers(client))).json()
     assert {"name": "kiln_curve", "label": "Kiln firing curve"} in types

@@ -1,13 +1,15 @@
-"""WebMACS web UI plugin: ``/`` shows the newest value of every event, live.
+"""WebMACS web UI plugin: the layout, sign-in, navigation and the pages every plugin contributes.
 
-It is built from what plugins contribute: template folders (``webmacs_templates``; any
-``panels/*.html`` becomes a panel of the page), navigation (``webmacs_menu_items``) and
-dashboard widget types (``webmacs_widget_types``).
+It owns the UI's hooks (``webmacs_ui.hookspecs``): ``webmacs_ui_pages`` (a page: one spec and a
+template), ``webmacs_sign_in_methods``, ``webmacs_menu_items``, ``webmacs_widget_types`` and
+``webmacs_templates``. Its own page is the overview at ``/``: live values, freshness and a chart.
 """
 
 from __future__ import annotations
 
-from webmacs_sdk import MenuItem, Policy, Route, hookimpl
+from webmacs_sdk import CleanupContextSpec, MenuItem, Page, Policy, Route, hookimpl
+from webmacs_ui.overview import overview_context
+from webmacs_ui.rendering import templates_ctx
 from webmacs_ui.routes import routes
 
 
@@ -17,9 +19,15 @@ def webmacs_register_routes() -> list[Route]:
 
 
 @hookimpl
+def webmacs_cleanup_ctx() -> list[CleanupContextSpec]:
+    return [CleanupContextSpec("ui.templates", templates_ctx, order=0)]
+
+
+@hookimpl(optionalhook=True)
+def webmacs_ui_pages() -> list[Page]:
+    return [Page("/", "Overview", "ui/overview.html", Policy.AUTHENTICATED, overview_context, menu_order=10)]
+
+
+@hookimpl(optionalhook=True)
 def webmacs_menu_items() -> list[MenuItem]:
-    return [
-        MenuItem("Live data", "/", Policy.PUBLIC, order=10),
-        MenuItem("Health", "/health", Policy.PUBLIC, order=90),
-        MenuItem("Plugins (JSON)", "/api/v1/system/plugins", Policy.ADMIN, order=95),
-    ]
+    return [MenuItem("Health (JSON)", "/health", Policy.PUBLIC, order=90)]

@@ -1,31 +1,96 @@
-"""The Jinja2 environment over every template folder plugins contribute (first folder wins)."""
+"""The aiohttp-jinja2 environment over every plugin's ``templates/`` folder, and page rendering."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
+import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from webmacs_sdk.keys import HOST
+from webmacs_sdk.keys import HOST, SETTINGS
+from webmacs_sdk.models import Principal
+from webmacs_sdk.sessions import csrf_token
+from webmacs_sdk.specs import MenuItem, Page, Policy
+from webmacs_sdk.web import optional_principal
+from webmacs_ui import assets
 
-ENVIRONMENT: web.AppKey[jinja2.Environment] = web.AppKey("environment", jinja2.Environment)
 OWN_TEMPLATES = Path(__file__).parent / "templates"
+#: The hooks whose implementing plugins have their ``templates/`` folder searched.
+UI_HOOKS = ("webmacs_ui_pages", "webmacs_templates", "webmacs_menu_items", "webmacs_widget_types",
+            "webmacs_sign_in_methods")
+_RANK = {Policy.PUBLIC: 0, Policy.AUTHENTICATED: 1, Policy.OPERATOR: 2, Policy.ADMIN: 3}
+_ROLE_RANK = {"viewer": 1, "operator": 2, "admin": 3}
 
 
-def environment(app: web.Application) -> jinja2.Environment:
-    def build() -> jinja2.Environment:
-        folders = [OWN_TEMPLATES]
-        for contributed in app[HOST].hook().webmacs_templates():
-            folders.extend(Path(folder) for folder in contributed or ())
-        return jinja2.Environment(
-            loader=jinja2.FileSystemLoader([str(folder) for folder in folders]),
-            autoescape=jinja2.select_autoescape(["html"]),
-        )
+def template_folders(app: web.Application) -> list[Path]:
+    """The ui's folder, then each UI plugin's own ``templates/``, then contributed folders."""
+    relay = app[HOST].hook()
+    folders = [OWN_TEMPLATES]
+    for name in UI_HOOKS:
+        caller = getattr(relay, name, None)
+        for impl in caller.get_hookimpls() if caller is not None else ():
+            folder = _plugin_folder(impl.plugin)
+            if folder is not None and folder not in folders:
+                folders.append(folder)
+    contributed = getattr(relay, "webmacs_templates", None)
+    for group in contributed() if contributed is not None else ():
+        folders.extend(Path(folder) for folder in group or () if Path(folder) not in folders)
+    return folders
 
-    return app[HOST].state(ENVIRONMENT, build)
+
+def _plugin_folder(plugin: object) -> Path | None:
+    module = plugin if hasattr(plugin, "__file__") else sys.modules.get(type(plugin).__module__)
+    source = getattr(module, "__file__", None)
+    if not source:
+        return None
+    folder = Path(source).parent / "templates"
+    return folder if folder.is_dir() else None
 
 
-def panel_templates(env: jinja2.Environment) -> list[str]:
-    """Every ``panels/*.html`` template, so a plugin adds a panel by shipping a file."""
-    return sorted(name for name in env.list_templates() if name.startswith("panels/") and name.endswith(".html"))
+async def templates_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Set up aiohttp-jinja2 while the app is still open to changes (before it freezes)."""
+    env = aiohttp_jinja2.setup(
+        app, loader=jinja2.FileSystemLoader([str(f) for f in template_folders(app)]),
+        autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
+    )
+    env.globals["asset"] = assets.url
+    yield
+
+
+def allowed(policy: Policy, caller: Principal | None) -> bool:
+    """Whether ``caller`` (None: signed out) satisfies ``policy``."""
+    rank = _ROLE_RANK[caller.role.value] if caller else 0
+    return _RANK[policy] <= rank
+
+
+def collect(app: web.Application, hook_name: str) -> list[Any]:
+    """Flatten what every implementation of one of the UI's hooks returned."""
+    caller = getattr(app[HOST].hook(), hook_name, None)
+    return [item for group in (caller() if caller is not None else ()) for item in group or ()]
+
+
+def menu(app: web.Application, pages: Iterable[Page], caller: Principal | None) -> list[MenuItem]:
+    """Navigation for ``caller``: menu pages and contributed items its role admits, ordered."""
+    items = [MenuItem(p.title, p.path, p.policy, p.menu_order) for p in pages
+             if p.menu_order is not None and "{" not in p.path]
+    items += collect(app, "webmacs_menu_items")
+    return sorted((i for i in items if allowed(i.policy, caller)), key=lambda i: (i.order, i.label))
+
+
+def render(request: web.Request, template: str, context: Mapping[str, Any], *, status: int = 200,
+           title: str = "", pages: Iterable[Page] = ()) -> web.Response:
+    """Render ``template`` with the layout's variables (navigation, caller, CSRF token)."""
+    caller = optional_principal(request)
+    base = {
+        "title": title, "principal": caller, "version": request.app[SETTINGS].version,
+        "menu": menu(request.app, pages, caller), "current": request.path,
+        "csrf_token": csrf_token(request.app[SETTINGS].resolved_secret_key(), caller.credential) if caller else "",
+        "can_operate": allowed(Policy.OPERATOR, caller), "is_admin": allowed(Policy.ADMIN, caller),
+    }
+    response = aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response

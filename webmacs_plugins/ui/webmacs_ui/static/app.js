@@ -1,89 +1,134 @@
-// The live page: sign in, then show the newest value of every event as datapoints stream in.
+// Shared behaviour of every page: API calls with the session's CSRF token, forms and action
+// buttons that call the JSON API, flash messages that survive the reload after an action.
 "use strict";
-const $ = (id) => document.getElementById(id);
-const api = async (path, options = {}) => {
-  const token = localStorage.getItem("access_token");
-  const headers = { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) };
-  const resp = await fetch(path, { ...options, headers });
-  if (resp.status === 401) { localStorage.removeItem("access_token"); showLogin(); throw new Error("signed out"); }
-  return resp.json();
-};
-const events = new Map();
-const rows = new Map();
+const WM = (() => {
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
+  const FLASH = "wm-flash";
 
-function render(dp) {
-  let row = rows.get(dp.event_public_id);
-  if (!row) {
-    row = document.createElement("tr");
-    row.innerHTML = "<td></td><td class='value'></td><td></td><td class='muted'></td>";
-    const ev = events.get(dp.event_public_id) || { name: dp.event_public_id, unit: "" };
-    row.cells[0].textContent = ev.name;
-    row.cells[2].textContent = ev.unit;
-    rows.set(dp.event_public_id, row);
-    $("values").appendChild(row);
+  async function api(method, path, body) {
+    const options = { method, credentials: "same-origin", headers: { "X-CSRF-Token": csrf } };
+    if (body instanceof FormData) options.body = body;
+    else if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    const resp = await fetch(path, options);
+    const text = await resp.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+    if (!resp.ok) throw new Error(describe(data) || `${resp.status} ${resp.statusText}`);
+    return data;
   }
-  row.cells[1].textContent = Number(dp.value).toFixed(3);
-  row.cells[3].textContent = new Date(dp.timestamp).toLocaleTimeString();
-}
 
-function showLogin() { $("login").hidden = false; $("live").hidden = true; }
-
-async function loadEvents() {
-  for (let page = 1; ; page++) {
-    const body = await api(`/api/v1/events?page=${page}&page_size=100`);
-    body.data.forEach((ev) => events.set(ev.public_id, ev));
-    if (page * body.page_size >= body.total) break;
+  function describe(data) {
+    const detail = data && data.detail;
+    if (typeof detail === "string") return detail;
+    if (Array.isArray(detail)) return detail.map((e) => `${(e.loc || []).slice(1).join(".")}: ${e.msg}`).join("; ");
+    return "";
   }
-}
 
-function stream(token, delay = 1000) {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${scheme}://${location.host}/ws/datapoints/stream?token=${encodeURIComponent(token)}`);
-  const ping = setInterval(() => ws.readyState === 1 && ws.send(JSON.stringify({ type: "ping" })), 25000);
-  ws.onopen = () => { $("status").textContent = "live"; delay = 1000; };
-  ws.onmessage = (msg) => {
-    const frame = JSON.parse(msg.data);
-    if (frame.type === "datapoints_batch") frame.datapoints.forEach(render);
-  };
-  ws.onclose = (ev) => {
-    clearInterval(ping);
-    $("status").textContent = "reconnecting…";
-    if (ev.code === 1008) { localStorage.removeItem("access_token"); showLogin(); return; }
-    setTimeout(() => stream(token, Math.min(delay * 2, 30000)), delay);
-  };
-}
+  function flash(message, kind = "ok") {
+    const box = document.getElementById("flash");
+    if (!box) return;
+    box.textContent = message;
+    box.className = `flash ${kind}`;
+    box.hidden = false;
+    box.focus();
+  }
 
-async function start() {
-  const token = localStorage.getItem("access_token");
-  if (!token) return showLogin();
-  const me = await api("/api/v1/auth/me");
-  $("who").textContent = `${me.username} (${me.role})`;
-  const menu = await api("/api/v1/ui/menu");
-  $("menu").innerHTML = "";
-  menu.forEach((item) => {
-    const a = document.createElement("a");
-    a.href = item.href; a.textContent = item.label; $("menu").appendChild(a);
+  function flashAfterReload(message, target) {
+    sessionStorage.setItem(FLASH, message);
+    if (target) location.assign(target); else location.reload();
+  }
+
+  function setPath(out, name, value) {
+    const keys = name.split(".");
+    let node = out;
+    keys.slice(0, -1).forEach((k) => { node = node[k] = node[k] || {}; });
+    node[keys[keys.length - 1]] = value;
+  }
+
+  // A form's fields as the JSON body the API expects: numbers as numbers, checkboxes as
+  // booleans, empty optional fields left out, dotted names as nested objects.
+  function formBody(form) {
+    const out = {};
+    for (const el of form.elements) {
+      if (!el.name || el.disabled || el.name === "csrf_token") continue;
+      let value;
+      if (el.type === "checkbox") value = el.checked;
+      else if (el.tagName === "SELECT" && el.multiple) value = [...el.selectedOptions].map((o) => o.value);
+      else if (el.value === "") { if (el.dataset.empty === "null") value = null; else continue; }
+      else if (el.type === "number" || el.dataset.type === "number") value = Number(el.value);
+      else if (el.dataset.type === "json") value = JSON.parse(el.value);
+      else if (el.type === "datetime-local") value = new Date(el.value).toISOString();
+      else value = el.value;
+      setPath(out, el.name, value);
+    }
+    return out;
+  }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, (_, key) => encodeURIComponent(values[key] ?? ""));
+  }
+
+  async function submitForm(event) {
+    const form = event.target.closest("form[data-api]");
+    if (!form) return;
+    event.preventDefault();
+    const error = form.querySelector(".form-error");
+    if (error) error.textContent = "";
+    const [method, path] = form.dataset.api.split(" ");
+    try {
+      const body = formBody(form);
+      const result = await api(method, fill(path, body), method === "DELETE" ? undefined : body);
+      const message = form.dataset.success || (result && result.message) || "Saved.";
+      if (form.dataset.after === "stay") { flash(message); form.dispatchEvent(new CustomEvent("wm:done", { detail: result })); }
+      else flashAfterReload(message, form.dataset.redirect ? fill(form.dataset.redirect, result || {}) : "");
+    } catch (exc) {
+      if (error) { error.textContent = exc.message; error.focus(); } else flash(exc.message, "bad");
+    }
+  }
+
+  async function clickAction(event) {
+    const button = event.target.closest("button[data-api]");
+    if (!button) return;
+    if (button.dataset.confirm && !confirm(button.dataset.confirm)) return;
+    const [method, path] = button.dataset.api.split(" ");
+    button.disabled = true;
+    try {
+      const body = button.dataset.body ? JSON.parse(button.dataset.body) : (method === "DELETE" || method === "GET" ? undefined : {});
+      const result = await api(method, path, body);
+      flashAfterReload(button.dataset.success || (result && result.message) || "Done.", button.dataset.redirect || "");
+    } catch (exc) {
+      button.disabled = false;
+      flash(exc.message, "bad");
+    }
+  }
+
+  document.addEventListener("submit", submitForm);
+  document.addEventListener("click", clickAction);
+
+  document.getElementById("sign-out")?.addEventListener("click", async () => {
+    try { await api("POST", "/api/v1/auth/logout"); } catch { /* signed out already */ }
+    location.assign("/signin");
   });
-  $("login").hidden = true; $("live").hidden = false;
-  await loadEvents();
-  (await api("/api/v1/datapoints/latest")).forEach(render);
-  stream(token);
-}
 
-$("login").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  const resp = await fetch("/api/v1/auth/login", {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ email: $("email").value, password: $("password").value }),
+  const signin = document.getElementById("signin");
+  signin?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const error = signin.querySelector(".form-error");
+    error.textContent = "";
+    try {
+      await api("POST", "/api/v1/auth/session", { email: signin.email.value, password: signin.password.value });
+      location.assign(signin.dataset.next || "/");
+    } catch (exc) {
+      error.textContent = exc.message;
+      error.focus();
+    }
   });
-  const body = await resp.json();
-  if (!resp.ok) { $("login-error").textContent = typeof body.detail === "string" ? body.detail : "Sign-in failed."; return; }
-  localStorage.setItem("access_token", body.access_token);
-  start();
-});
-$("logout").addEventListener("click", async () => {
-  await api("/api/v1/auth/logout", { method: "POST" }).catch(() => {});
-  localStorage.removeItem("access_token");
-  showLogin();
-});
-start().catch(() => showLogin());
+
+  const pending = sessionStorage.getItem(FLASH);
+  if (pending) { sessionStorage.removeItem(FLASH); flash(pending); }
+
+  return { api, flash, flashAfterReload, formBody, csrf };
+})();
