@@ -33,6 +33,7 @@ from webmacs_core.plugins import WebmacsPluginManager, build_plugin_manager
 from webmacs_core.settings import Settings
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.specs import AuthBackendSpec, CleanupContextSpec, Route
+from webmacs_sdk.web import refuse_nul
 
 log = logging.getLogger(__name__)
 
@@ -160,16 +161,18 @@ def _auth_specs(pm: WebmacsPluginManager, settings: Settings) -> list[AuthBacken
 
 
 def _add_routes(app: web.Application, routes: list[Route]) -> dict[str, Route]:
-    """Register each route under both slash spellings; the policy table is keyed by route name."""
+    """Register each route under both slash spellings; the policy table is keyed by route name.
+    Every handler refuses a NUL character in its path and query parameters."""
     table: dict[str, Route] = {}
     for index, route in enumerate(routes):
         name = f"r{index}.{route.name or 'route'}"
         table[name] = route
-        app.router.add_route(route.method, route.path, route.handler, name=name)
+        handler = refuse_nul(route.handler)
+        app.router.add_route(route.method, route.path, handler, name=name)
         if not route.path.endswith("/") and not route.websocket:
             alias = f"{name}.slash"
             table[alias] = route
-            app.router.add_route(route.method, route.path + "/", route.handler, name=alias)
+            app.router.add_route(route.method, route.path + "/", handler, name=alias)
     return table
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import orjson
 import pydantic
 from aiohttp import web
 
-from webmacs_sdk.errors import Unauthorized, ValidationFailed
+from webmacs_sdk.errors import NotFound, Unauthorized, ValidationFailed
+from webmacs_sdk.fields import INT32_MAX
 from webmacs_sdk.keys import PRINCIPAL
 from webmacs_sdk.models import Principal
 
@@ -81,7 +83,53 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
     return validate(model, data, "body")
 
 
+#: No database text column can hold U+0000 (PostgreSQL refuses it outright), and no name or id
+#: needs it: it is refused at the boundary, before any handler or query sees it.
+NUL = "\x00"
+_NUL_MESSAGE = "String must not contain the NUL character (\\u0000)"
+
+
+def nul_errors(data: Any, loc: Sequence[str | int]) -> list[dict[str, Any]]:
+    """422 entries for every string (value or key) holding a NUL character, anywhere in ``data``."""
+    errors: list[dict[str, Any]] = []
+    if isinstance(data, str):
+        if NUL in data:
+            errors.append({"type": "string_nul", "loc": list(loc), "msg": _NUL_MESSAGE, "input": data})
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(key, str) and NUL in key:
+                errors.append({"type": "string_nul", "loc": [*loc, key], "msg": _NUL_MESSAGE, "input": key})
+            errors.extend(nul_errors(value, [*loc, key]))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            errors.extend(nul_errors(value, [*loc, index]))
+    return errors
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def refuse_nul(handler: Handler) -> Handler:
+    """Wrap a route handler: a NUL in a path parameter is a 404 (no resource has such an id), in a
+    query parameter a 422; bodies are checked by :func:`validate`. The core wraps every route."""
+
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if any(NUL in value for value in request.match_info.values()):
+            raise NotFound("Not Found")
+        refused = [entry for key, value in request.query.items() for entry in nul_errors({key: value}, ["query"])]
+        if refused:
+            raise ValidationFailed(refused)
+        return await handler(request)
+
+    return guarded
+
+
 def validate(model: type[M], data: Any, location: str = "body") -> M:
+    """``data`` as ``model``; a NUL character in any string, or a pydantic error, is a 422 list."""
+    refused = nul_errors(data, [location])
+    if refused:
+        raise ValidationFailed(refused)
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
@@ -93,23 +141,23 @@ def parse_query(request: web.Request, model: type[M]) -> M:
     return validate(model, dict(request.query), "query")
 
 
-class PageParams(pydantic.BaseModel):
-    """``page`` ≥ 1 (default 1) and ``page_size`` 1 to 100 (default 25), contract §2.3."""
+class RequestModel(pydantic.BaseModel):
+    """Base of request bodies and query models: unknown fields are ignored, as the contract requires.
+
+    Number and date fields use the bounded types of :mod:`webmacs_sdk.fields`."""
 
     model_config = pydantic.ConfigDict(extra="ignore")
 
-    page: int = pydantic.Field(default=1, ge=1)
+
+class PageParams(RequestModel):
+    """``page`` 1 to 2^31-1 (default 1) and ``page_size`` 1 to 100 (default 25), contract §2.3."""
+
+    page: int = pydantic.Field(default=1, ge=1, le=INT32_MAX)
     page_size: int = pydantic.Field(default=25, ge=1, le=100)
 
 
 def page_params(request: web.Request) -> PageParams:
     return parse_query(request, PageParams)
-
-
-class RequestModel(pydantic.BaseModel):
-    """Base of request bodies: unknown fields are ignored, as the contract requires."""
-
-    model_config = pydantic.ConfigDict(extra="ignore")
 
 
 def fields_set(model: pydantic.BaseModel) -> dict[str, Any]:

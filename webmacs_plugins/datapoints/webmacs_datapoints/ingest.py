@@ -56,7 +56,8 @@ def to_float(value: Any) -> float | None:
 
 def to_timestamp(value: Any) -> datetime | None:
     """An aware UTC datetime from an ISO-8601 string (naive means UTC); None if unusable."""
-    if not isinstance(value, str) or len(value) > 40:
+    if not isinstance(value, str) or len(value) > 40 or "\x00" in value:
+        # fromisoformat ignores what follows a NUL character; such a string is malformed.
         return None
     try:
         parsed = datetime.fromisoformat(value)
@@ -67,7 +68,11 @@ def to_timestamp(value: Any) -> datetime | None:
 
 def parse_items(items: Sequence[Any], now: datetime | None = None) -> Columns:
     """Keep the usable items: an object with a string ``event_public_id`` and a finite ``value``
-    (numeric strings accepted); an optional ``timestamp`` extension, else one server time."""
+    (numeric strings accepted); an optional ``timestamp`` extension, else one server time.
+
+    An unusable item is skipped and counted: a permanent rejection of that item alone, so one bad
+    datapoint never fails (or holds back) the rest of its batch. An id with a NUL character names
+    no event and could not even be looked up on PostgreSQL."""
     now = now or utcnow()
     columns = Columns()
     ids, values, stamps = columns.event_public_ids, columns.values, columns.timestamps
@@ -78,7 +83,7 @@ def parse_items(items: Sequence[Any], now: datetime | None = None) -> Columns:
         event = item.get("event_public_id")
         raw = item.get("value")
         value = raw if type(raw) is float and math.isfinite(raw) else to_float(raw)
-        if value is None or type(event) is not str or not event or len(event) > MAX_ID_LENGTH:
+        if value is None or type(event) is not str or not event or len(event) > MAX_ID_LENGTH or "\x00" in event:
             columns.skipped += 1
             continue
         stamp = item.get("timestamp")

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import orjson
 from aiohttp import WSMsgType, web
+from sqlalchemy import exc as sa_exc
 
 from webmacs_datapoints.ingest import MAX_BATCH, MAX_ID_LENGTH, Columns, ingest, parse_items
 from webmacs_sdk.errors import ServiceUnavailable
@@ -166,6 +167,13 @@ class _Connection:
             ))
         except ServiceUnavailable as exc:
             await self._send({"type": "error", "seq": seq, "message": str(exc.detail), "retryable": True})
+            return
+        except sa_exc.DataError:
+            # The database refuses these values as such: sending them again can never succeed, and
+            # a retryable answer would hold back every later batch of the controller's spool.
+            log.exception("telemetry batch %s of %s holds values the database refuses", seq, self.caller.username)
+            await self._send({"type": "error", "seq": seq, "message": "Batch holds values that cannot be stored.",
+                              "retryable": False})
             return
         except Exception:
             log.exception("telemetry batch %s of %s failed", seq, self.caller.username)

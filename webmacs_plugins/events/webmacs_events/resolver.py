@@ -57,6 +57,9 @@ class EventCache:
         missing: list[str] = []
         entries = self.entries
         for public_id in public_ids:
+            if "\x00" in public_id:
+                # No event has such an id, and PostgreSQL refuses the character in a query.
+                continue
             entry = entries.get(public_id)
             if entry is not None and entry[1] > now:
                 found[public_id] = entry[0]
