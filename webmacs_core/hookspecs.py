@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from webmacs_sdk.device.hookspec import webmacs_register_drivers  # noqa: F401 (part of the catalogue)
 from webmacs_sdk.markers import hookspec
 
 if TYPE_CHECKING:
@@ -428,24 +429,7 @@ def webmacs_register_live_buses() -> Iterable[LiveBusSpec]:
 # --------------------------------------------------------------------------------------
 
 
-@hookspec
-def webmacs_register_drivers() -> Iterable[type[Any]]:
-    """Declare device driver classes (``webmacs_sdk.device.DevicePlugin`` subclasses).
-
-    Sync; called once by the controller when it loads its plugins, and by the server to
-    build the plugin catalogue (channels, config schema). Classes are keyed by
-    ``meta.id``.
-
-    :returns: DevicePlugin subclasses.
-
-    Example::
-
-        @hookimpl
-        def webmacs_register_drivers():
-            return [ModbusSensor]
-
-    .. versionadded:: 2.0
-    """
+# ``webmacs_register_drivers`` is imported above: controllers call it too, so the SDK owns its spec.
 
 
 # --------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ def migration_specs(pm: WebmacsPluginManager) -> list[MigrationSpec]:
         missing = [dep for dep in spec.depends_on if dep not in branches]
         if missing:
             raise PluginLoadError(
+                spec.branch,
                 f"migrations of {spec.branch!r} need the branch(es) {', '.join(missing)}, "
                 "whose plugin is not loaded"
             )

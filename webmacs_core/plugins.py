@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import inspect
 import logging
 import types
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import attrs
 import pluggy
 
 from webmacs_core import defaults, hookspecs
+from webmacs_sdk.device.hookspec import DriverClassPlugin
+from webmacs_sdk.discovery import find_plugins
 from webmacs_sdk.errors import PluginConflictError, PluginLoadError
-from webmacs_sdk.markers import ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl
+from webmacs_sdk.markers import PROJECT_NAME
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +38,6 @@ class PluginRecord:
 
     def as_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
-
-
-def _driver_shim(cls: type[Any]) -> object:
-    """Wrap an upstream-style entry point that loads a driver class directly."""
-
-    class DriverShim:
-        @hookimpl
-        def webmacs_register_drivers(self) -> list[type[Any]]:
-            return [cls]
-
-    return DriverShim()
 
 
 class WebmacsPluginManager(pluggy.PluginManager):
@@ -83,34 +73,31 @@ class WebmacsPluginManager(pluggy.PluginManager):
             self.set_blocked(name)
         for item in plugins:
             name, plugin = item if isinstance(item, tuple) else (_plugin_name(item), item)
-            self._register_one(name, _constant(plugin), None, strict)
+            self._register_one(name, _constant(plugin), (None, None), strict)
         if entrypoints:
-            for ep in _entry_points():
-                dist = ep.dist
-                if ep.name in blocked_names:
-                    self.records[ep.name] = PluginRecord(
-                        ep.name, "blocked", dist.name if dist else None, dist.version if dist else None
+            for entry in find_plugins():
+                if entry.name in blocked_names:
+                    self.records[entry.name] = PluginRecord(
+                        entry.name, "blocked", entry.distribution, entry.version
                     )
                     continue
-                if self.has_plugin(ep.name) or ep.name in self.records:
+                if self.has_plugin(entry.name) or entry.name in self.records:
                     continue
-                self._register_one(ep.name, ep.load, dist, strict)
+                self._register_one(entry.name, entry.load, (entry.distribution, entry.version), strict)
         self._check_async_firstresult()
 
     def _register_one(
-        self, name: str, loader: Callable[[], object], dist: Any, strict: bool
+        self,
+        name: str,
+        loader: Callable[[], object],
+        origin: tuple[str | None, str | None],
+        strict: bool,
     ) -> None:
-        record = PluginRecord(
-            name,
-            "loaded",
-            dist.name if dist else None,
-            dist.version if dist else None,
-            essential=name in ESSENTIAL_PLUGINS,
-        )
+        record = PluginRecord(name, "loaded", *origin, essential=name in ESSENTIAL_PLUGINS)
         try:
             plugin = loader()
             if isinstance(plugin, type) and not _has_hookimpls(plugin):
-                plugin = _driver_shim(plugin)
+                plugin = DriverClassPlugin(plugin)
             self.register(plugin, name=name)
             self.check_pending()
         except Exception as exc:
@@ -120,7 +107,7 @@ class WebmacsPluginManager(pluggy.PluginManager):
             self.records[name] = record
             log.error("plugin %r failed to load: %s", name, record.error)
             if strict:
-                raise PluginLoadError(f"plugin {name!r} failed to load: {record.error}") from exc
+                raise PluginLoadError(name, f"failed to load: {record.error}") from exc
             return
         self.records[name] = record
 
@@ -134,7 +121,7 @@ class WebmacsPluginManager(pluggy.PluginManager):
             for impl in caller.get_hookimpls():
                 if inspect.iscoroutinefunction(impl.function):
                     raise PluginLoadError(
-                        f"{impl.plugin_name}: async implementation on firstresult hook {hook_name}"
+                        impl.plugin_name, f"async implementation on firstresult hook {hook_name}"
                     )
 
     # ---- collecting -----------------------------------------------------------------------
@@ -189,14 +176,6 @@ def _plugin_name(plugin: object) -> str:
     if isinstance(plugin, types.ModuleType):
         return plugin.__name__.removeprefix("webmacs_")
     return getattr(plugin, "name", None) or type(plugin).__name__
-
-
-def _entry_points() -> Iterator[importlib.metadata.EntryPoint]:
-    seen: set[str] = set()
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name not in seen:
-            seen.add(ep.name)
-            yield ep
 
 
 def build_plugin_manager(

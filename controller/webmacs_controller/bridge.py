@@ -6,11 +6,15 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from webmacs_sdk.device import DevicePlugin, PluginError, PluginState
+from webmacs_sdk.device import PluginError, PluginState
 
 from .api import ApiClient, ApiError
+from .drivers import DriverCatalogue
+
+if TYPE_CHECKING:
+    from webmacs_sdk.device import DevicePlugin
 
 log = logging.getLogger("webmacs.controller.bridge")
 
@@ -48,9 +52,9 @@ class Instance:
 class PluginBridge:
     """Creates, reconfigures and removes driver instances to match the server's plugin instances."""
 
-    def __init__(self, api: ApiClient, drivers: Mapping[str, type[DevicePlugin]]) -> None:
+    def __init__(self, api: ApiClient, drivers: DriverCatalogue) -> None:
         self._api = api
-        self._drivers = dict(drivers)
+        self._drivers = drivers
         self.instances: dict[str, Instance] = {}
         self._missing_warned: set[str] = set()
         #: Enabled server records by public id, as of the last sync (they carry the reported ``status``).
@@ -75,7 +79,7 @@ class PluginBridge:
         self.problems = {k: v for k, v in self.problems.items() if k in self.records}
         for record in records:
             pid = str(record.get("plugin_id", ""))
-            if pid not in self._drivers:
+            if self._drivers.get(pid) is None:
                 self.problems[str(record["public_id"])] = f"Driver {pid!r} is not installed on the controller"
                 if pid not in self._missing_warned:
                     log.warning("Driver %r of instance %r is not installed", pid, record.get("instance_name"))
@@ -96,7 +100,8 @@ class PluginBridge:
             await self._refresh_mappings(inst)
 
     async def _create(self, public_id: str, record: Mapping[str, Any], fingerprint: str) -> None:
-        cls = self._drivers[str(record["plugin_id"])]
+        cls = self._drivers.get(str(record["plugin_id"]))
+        assert cls is not None  # sync() only creates instances whose driver it found
         plugin = cls()
         try:
             plugin.configure(instance_config(record))

@@ -7,20 +7,25 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
 
 import aiohttp
 
-from webmacs_sdk.device import DevicePlugin, HealthMonitor, scan_drivers
+from webmacs_sdk.device.health import HealthMonitor
 
 from .actuators import ActuatorSync
 from .api import ApiClient, ApiError, AuthError
 from .bridge import PluginBridge
+from .drivers import DriverCatalogue
 from .http_telemetry import HttpTelemetry
 from .sensors import SensorPump
 from .settings import ControllerSettings
 from .spool import Spool
 from .status import StatusReporter
 from .telemetry import TelemetryStreamer
+
+if TYPE_CHECKING:
+    from webmacs_sdk.device import DevicePlugin
 
 log = logging.getLogger("webmacs.controller")
 
@@ -63,8 +68,8 @@ class Controller:
                 return 1
             if self.stop_event.is_set():
                 return 0
-            drivers = self._drivers if self._drivers is not None else scan_drivers().drivers
-            log.info("Drivers available: %s", ", ".join(sorted(drivers)) or "none")
+            drivers = DriverCatalogue(self._drivers)
+            log.info("Drivers available: %s", ", ".join(drivers.available) or "none")
             self.spool = spool = Spool(s.spool_path, s.spool_max_bytes)
             log.info(
                 "Spool %s: controller id %s, %d batches waiting",
@@ -82,7 +87,7 @@ class Controller:
         api: ApiClient,
         session: aiohttp.ClientSession,
         spool: Spool,
-        drivers: Mapping[str, type[DevicePlugin]],
+        drivers: DriverCatalogue,
     ) -> int:
         s = self.settings
         if s.auto_seed and not s.is_production:

@@ -14,8 +14,18 @@ class PluginConflictError(WebmacsError):
     """Two plugins registered the same backend name, or configuration names an unknown one."""
 
 
-class PluginLoadError(WebmacsError):
-    """A plugin could not be imported or registered (strict mode turns this into a startup error)."""
+class PluginError(WebmacsError):
+    """Base of every plugin error; ``str(err)`` is ``[<plugin_id>] <message>``."""
+
+    def __init__(self, plugin_id: str, message: str) -> None:
+        self.plugin_id = plugin_id
+        self.message = message
+        super().__init__(f"[{plugin_id}] {message}")
+
+
+class PluginLoadError(PluginError):
+    """A plugin could not be found, imported or registered: a server feature plugin at startup (strict
+    mode makes it a startup error) or a device driver the registry or a controller does not have."""
 
 
 class AuthenticationFailed(WebmacsError):

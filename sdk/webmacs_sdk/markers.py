@@ -6,9 +6,11 @@ declares the catalogue with :data:`hookspec` in ``webmacs_core.hookspecs``.
 
 import pluggy
 
+from webmacs_sdk.discovery import ENTRY_POINT_GROUP
+
 PROJECT_NAME = "webmacs"
-#: The entry-point group every WebMACS plugin (server feature or device driver) registers in.
-ENTRY_POINT_GROUP = "webmacs.plugins"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+__all__ = ["ENTRY_POINT_GROUP", "PROJECT_NAME", "hookimpl", "hookspec"]

@@ -1,12 +1,14 @@
 import importlib.metadata
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from drivers import BlockingDevice, MemoryDevice
 
 from webmacs_sdk.device import PluginConfigError, PluginLoadError, PluginRegistry, scan_drivers
+from webmacs_sdk.discovery import PluginEntry, find_plugins
+from webmacs_sdk.errors import PluginLoadError as ServerPluginLoadError
 from webmacs_sdk.markers import hookimpl
 
 
@@ -37,13 +39,14 @@ def fake_modules() -> Iterator[None]:
         sys.modules.pop(name, None)
 
 
-def ep(name: str, value: str) -> importlib.metadata.EntryPoint:
-    return importlib.metadata.EntryPoint(name=name, value=value, group="webmacs.plugins")
+def ep(name: str, value: str) -> PluginEntry:
+    point = importlib.metadata.EntryPoint(name=name, value=value, group="webmacs.plugins")
+    return PluginEntry(name, "driver", point, None, None, None)
 
 
 def test_discovery_accepts_hook_modules_and_classes(fake_modules: None) -> None:
     report = scan_drivers(
-        entry_points=[
+        [
             ep("memory_pkg", "fake_hook_driver"),
             ep("feature", "fake_feature_plugin"),
             ep("blocking", "fake_class_driver:Blocking"),
@@ -55,7 +58,7 @@ def test_discovery_accepts_hook_modules_and_classes(fake_modules: None) -> None:
 
 def test_broken_entry_points_are_reported_not_fatal(fake_modules: None) -> None:
     report = scan_drivers(
-        entry_points=[
+        [
             ep("missing", "no_such_module_anywhere"),
             ep("notadriver", "fake_class_driver:NotADriver"),
             ep("bad", "fake_bad_hook"),
@@ -99,3 +102,45 @@ def test_installed_simulated_driver_is_discovered() -> None:
     registry = PluginRegistry()
     found = registry.discover()
     assert "simulated" in found
+
+
+FEATURE_SOURCE = "import sys\nsys.modules[__name__].imported = True\n"
+DRIVER_SOURCE = """
+from webmacs_sdk.markers import hookimpl
+from drivers import MemoryDevice
+
+@hookimpl
+def webmacs_register_drivers():
+    return [MemoryDevice]
+"""
+CLASS_SOURCE = "from drivers import BlockingDevice as Blocking\n"
+
+
+def test_drivers_are_told_apart_from_feature_plugins_without_importing_them(
+    fake_distribution: Callable[..., object],
+) -> None:
+    fake_distribution("acme-feature", {"acme_feature": "acme_feature_mod"}, {"acme_feature_mod": FEATURE_SOURCE})
+    fake_distribution(
+        "acme-driver",
+        {"acme_driver": "acme_driver_mod"},
+        {"acme_driver_mod": DRIVER_SOURCE},
+        drivers={"acme_driver": "acme_driver_mod"},
+    )
+    fake_distribution("acme-upstream", {"acme_upstream": "acme_upstream_mod:Blocking"}, {"acme_upstream_mod": CLASS_SOURCE})
+    kinds = {entry.name: entry.kind for entry in find_plugins() if entry.name.startswith("acme_")}
+    assert kinds == {"acme_feature": "feature", "acme_driver": "driver", "acme_upstream": "driver"}
+    assert {e.name for e in find_plugins("driver")} >= {"acme_driver", "acme_upstream", "simulated"}
+    assert "users" not in {e.name for e in find_plugins("driver")}
+
+    report = scan_drivers()
+    assert report.drivers["memory"] is MemoryDevice
+    assert report.drivers["blocking"] is BlockingDevice
+    assert report.sources["memory"].distribution == "acme-driver"
+    assert "acme_feature_mod" not in sys.modules
+    for name in ("acme_driver_mod", "acme_upstream_mod"):
+        sys.modules.pop(name, None)
+
+
+def test_one_load_error_for_server_and_drivers() -> None:
+    assert PluginLoadError is ServerPluginLoadError
+    assert str(PluginLoadError("modbus", "Plugin not installed")) == "[modbus] Plugin not installed"

@@ -1,8 +1,11 @@
-"""Find installed device drivers through the ``webmacs.plugins`` entry-point group."""
+"""Load device drivers from the plugins :func:`webmacs_sdk.discovery.find_plugins` found.
+
+Only entries of kind ``driver`` are imported by default, so a controller never imports the server's
+feature plugins (and the libraries they need).
+"""
 
 from __future__ import annotations
 
-import importlib.metadata
 import inspect
 import logging
 import types
@@ -11,7 +14,8 @@ from dataclasses import dataclass, field
 
 import pluggy
 
-from webmacs_sdk.markers import ENTRY_POINT_GROUP, PROJECT_NAME
+from webmacs_sdk.discovery import PluginEntry, find_plugins
+from webmacs_sdk.markers import PROJECT_NAME
 
 from . import hookspec
 from .base import DevicePlugin
@@ -22,10 +26,12 @@ log = logging.getLogger("webmacs.device.discovery")
 
 @dataclass
 class DiscoveryReport:
-    """What discovery found: drivers keyed by ``meta.id`` and the entry points that failed, with why."""
+    """What discovery found: drivers keyed by ``meta.id`` and the entries that failed, with why."""
 
     drivers: dict[str, type[DevicePlugin]] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
+    #: Which plugin entry (by name) each driver id came from.
+    sources: dict[str, PluginEntry] = field(default_factory=dict)
 
 
 def _check_driver(obj: object) -> type[DevicePlugin]:
@@ -57,30 +63,29 @@ def drivers_from_object(obj: object, name: str) -> list[type[DevicePlugin]]:
     return [_check_driver(obj)]
 
 
-def scan_drivers(
-    group: str = ENTRY_POINT_GROUP, entry_points: Iterable[importlib.metadata.EntryPoint] | None = None
-) -> DiscoveryReport:
-    """Load every entry point of ``group`` and collect driver classes; broken ones are logged and reported."""
+def scan_drivers(entries: Iterable[PluginEntry] | None = None) -> DiscoveryReport:
+    """Import ``entries`` (by default every installed plugin of kind ``driver``) and collect their
+    driver classes; an entry that fails to import or gives no valid driver is logged and reported."""
     report = DiscoveryReport()
-    eps = importlib.metadata.entry_points(group=group) if entry_points is None else entry_points
-    for ep in eps:
+    for entry in find_plugins("driver") if entries is None else entries:
         try:
-            drivers = drivers_from_object(ep.load(), ep.name)
+            drivers = drivers_from_object(entry.load(), entry.name)
         except Exception as exc:
-            report.failures[ep.name] = f"{type(exc).__name__}: {exc}"
-            log.error("Device plugin entry point %r (%s) failed: %s", ep.name, ep.value, exc)
+            report.failures[entry.name] = f"{type(exc).__name__}: {exc}"
+            log.error("Device plugin %r (%s) failed: %s", entry.name, entry.value, exc)
             continue
         for cls in drivers:
             known = report.drivers.get(cls.meta.id)
             if known is not None and known is not cls:
-                report.failures[ep.name] = f"driver id {cls.meta.id!r} already taken by {known.__qualname__}"
-                log.error("Device plugin entry point %r: duplicate driver id %r", ep.name, cls.meta.id)
+                report.failures[entry.name] = f"driver id {cls.meta.id!r} already taken by {known.__qualname__}"
+                log.error("Device plugin %r: duplicate driver id %r", entry.name, cls.meta.id)
                 continue
             report.drivers[cls.meta.id] = cls
+            report.sources[cls.meta.id] = entry
     log.info("Discovered device drivers: %s", ", ".join(sorted(report.drivers)) or "none")
     return report
 
 
-def discover_plugins(group: str = ENTRY_POINT_GROUP) -> dict[str, type[DevicePlugin]]:
+def discover_plugins() -> dict[str, type[DevicePlugin]]:
     """Installed driver classes keyed by ``meta.id`` (use :func:`scan_drivers` to see failures too)."""
-    return scan_drivers(group).drivers
+    return scan_drivers().drivers

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+from webmacs_sdk.errors import PluginError, PluginLoadError
 
-class PluginError(Exception):
-    """Base of every device plugin error; ``str(err)`` is ``[<plugin_id>] <message>``."""
-
-    def __init__(self, plugin_id: str, message: str) -> None:
-        self.plugin_id = plugin_id
-        self.message = message
-        super().__init__(f"[{plugin_id}] {message}")
-
-
-class PluginLoadError(PluginError):
-    """A plugin class could not be loaded or is unknown to the registry."""
+__all__ = [
+    "CapabilityNotFoundError",
+    "PluginConfigError",
+    "PluginConnectionError",
+    "PluginError",
+    "PluginLoadError",
+    "PluginStateError",
+    "PluginTimeoutError",
+]
 
 
 class PluginConfigError(PluginError):

@@ -1,11 +1,15 @@
-"""The device-driver hook of the ``webmacs`` pluggy project."""
+"""The device-driver hook of the ``webmacs`` pluggy project, and the adapter for driver-class entry points.
+
+The server's catalogue (``webmacs_core.hookspecs``) and the controller both use this one spec. Importing
+it costs pluggy only: no driver base class, no validation library.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from webmacs_sdk.markers import hookspec
+from webmacs_sdk.markers import hookimpl, hookspec
 
 if TYPE_CHECKING:
     from .base import DevicePlugin
@@ -13,22 +17,34 @@ if TYPE_CHECKING:
 
 @hookspec
 def webmacs_register_drivers() -> Iterable[type[DevicePlugin]]:  # type: ignore[empty-body]
-    """Return the device driver classes this plugin provides.
+    """Declare device driver classes (:class:`~webmacs_sdk.device.DevicePlugin` subclasses).
 
-    When: called once, synchronously, after the plugin module was loaded from its ``webmacs.plugins``
-    entry point: by the controller (to run instances on the hardware) and by the server's plugin catalogue
-    (to list drivers and enumerate their channels). Not ``firstresult``: every plugin's result is collected.
+    Sync; called once after the plugin was loaded from its entry point: by a controller (to run
+    instances on the hardware) and by the server (to build the plugin catalogue: channels, config
+    schema). Not ``firstresult``: every plugin's result is collected. Classes are keyed by ``meta.id``,
+    which must be unique across installed drivers.
 
-    Params: none.
-
-    Returns: an iterable of :class:`~webmacs_sdk.device.DevicePlugin` subclasses, each with a ``meta`` whose
-    ``id`` is unique across installed drivers. Return an empty list when the plugin ships no driver.
+    :returns: DevicePlugin subclasses; an empty list when the plugin ships no driver.
 
     Example::
 
-        from webmacs_sdk.markers import hookimpl
+        from webmacs_sdk import hookimpl
 
         @hookimpl
         def webmacs_register_drivers():
-            return [SimulatedDevice]
+            return [ModbusSensor]
+
+    .. versionadded:: 2.0
     """
+
+
+class DriverClassPlugin:
+    """Registers a driver class that an entry point loads directly (``module:DriverClass``, the style of
+    WebMACS device wheels) as a plugin implementing :func:`webmacs_register_drivers`."""
+
+    def __init__(self, driver: type[DevicePlugin]) -> None:
+        self.driver = driver
+
+    @hookimpl
+    def webmacs_register_drivers(self) -> list[type[DevicePlugin]]:
+        return [self.driver]

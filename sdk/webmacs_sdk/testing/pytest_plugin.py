@@ -12,7 +12,6 @@ The server fixtures import ``webmacs_core`` lazily: device-driver authors need n
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import os
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from webmacs_sdk.discovery import DRIVER_GROUP, ENTRY_POINT_GROUP, find_plugins
 from webmacs_sdk.testing.databases import PostgresTestDatabases
 from webmacs_sdk.testing.recorder import HookRecorder
 
@@ -82,7 +82,7 @@ def webmacs_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable
 
 
 def _entry_point_plugins(names: set[str]) -> list[tuple[str, object]]:
-    found = {ep.name: ep for ep in importlib.metadata.entry_points(group="webmacs.plugins")}
+    found = {entry.name: entry for entry in find_plugins()}
     missing = names - set(found)
     if missing:
         raise LookupError(f"no installed webmacs plugin named {', '.join(sorted(missing))}")
@@ -144,16 +144,26 @@ async def make_client(make_app: Callable[..., Any], aiohttp_client: Any) -> Asyn
 
 @pytest.fixture
 def fake_distribution(tmp_path: Path) -> Iterator[Callable[..., Path]]:
-    """Install a fake distribution: ``fake_distribution("acme", {"acme": "acme_mod"}, modules={...})``."""
+    """Install a fake distribution: ``fake_distribution("acme", {"acme": "acme_mod"}, modules={...})``.
+
+    ``drivers={"id": "mod"}`` also lists entries in the ``webmacs.drivers`` group.
+    """
     root = tmp_path / "fake-site"
     root.mkdir()
     sys.path.insert(0, str(root))
 
-    def install(name: str, entry_points: dict[str, str], modules: dict[str, str] | None = None) -> Path:
+    def install(
+        name: str,
+        entry_points: dict[str, str],
+        modules: dict[str, str] | None = None,
+        drivers: dict[str, str] | None = None,
+    ) -> Path:
         info = root / f"{name}-1.0.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
-        lines = ["[webmacs.plugins]", *(f"{k} = {v}" for k, v in entry_points.items())]
+        lines = [f"[{ENTRY_POINT_GROUP}]", *(f"{k} = {v}" for k, v in entry_points.items())]
+        if drivers:
+            lines += [f"[{DRIVER_GROUP}]", *(f"{k} = {v}" for k, v in drivers.items())]
         (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
         for module, source in (modules or {}).items():
             (root / f"{module}.py").write_text(source)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import logging
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -15,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webmacs_pluginmgr.plugindir import PluginPaths
 from webmacs_pluginmgr.tables import plugin_packages
-from webmacs_pluginmgr.wheelcheck import ENTRY_POINT_GROUP, WheelInfo, WheelRejected
+from webmacs_pluginmgr.wheelcheck import WheelInfo, WheelRejected
 from webmacs_sdk.db import Database, is_unique_violation, new_public_id
+from webmacs_sdk.discovery import find_plugins
 from webmacs_sdk.timefmt import iso_z, utcnow
 
 log = logging.getLogger(__name__)
@@ -25,21 +25,16 @@ Row = sa.Row[Any]
 
 
 def bundled_distributions(paths: PluginPaths) -> dict[str, tuple[str, str, list[str]]]:
-    """Installed distributions (outside the plugin directory) that provide ``webmacs.plugins`` entry
-    points: canonical name → (name, version, plugin ids)."""
+    """Installed distributions (outside the plugin directory) that provide WebMACS plugins:
+    canonical name → (name, version, plugin ids)."""
     found: dict[str, tuple[str, str, list[str]]] = {}
-    for dist in importlib.metadata.distributions():
-        ids = sorted({ep.name for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP})
-        name = dist.metadata["Name"]
-        if not ids or not name:
+    for entry in find_plugins():
+        if not entry.distribution or entry.location is None or paths.contains(entry.location):
             continue
-        try:
-            if paths.contains(Path(str(dist.locate_file("")))):
-                continue
-        except OSError:
-            continue
-        found.setdefault(str(canonicalize_name(name)), (name, dist.version, ids))
-    return found
+        key = str(canonicalize_name(entry.distribution))
+        _, _, ids = found.setdefault(key, (entry.distribution, entry.version or "", []))
+        ids.append(entry.name)
+    return {key: (name, version, sorted(ids)) for key, (name, version, ids) in found.items()}
 
 
 async def seed_bundled(db: Database, paths: PluginPaths) -> None:
@@ -112,8 +107,8 @@ def check_environment(info: WheelInfo, known_plugin_ids: set[str]) -> None:
 
 
 def known_plugin_ids() -> set[str]:
-    """Every ``webmacs.plugins`` entry-point name visible to this process."""
-    return {ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    """Every plugin name visible to this process."""
+    return {entry.name for entry in find_plugins()}
 
 
 def to_response(row: Row) -> dict[str, Any]:

@@ -31,8 +31,9 @@ from installer.destinations import SchemeDictionaryDestination
 from installer.sources import WheelFile
 from packaging.utils import canonicalize_name
 
-from webmacs_pluginmgr.wheelcheck import ENTRY_POINT_GROUP, WheelRejected
+from webmacs_pluginmgr.wheelcheck import WheelRejected
 from webmacs_sdk.device import DevicePlugin, scan_drivers
+from webmacs_sdk.discovery import find_plugins
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,8 @@ def find_installed(paths: PluginPaths, name: str) -> importlib.metadata.Distribu
 
 
 def load_drivers(dist: importlib.metadata.Distribution) -> list[type[DevicePlugin]]:
-    """Driver classes of one distribution's ``webmacs.plugins`` entry points (broken ones are logged)."""
-    report = scan_drivers(entry_points=dist.entry_points.select(group=ENTRY_POINT_GROUP))
+    """Driver classes of one distribution's plugins (broken ones are logged)."""
+    report = scan_drivers(find_plugins(distributions=[dist]))
     for name, reason in report.failures.items():
         log.warning(
             "uploaded plugin %s: entry point %r gave no driver: %s", dist.metadata["Name"], name, reason

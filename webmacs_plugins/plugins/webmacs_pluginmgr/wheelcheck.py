@@ -28,7 +28,7 @@ from packaging.metadata import InvalidMetadata, Metadata
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-ENTRY_POINT_GROUP = "webmacs.plugins"
+from webmacs_sdk.discovery import ENTRY_POINT_GROUP
 
 _FILENAME = re.compile(r"^[A-Za-z0-9._+-]+\.whl$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
