@@ -119,14 +119,18 @@ CLASS_SOURCE = "from drivers import BlockingDevice as Blocking\n"
 def test_drivers_are_told_apart_from_feature_plugins_without_importing_them(
     fake_distribution: Callable[..., object],
 ) -> None:
-    fake_distribution("acme-feature", {"acme_feature": "acme_feature_mod"}, {"acme_feature_mod": FEATURE_SOURCE})
+    fake_distribution(
+        "acme-feature", {"acme_feature": "acme_feature_mod"}, {"acme_feature_mod": FEATURE_SOURCE}
+    )
     fake_distribution(
         "acme-driver",
         {"acme_driver": "acme_driver_mod"},
         {"acme_driver_mod": DRIVER_SOURCE},
         drivers={"acme_driver": "acme_driver_mod"},
     )
-    fake_distribution("acme-upstream", {"acme_upstream": "acme_upstream_mod:Blocking"}, {"acme_upstream_mod": CLASS_SOURCE})
+    fake_distribution(
+        "acme-upstream", {"acme_upstream": "acme_upstream_mod:Blocking"}, {"acme_upstream_mod": CLASS_SOURCE}
+    )
     kinds = {entry.name: entry.kind for entry in find_plugins() if entry.name.startswith("acme_")}
     assert kinds == {"acme_feature": "feature", "acme_driver": "driver", "acme_upstream": "driver"}
     assert {e.name for e in find_plugins("driver")} >= {"acme_driver", "acme_upstream", "simulated"}
