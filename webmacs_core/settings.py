@@ -6,6 +6,7 @@ Every field below is documented with its default; ``webmacs serve --help`` and
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import secrets
 from collections.abc import Mapping
@@ -17,6 +18,14 @@ import attrs
 from webmacs_sdk.settings import load_settings, read_toml
 
 T = TypeVar("T")
+
+
+def installed_version() -> str:
+    """The version of the installed ``webmacs`` distribution (what an update changes)."""
+    try:
+        return importlib.metadata.version("webmacs")
+    except importlib.metadata.PackageNotFoundError:
+        return "2.0.0"
 
 
 @attrs.frozen
@@ -60,7 +69,8 @@ class Settings:
     notify_queue_size: int = 10_000
     #: Database connection pool size (PostgreSQL).
     db_pool_size: int = 10
-    version: str = "2.0.0"
+    #: The running version (``/health``, ``/ota/check``): the installed ``webmacs`` distribution's.
+    version: str = attrs.field(factory=installed_version)
     #: Raw TOML tables of the plugin sections, ``[plugins.<name>]``.
     plugin_tables: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     environ: Mapping[str, str] = attrs.field(factory=dict, repr=False)

@@ -25,11 +25,13 @@ Three layers, each sufficient on its own for what it covers:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
 import re
 import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -371,6 +373,36 @@ class EgressResponse:
     elapsed: float
 
 
+class DownloadTooLarge(WebmacsError):
+    """A download was longer than its cap; nothing of it was kept."""
+
+
+@attrs.frozen
+class Download:
+    """A finished download: the final status, bytes written and their SHA-256 (hex)."""
+
+    status: int
+    size: int
+    sha256: str
+
+
+async def _stream_to(response: aiohttp.ClientResponse, target: Path, max_bytes: int) -> Download:
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with target.open("wb") as out:
+            async for chunk in response.content.iter_chunked(256 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise DownloadTooLarge(f"download is larger than {max_bytes} bytes.")
+                digest.update(chunk)
+                await asyncio.to_thread(out.write, chunk)
+    except BaseException:
+        await asyncio.to_thread(target.unlink, True)
+        raise
+    return Download(200, size, digest.hexdigest())
+
+
 class EgressClient:
     """An HTTP client that only reaches what the :class:`EgressPolicy` allows.
 
@@ -442,6 +474,45 @@ class EgressClient:
         except aiohttp.InvalidURL as exc:
             raise EgressDenied(f"URL is not valid: {exc}.") from None
 
+    async def download(self, url: str, target: Path, *, max_bytes: int, time_limit: float | None = None,
+                       max_redirects: int = 5) -> Download:
+        """Stream a GET into ``target``, following at most ``max_redirects`` redirects, each hop
+        checked by the policy like the first. At most ``max_bytes`` are ever written.
+
+        A non-200 final answer writes nothing and is returned as it is (``size`` 0).
+
+        :raises EgressDenied: a hop is refused, or a redirect has no usable ``Location``.
+        :raises DownloadTooLarge: the body is longer than ``max_bytes`` (``target`` is removed).
+        :raises asyncio.TimeoutError: the whole download took longer than the time limit.
+        :raises aiohttp.ClientError: the transport failed.
+        """
+        limit = aiohttp.ClientTimeout(total=time_limit if time_limit is not None else self.timeout)
+        await self.open()
+        assert self._session is not None
+        for _ in range(max_redirects + 1):
+            target_url = parse_target(url)
+            self.policy.check_target(target_url)
+            self._check_client_view(url)
+            try:
+                async with self._session.get(url, allow_redirects=False, timeout=limit) as response:
+                    if response.status in (301, 302, 303, 307, 308):
+                        location = response.headers.get("Location")
+                        if not location:
+                            raise EgressDenied(f"redirect {response.status} without a Location header.")
+                        url = str(response.url.join(yarl.URL(location)))
+                        continue
+                    if response.status != 200:
+                        return Download(response.status, 0, "")
+                    return await _stream_to(response, target, max_bytes)
+            except aiohttp.ClientConnectorError as exc:
+                cause: Any = exc.__cause__ or getattr(exc, "os_error", None)
+                if isinstance(cause, _Refused):
+                    raise cause.denied from None
+                raise
+            except aiohttp.InvalidURL as exc:
+                raise EgressDenied(f"URL is not valid: {exc}.") from None
+        raise EgressDenied(f"more than {max_redirects} redirects.")
+
     def _check_client_view(self, url: str) -> None:
         # aiohttp connects to IP literals without asking the resolver; make sure its own reading
         # of the URL (yarl) names no address the policy refuses, whatever urlsplit thought.
@@ -467,6 +538,8 @@ class EgressClient:
 __all__ = [
     "ALLOWED_SCHEMES",
     "METADATA_ADDRESSES",
+    "Download",
+    "DownloadTooLarge",
     "EgressClient",
     "EgressDenied",
     "EgressPolicy",

@@ -18,6 +18,13 @@ MESSAGES: dict[str, tuple[str, Callable[[Payload], str]]] = {
         "error",
         lambda p: f"Webhook delivery of '{p['event_type']}' to {p['url']} failed after all attempts.",
     ),
+    # OTA: the plugin words each message (it knows the versions and the reason).
+    "ota.registered": ("info", lambda p: str(p["message"])),
+    "ota.status_changed": ("info", lambda p: str(p["message"])),
+    "ota.running": ("info", lambda p: str(p["message"])),
+    "ota.failed": ("error", lambda p: str(p["message"])),
+    "ota.rolled_back": ("warning", lambda p: str(p["message"])),
+    "ota.bundle_refused": ("error", lambda p: str(p["message"])),
     "system.health_changed": (
         "warning",
         lambda p: f"System health changed to '{p['status']}' (database: {p['database']}).",

@@ -1,0 +1,249 @@
+"""``/api/v1/ota`` (contract §2.6.11). ``/check`` and ``/upload`` are registered before ``/{public_id}``.
+
+BEAT: an uploaded bundle is checked (Ed25519 signature by a trusted key, manifest, wheel hashes,
+target, no downgrade) before it is kept; a refused one is a 4xx with the reason and a log entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import sqlalchemy as sa
+from aiohttp import BodyPartReader, web
+
+from webmacs_ota import records, releases, workflow
+from webmacs_ota.bundle import BundleRejected
+from webmacs_ota.states import UpdateStatus
+from webmacs_ota.tables import firmware_updates
+from webmacs_sdk.db import conflict_on_duplicate, fetch_page
+from webmacs_sdk.errors import ApiError, BadRequest, Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
+from webmacs_sdk.specs import Policy, RouteTable
+from webmacs_sdk.web import (
+    RequestModel,
+    json_response,
+    page_params,
+    paginated,
+    parse_body,
+    principal,
+    read_json,
+    status_response,
+    validate,
+)
+
+routes = RouteTable("/api/v1/ota")
+
+EXISTS = "FirmwareUpdate already exists."
+NOT_TAR_GZ = "File must be a .tar.gz update bundle."
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\.tar\.gz$")
+_CHUNK = 256 * 1024
+VERSION_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"
+
+
+class FirmwareCreate(RequestModel):
+    version: str = pydantic.Field(max_length=50, pattern=VERSION_PATTERN)
+    changelog: str | None = None
+
+
+class ApplyBody(RequestModel):
+    download_url: str | None = pydantic.Field(default=None, max_length=2048)
+    file_hash_sha256: str | None = pydantic.Field(default=None, min_length=64, max_length=64)
+
+
+def _not_found(public_id: str) -> NotFound:
+    return NotFound.entity(records.LABEL, public_id)
+
+
+@routes.get("", policy=Policy.ADMIN)
+async def list_updates(request: web.Request) -> web.Response:
+    params = page_params(request)
+    async with request.app[DATABASE].connect() as conn:
+        total, rows = await fetch_page(conn, sa.select(firmware_updates).order_by(firmware_updates.c.id),
+                                       params.page, params.page_size)
+    return paginated(params.page, params.page_size, total, [records.to_response(r) for r in rows])
+
+
+@routes.post("", policy=Policy.ADMIN)
+async def create_update(request: web.Request) -> web.Response:
+    body = await parse_body(request, FirmwareCreate)
+    app = request.app
+    async with app[DATABASE].transaction() as tx:
+        if await records.by_version(tx.conn, body.version) is not None:
+            raise Conflict(EXISTS)
+        with conflict_on_duplicate(EXISTS):
+            await records.create(app, tx, body.version, body.changelog, principal(request))
+    return status_response("Firmware update successfully registered.", status=201)
+
+
+@routes.get("/check", policy=Policy.AUTHENTICATED)
+async def check_updates(request: web.Request) -> web.Response:
+    state = workflow.runtime(request.app)
+    async with request.app[DATABASE].connect() as conn:
+        result = await releases.check(conn, state.settings, request.app[SETTINGS].version)
+    return json_response(result)
+
+
+@routes.post("/upload", policy=Policy.ADMIN)
+async def upload_bundle(request: web.Request) -> web.Response:
+    app = request.app
+    state = workflow.runtime(app)
+    cap = state.settings.ota_max_bundle_bytes
+    too_large = f"Bundle exceeds maximum allowed size ({cap // (1024 * 1024)} MB)."
+    part = await _file_part(request)
+    name = part.filename or ""
+    if not name.endswith(".tar.gz"):
+        raise BadRequest(NOT_TAR_GZ)
+    if not _SAFE_NAME.match(name):
+        # BEAT: upstream wrote the client's file name unchecked (``../`` escaped the update directory).
+        raise BadRequest("Bundle file name may only use letters, digits and . _ + - (no paths).")
+    final = state.update_dir / name
+    if final.exists():
+        raise Conflict(f"Bundle '{name}' already exists.")
+    incoming = state.scratch("incoming")
+    try:
+        try:
+            if request.content_length is not None and request.content_length > cap + 64 * 1024:
+                raise PayloadTooLarge(too_large)
+            size = await _receive(part, incoming, cap, too_large)
+        except PayloadTooLarge:
+            await workflow.refused(app, name, too_large, principal(request))
+            raise
+        try:
+            checked = await asyncio.to_thread(workflow.check_bundle, app, incoming)
+        except BundleRejected as exc:
+            await workflow.refused(app, name, exc.message, principal(request))
+            raise ApiError(exc.message, status=exc.status) from None
+        shutil.rmtree(checked.directory, ignore_errors=True)
+        if final.exists():
+            raise Conflict(f"Bundle '{name}' already exists.")
+        digest = await asyncio.to_thread(_sha256, incoming)
+        await asyncio.to_thread(incoming.replace, final)
+    finally:
+        incoming.unlink(missing_ok=True)
+    try:
+        public_id = await _record_bundle(app, checked.manifest.version, final, size=size, digest=digest,
+                                           actor=principal(request))
+    except BaseException:
+        final.unlink(missing_ok=True)
+        raise
+    if state.layout is not None:
+        app[HOST].spawn(_apply_logged(app, public_id, principal(request), name), name=f"ota.apply.{name}")
+    return status_response(
+        f"Bundle '{name}' uploaded ({size:,} bytes). Update will be applied automatically.", status=201
+    )
+
+
+async def _apply_logged(app: web.Application, public_id: str, actor: Any, name: str) -> None:
+    try:
+        await workflow.apply(app, public_id, actor)
+    except ApiError:
+        pass  # the record is failed and its log entry written by the workflow
+    except Exception:
+        workflow.log.exception("applying the uploaded bundle %s failed", name)
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    return path.resolve().parent == directory.resolve()
+
+
+def _sha256(path: Path) -> str:
+    from webmacs_ota.bundle import sha256_file
+
+    return sha256_file(path)
+
+
+async def _record_bundle(app: web.Application, version: str, path: Path, *, size: int, digest: str,
+                         actor: Any) -> str:
+    """Attach the bundle to the record of its version (created when there is none)."""
+    fields: dict[str, Any] = {"file_path": str(path), "file_size_bytes": size, "file_hash_sha256": digest}
+    async with app[DATABASE].transaction() as tx:
+        row = await records.by_version(tx.conn, version)
+        if row is None:
+            with conflict_on_duplicate(EXISTS):
+                return await records.create(app, tx, version, None, actor, **fields)
+        if row.status in (UpdateStatus.FAILED, UpdateStatus.ROLLED_BACK):
+            await records.transition(app, tx, row, UpdateStatus.PENDING, actor=actor, note="A new bundle was uploaded.",
+                                     **fields)
+        elif row.status == UpdateStatus.PENDING:
+            await tx.conn.execute(sa.update(firmware_updates).where(firmware_updates.c.id == row.id).values(**fields))
+        else:
+            raise Conflict(f"Update {version} is {row.status}; it cannot take a new bundle.")
+        return str(row.public_id)
+
+
+async def _file_part(request: web.Request) -> BodyPartReader:
+    if not request.content_type.startswith("multipart/"):
+        raise ValidationFailed.single(["body", "file"], "Field required", "missing")
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if isinstance(part, BodyPartReader) and part.name == "file":
+            return part
+        if isinstance(part, BodyPartReader):
+            await part.release()
+    raise ValidationFailed.single(["body", "file"], "Field required", "missing")
+
+
+async def _receive(part: BodyPartReader, target: Path, cap: int, too_large: str) -> int:
+    """Stream the part to ``target``; at most ``cap`` bytes are written, a longer upload is removed."""
+    size = 0
+    try:
+        with target.open("wb") as out:
+            while chunk := await part.read_chunk(_CHUNK):
+                size += len(chunk)
+                if size > cap:
+                    raise PayloadTooLarge(too_large)
+                await asyncio.to_thread(out.write, chunk)
+    except BaseException:
+        await asyncio.to_thread(target.unlink, True)
+        raise
+    return size
+
+
+@routes.get("/{public_id}", policy=Policy.ADMIN)
+async def get_update(request: web.Request) -> web.Response:
+    public_id = request.match_info["public_id"]
+    async with request.app[DATABASE].connect() as conn:
+        row = await records.by_public_id(conn, public_id)
+    if row is None:
+        raise _not_found(public_id)
+    return json_response(records.to_response(row))
+
+
+@routes.post("/{public_id}/apply", policy=Policy.ADMIN)
+async def apply_update(request: web.Request) -> web.Response:
+    # The web app sends no body; a body, when sent, must be a valid ApplyBody.
+    raw = await request.read()
+    body = ApplyBody()
+    if raw.strip():
+        body = validate(ApplyBody, await read_json(request), "body")
+    await workflow.apply(request.app, request.match_info["public_id"], principal(request),
+                         download_url=body.download_url, file_hash_sha256=body.file_hash_sha256)
+    return status_response("Firmware update applied successfully.")
+
+
+@routes.post("/{public_id}/rollback", policy=Policy.ADMIN)
+async def rollback_update(request: web.Request) -> web.Response:
+    await workflow.rollback(request.app, request.match_info["public_id"], principal(request))
+    return status_response("Firmware update rolled back successfully.")
+
+
+@routes.delete("/{public_id}", policy=Policy.ADMIN)
+async def delete_update(request: web.Request) -> web.Response:
+    public_id = request.match_info["public_id"]
+    async with request.app[DATABASE].transaction() as tx:
+        row = await records.by_public_id(tx.conn, public_id)
+        if row is None:
+            raise _not_found(public_id)
+        await tx.conn.execute(sa.delete(firmware_updates).where(firmware_updates.c.id == row.id))
+        if row.file_path:
+            bundle = Path(row.file_path)
+            if await asyncio.to_thread(_inside, bundle, workflow.runtime(request.app).update_dir):
+                tx.after_commit(lambda: bundle.unlink(missing_ok=True))
+        await records.emit(request.app, tx, "ota.status_changed", f"OTA update {row.version} deleted.",
+                           principal(request), update_id=public_id, version=row.version)
+    return status_response("FirmwareUpdate successfully deleted.")
