@@ -216,7 +216,7 @@ class Page:
     the plugin's ``templates/`` folder (found next to the plugin's module, or contributed with
     ``webmacs_templates``); namespace it by the plugin (``kiln/schedule.html``) and extend
     ``layout.html``. ``context(request)`` (async, optional) returns the template's variables; the
-    placeholder's value is ``request.match_info["item"]``. ``policy`` decides who may open the
+    placeholder's value is ``request.match_info["public_id"]``. ``policy`` decides who may open the
     page: the signed-out are sent to sign in, a lower role gets the 403 page. Pages with a
     ``menu_order`` appear in the navigation, ascending.
     """

@@ -206,3 +206,13 @@ def _is_trusted(address: str, trusted_proxies: Sequence[str]) -> bool:
         except ValueError:
             continue
     return False
+
+
+async def handler_json(handler: Any, request: web.Request) -> Any:
+    """The decoded JSON one of the plugin's own API handlers answers to ``request``.
+
+    A web UI page uses it to show exactly what the API returns for the same caller and query
+    (filters, paging and role checks included). Errors propagate as the API's errors.
+    """
+    response = await handler(request)
+    return orjson.loads(response.body)

@@ -37,8 +37,8 @@ class CookieBackend:
         return request.cookies.get(SESSION_COOKIE)
 
     async def authenticate(self, request: web.Request, credential: str) -> Principal | None:
-        if credential != request.cookies.get(SESSION_COOKIE):
-            return None  # a bearer token is the other backends' business
+        if "Authorization" in request.headers or credential != request.cookies.get(SESSION_COOKIE):
+            return None  # a bearer token is the other backends' business, even if it equals the cookie
         found = await self.tokens.authenticate(request, credential)
         if found is None:
             return None

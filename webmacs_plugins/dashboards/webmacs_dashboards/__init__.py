@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
+from webmacs_dashboards import pages as ui_pages
 from webmacs_dashboards import store
 from webmacs_dashboards.routes import routes
 from webmacs_sdk import DomainEvent, MigrationSpec, Route, Transaction, hookimpl
@@ -27,3 +29,8 @@ async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainE
         successor = event.payload.get("successor_public_id")
         if successor:
             await store.reassign_owner(tx.conn, event.payload["user_public_id"], successor)
+
+
+@hookimpl(optionalhook=True)
+def webmacs_ui_pages() -> list[Any]:
+    return list(ui_pages.PAGES)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from webmacs_events import resolver, store
+from webmacs_events import pages, resolver, store
 from webmacs_events.routes import routes
-from webmacs_sdk import IngestFilterSpec, MigrationSpec, Route, hookimpl
+from webmacs_sdk import IngestFilterSpec, MigrationSpec, Page, Route, hookimpl
 from webmacs_sdk.models import DomainEvent, Transaction
 
 
@@ -24,6 +24,11 @@ def webmacs_migrations() -> list[MigrationSpec]:
 @hookimpl
 def webmacs_register_routes() -> list[Route]:
     return list(routes)
+
+
+@hookimpl(optionalhook=True)
+def webmacs_ui_pages() -> list[Page]:
+    return list(pages.PAGES)
 
 
 @hookimpl

@@ -106,3 +106,9 @@ def to_response(row: Row) -> dict[str, Any]:
         "type": row.type,
         "user_public_id": row.user_public_id,
     }
+
+
+async def choices(conn: AsyncConnection) -> list[tuple[str, str]]:
+    """``(public_id, name)`` of every event, by name: the choices of a form that picks an event."""
+    rows = await conn.execute(sa.select(events.c.public_id, events.c.name).order_by(events.c.name))
+    return [(row.public_id, row.name) for row in rows]

@@ -9,9 +9,11 @@ react to them. Other plugins read experiments through :mod:`webmacs_experiments.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
+from webmacs_experiments import pages as ui_pages
 from webmacs_experiments import store, tagging
 from webmacs_experiments.routes import routes
 from webmacs_sdk import EventTypeSpec, IngestFilterSpec, MigrationSpec, Route, hookimpl
@@ -48,3 +50,8 @@ async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainE
         successor = event.payload.get("successor_public_id")
         if successor:
             await store.reassign_owner(tx.conn, event.payload["user_public_id"], successor)
+
+
+@hookimpl(optionalhook=True)
+def webmacs_ui_pages() -> list[Any]:
+    return list(ui_pages.PAGES)

@@ -8,10 +8,12 @@ Drivers come from ``host.drivers()`` plus wheels uploaded into the isolated plug
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
 from webmacs_pluginmgr import active, store
+from webmacs_pluginmgr import pages as ui_pages
 from webmacs_pluginmgr.packages_api import startup
 from webmacs_pluginmgr.routes import routes
 from webmacs_pluginmgr.settings import PluginMgrSettings
@@ -51,3 +53,8 @@ async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainE
         successor = event.payload.get("successor_public_id")
         if successor:
             await store.reassign_owner(tx.conn, event.payload["user_public_id"], successor)
+
+
+@hookimpl(optionalhook=True)
+def webmacs_ui_pages() -> list[Any]:
+    return list(ui_pages.PAGES)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
+from webmacs_rules import pages as ui_pages
 from webmacs_rules import store
 from webmacs_rules.actions import ACTIONS
 from webmacs_rules.engine import engine
@@ -76,3 +78,8 @@ async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainE
         successor = event.payload.get("successor_public_id")
         if successor:
             await store.reassign_owner(tx.conn, event.payload["user_public_id"], successor)
+
+
+@hookimpl(optionalhook=True)
+def webmacs_ui_pages() -> list[Any]:
+    return list(ui_pages.PAGES)

@@ -16,7 +16,7 @@ class Kiln:
     @hookimpl(optionalhook=True)
     def webmacs_ui_pages(self):
         async def context(request):
-            return {"segment": request.match_info.get("item", "")}
+            return {"segment": request.match_info.get("public_id", "")}
 
         return [Page("/kiln", "Kiln schedule", "kiln.html", Policy.OPERATOR, context, menu_order=20),
                 Page("/kiln/{id}", "Kiln segment", "kiln.html", Policy.OPERATOR, context, menu_order=None)]

@@ -1,23 +1,23 @@
-"""The UI's static files: its own scripts and styles, and the chart library built from npm.
+"""The UI's static files: its own scripts and styles, the chart library built from npm, and the
+``static/`` folder of every plugin that contributes to the UI (found like its templates).
 
 ``static/vendor/`` is filled at build time (``build_assets.py``: the wheel's build hook, or ``./wm``
 in a source checkout) from the versions ``package-lock.json`` pins; nothing third-party is in the
-repository. Without it the pages work and say that charts are unavailable.
+repository. Without it the pages work and say that charts are unavailable. A plugin names its
+files by its own folder (``static/dashboards/grid.js``) so they cannot collide.
 """
 
 from __future__ import annotations
 
 import hashlib
 import mimetypes
-from functools import cache
+from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
 
 STATIC = (Path(__file__).parent / "static").resolve()
-VENDOR = STATIC / "vendor"
 CHART_SCRIPT = "vendor/uPlot.iife.min.js"
-CHART_STYLE = "vendor/uPlot.min.css"
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 
 
@@ -26,31 +26,38 @@ def charts_available() -> bool:
     return (STATIC / CHART_SCRIPT).is_file()
 
 
-@cache
-def _fingerprint(name: str) -> str:
-    return hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
+class Assets:
+    """Static files under the UI's folder and the contributing plugins' ``static/`` folders."""
 
+    def __init__(self, roots: Sequence[Path]) -> None:
+        self.roots = [root.resolve() for root in roots]
+        self._fingerprints: dict[Path, str] = {}
 
-def url(name: str) -> str:
-    """The asset's URL with a content fingerprint, so browsers may keep it for a year."""
-    return f"/ui/{name}?v={_fingerprint(name)}"
-
-
-def find(name: str) -> Path | None:
-    """The file for ``name`` inside the static folder, or None (no escaping it with ``..``)."""
-    path = (STATIC / name).resolve()
-    if not path.is_file() or STATIC not in path.parents:
+    def find(self, name: str) -> Path | None:
+        """The first file called ``name`` under a root, or None (``..`` cannot escape a root)."""
+        for root in self.roots:
+            path = (root / name).resolve()
+            if path.is_file() and root in path.parents:
+                return path
         return None
-    return path
 
+    def _fingerprint(self, path: Path) -> str:
+        if path not in self._fingerprints:
+            self._fingerprints[path] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        return self._fingerprints[path]
 
-async def serve(request: web.Request) -> web.StreamResponse:
-    path = find(request.match_info["asset"])
-    if path is None:
-        raise web.HTTPNotFound()
-    content_type = _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    response = web.Response(body=path.read_bytes(), content_type=content_type)
-    fingerprinted = request.query.get("v") == _fingerprint(str(path.relative_to(STATIC)))
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if fingerprinted else "no-cache"
-    response.enable_compression()
-    return response
+    def url(self, name: str) -> str:
+        """The asset's URL with a content fingerprint, so browsers may keep it for a year."""
+        path = self.find(name)
+        return f"/ui/{name}" if path is None else f"/ui/{name}?v={self._fingerprint(path)}"
+
+    async def serve(self, request: web.Request) -> web.StreamResponse:
+        path = self.find(request.match_info["asset"])
+        if path is None:
+            raise web.HTTPNotFound()
+        content_type = _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        response = web.Response(body=path.read_bytes(), content_type=content_type)
+        fingerprinted = request.query.get("v") == self._fingerprint(path)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if fingerprinted else "no-cache"
+        response.enable_compression()
+        return response

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import attrs
 from aiohttp import web
 
+from webmacs_sdk.errors import ApiError
 from webmacs_sdk.keys import HOST
 from webmacs_sdk.specs import Page, RouteTable
 from webmacs_sdk.web import optional_principal
@@ -65,7 +66,12 @@ async def show(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther(f"/signin?next={quote(request.path_qs, safe='/')}")
     if not allowed(page.policy, caller):
         return error_page(request, 403, "Your role may not open this page.")
-    context = dict(await page.context(request)) if page.context is not None else {}
+    try:
+        context = dict(await page.context(request)) if page.context is not None else {}
+    except ApiError as exc:
+        if exc.status >= 500:
+            raise
+        return error_page(request, exc.status, str(exc.detail))
     return render(request, page.template, {"page": page, **context}, title=page.title,
                   pages=page_table(request.app).pages)
 
@@ -76,4 +82,4 @@ def add_page_routes(routes: RouteTable) -> None:
     segment = "{page:[a-z][a-z0-9-]*}"
     routes.get("/", policy=Policy.PUBLIC)(show)
     routes.route("GET", f"/{segment}", policy=Policy.PUBLIC)(show)
-    routes.route("GET", f"/{segment}/{{item:[A-Za-z0-9_.~-]+}}", policy=Policy.PUBLIC)(show)
+    routes.route("GET", f"/{segment}/{{public_id:[A-Za-z0-9_.~-]+}}", policy=Policy.PUBLIC)(show)

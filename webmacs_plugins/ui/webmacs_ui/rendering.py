@@ -26,28 +26,38 @@ _RANK = {Policy.PUBLIC: 0, Policy.AUTHENTICATED: 1, Policy.OPERATOR: 2, Policy.A
 _ROLE_RANK = {"viewer": 1, "operator": 2, "admin": 3}
 
 
-def template_folders(app: web.Application) -> list[Path]:
-    """The ui's folder, then each UI plugin's own ``templates/``, then contributed folders."""
+ASSETS: web.AppKey[assets.Assets] = web.AppKey("ui_assets", assets.Assets)
+
+
+def plugin_folders(app: web.Application, kind: str) -> list[Path]:
+    """The ``kind`` folder (``templates``, ``static``) next to each plugin implementing a UI hook."""
     relay = app[HOST].hook()
-    folders = [OWN_TEMPLATES]
+    folders: list[Path] = []
     for name in UI_HOOKS:
         caller = getattr(relay, name, None)
         for impl in caller.get_hookimpls() if caller is not None else ():
-            folder = _plugin_folder(impl.plugin)
+            folder = _plugin_folder(impl.plugin, kind)
             if folder is not None and folder not in folders:
                 folders.append(folder)
+    return folders
+
+
+def template_folders(app: web.Application) -> list[Path]:
+    """The ui's folder, then each UI plugin's own ``templates/``, then contributed folders."""
+    relay = app[HOST].hook()
+    folders = [OWN_TEMPLATES, *(f for f in plugin_folders(app, "templates") if f != OWN_TEMPLATES)]
     contributed = getattr(relay, "webmacs_templates", None)
     for group in contributed() if contributed is not None else ():
         folders.extend(Path(folder) for folder in group or () if Path(folder) not in folders)
     return folders
 
 
-def _plugin_folder(plugin: object) -> Path | None:
+def _plugin_folder(plugin: object, kind: str) -> Path | None:
     module = plugin if hasattr(plugin, "__file__") else sys.modules.get(type(plugin).__module__)
     source = getattr(module, "__file__", None)
     if not source:
         return None
-    folder = Path(source).parent / "templates"
+    folder = Path(source).parent / kind
     return folder if folder.is_dir() else None
 
 
@@ -57,7 +67,8 @@ async def templates_ctx(app: web.Application) -> AsyncIterator[None]:
         app, loader=jinja2.FileSystemLoader([str(f) for f in template_folders(app)]),
         autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
     )
-    env.globals["asset"] = assets.url
+    static = [assets.STATIC, *(f for f in plugin_folders(app, "static") if f.resolve() != assets.STATIC)]
+    env.globals["asset"] = app[HOST].state(ASSETS, lambda: assets.Assets(static)).url
     yield
 
 

@@ -6,11 +6,12 @@ from typing import Any
 
 from aiohttp import web
 
+from webmacs_sdk.keys import HOST
 from webmacs_sdk.specs import Policy, RouteTable, SignInMethod, WidgetTypeSpec
 from webmacs_sdk.web import json_response, optional_principal, principal
 from webmacs_ui import assets
 from webmacs_ui.pages import add_page_routes, page_table
-from webmacs_ui.rendering import collect, menu, render
+from webmacs_ui.rendering import ASSETS, collect, menu, render
 
 routes = RouteTable()
 
@@ -30,7 +31,7 @@ async def sign_in_page(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/ui/{asset:.+}", policy=Policy.PUBLIC)
 async def asset(request: web.Request) -> web.StreamResponse:
-    return await assets.serve(request)
+    return await request.app[HOST].state(ASSETS, lambda: assets.Assets([assets.STATIC])).serve(request)
 
 
 @routes.get("/api/v1/ui/menu", policy=Policy.AUTHENTICATED)

@@ -6,6 +6,7 @@ egress guard with retries, a delivery log and dead-lettering.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -22,6 +23,7 @@ from webmacs_sdk import (
 )
 from webmacs_sdk.keys import HOST
 from webmacs_webhooks import outbox, readings, store
+from webmacs_webhooks import pages as ui_pages
 from webmacs_webhooks.lifecycle import dispatcher_ctx
 from webmacs_webhooks.routes import routes
 from webmacs_webhooks.settings import WebhookSettings
@@ -75,3 +77,8 @@ async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainE
 @hookimpl
 async def webmacs_on_datapoints(app: web.Application, batch: IngestBatch) -> None:
     await readings.on_datapoints(app, batch)
+
+
+@hookimpl(optionalhook=True)
+def webmacs_ui_pages() -> list[Any]:
+    return list(ui_pages.PAGES)

@@ -55,6 +55,11 @@ const WM = (() => {
     for (const el of form.elements) {
       if (!el.name || el.disabled || el.name === "csrf_token") continue;
       let value;
+      if (el.type === "checkbox" && "list" in el.dataset) { // a group of checkboxes: the checked values
+        const list = out[el.name] || (out[el.name] = []);
+        if (el.checked) list.push(el.value);
+        continue;
+      }
       if (el.type === "checkbox") value = el.checked;
       else if (el.tagName === "SELECT" && el.multiple) value = [...el.selectedOptions].map((o) => o.value);
       else if (el.value === "") { if (el.dataset.empty === "null") value = null; else continue; }

@@ -1,7 +1,7 @@
 // The overview: a card per channel with its newest value, range bar and freshness, actuator
 // toggles, and a live chart. Values arrive over the datapoint stream WebSocket; a channel with no
 // update for twice its usual interval is marked stale, a dead connection is shown within 3 s
-// (heartbeat every second) and the page reconnects by itself.
+// (stream.js) and the page reconnects by itself.
 "use strict";
 (() => {
   const cardsEl = document.getElementById("cards");
@@ -9,8 +9,6 @@
   const canOperate = cardsEl.dataset.canOperate === "true";
   const channels = new Map(); // public_id -> {event, card, last, interval, value}
   const WINDOW_S = 600;
-  const HEARTBEAT_MS = 1000;
-  const DEAD_AFTER_MS = 2500;
   const MIN_INTERVAL_S = 0.5;
   let chart = null;
   let chartData = [[]];
@@ -123,29 +121,6 @@
 
   window.addEventListener("resize", () => chart && chart.setSize({ width: Math.max(280, document.getElementById("chart").clientWidth), height: 260 }));
 
-  // ---- stream ----------------------------------------------------------------------------
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${scheme}://${location.host}/ws/datapoints/stream`);
-    let heard = Date.now();
-    const beat = setInterval(() => {
-      if (Date.now() - heard > DEAD_AFTER_MS) { ws.close(); return; }
-      if (ws.readyState === WebSocket.OPEN) ws.send('{"type":"ping"}');
-    }, HEARTBEAT_MS);
-    ws.onopen = () => { heard = Date.now(); setConn("live", "ok"); };
-    ws.onmessage = (msg) => {
-      heard = Date.now();
-      const frame = JSON.parse(msg.data);
-      if (frame.type === "datapoints_batch") frame.datapoints.forEach((dp) => show(dp, true));
-    };
-    ws.onclose = (ev) => {
-      clearInterval(beat);
-      if (ev.code === 1008) { setConn("signed out", "bad"); location.assign("/signin?next=/"); return; }
-      setConn("disconnected, reconnecting…", "bad");
-      setTimeout(resume, 1000);
-    };
-  }
-
   async function banners() {
     const box = document.getElementById("banners");
     box.innerHTML = "";
@@ -172,18 +147,18 @@
     document.getElementById("no-values").hidden = channels.size > 0;
   }
 
-  let started = false;
-  async function start() {
-    if (!started) { await loadEvents(); banners(); buildChart(); started = true; }
+  async function latest() {
     (await WM.api("GET", "/api/v1/datapoints/latest")).forEach((dp) => show(dp, false));
-    connect();
   }
 
-  async function resume() {
-    try { await start(); } catch { setConn("disconnected, reconnecting…", "bad"); setTimeout(resume, 1000); }
+  async function start() {
+    try { await loadEvents(); } catch { /* shown as cards once values arrive */ }
+    banners();
+    buildChart();
+    WMStream.connect({ onBatch: (dps) => dps.forEach((dp) => show(dp, true)), onStatus: setConn, onOpen: latest });
   }
 
   setInterval(() => channels.forEach(freshness), 500);
   requestAnimationFrame(redraw);
-  resume();
+  start();
 })();

@@ -1,0 +1,32 @@
+"""The rules page of the web UI: threshold rules with their operators, hysteresis, duration and cooldown."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from webmacs_events import store as events_store
+from webmacs_rules.routes import list_rules
+from webmacs_sdk.keys import DATABASE, HOST
+from webmacs_sdk.specs import Page, Policy
+from webmacs_sdk.web import handler_json
+
+
+async def rules_context(request: web.Request) -> Mapping[str, Any]:
+    host = request.app[HOST]
+    async with request.app[DATABASE].connect() as conn:
+        events = await events_store.choices(conn)
+    return {
+        "listing": await handler_json(list_rules, request),
+        "events": events,
+        "event_names": dict(events),
+        "operators": [(name, name + (" (needs upper threshold)" if spec.needs_high else ""))
+                      for name, spec in sorted(host.rule_operators().items())],
+        "actions": sorted(host.rule_actions()),
+        "event_types": [spec.name for spec in host.event_types()],
+    }
+
+
+PAGES = [Page("/rules", "Rules", "rules/list.html", Policy.OPERATOR, rules_context, menu_order=50)]

@@ -1,0 +1,46 @@
+"""Every page of every installed plugin renders for each role, and offers only what the role may do."""
+
+import importlib.metadata
+import re
+
+
+def installed_plugin_names():
+    return sorted({ep.name for ep in importlib.metadata.entry_points(group="webmacs.plugins")})
+
+ROLES = {"viewer": "viewer@example.com", "operator": "operator@example.com", "admin": "admin@example.com"}
+
+
+async def session_for(client, auth_headers, role):
+    await auth_headers(client, role)  # creates the user (password "<role>-password-1")
+    email, password = ROLES[role], f"{role}-password-1"
+    client.session.cookie_jar.clear()
+    resp = await client.post("/api/v1/auth/session", json={"email": email, "password": password})
+    assert resp.status == 200, await resp.text()
+    return (await resp.json())["csrf_token"]
+
+
+async def test_every_menu_page_renders_and_hides_forbidden_actions(make_client, auth_headers, tmp_path):
+    client = await make_client(*installed_plugin_names(), env={"WEBMACS_PLUGIN_DIR": str(tmp_path / "plugins")})
+    pages = {}
+    for role in ("admin", "operator", "viewer"):
+        await session_for(client, auth_headers, role)
+        menu = await (await client.get("/api/v1/ui/menu")).json()
+        for item in menu:
+            if not item["href"].startswith("/") or item["href"].startswith("/api") or item["href"] == "/health":
+                continue
+            resp = await client.get(item["href"])
+            html = await resp.text()
+            assert resp.status == 200, (role, item, html[:2000])
+            assert re.search(r"<h1>[^<]+</h1>", html)
+            pages[(role, item["href"])] = html
+    admin_only = {"/webhooks"}
+    assert admin_only <= {href for role, href in pages if role == "admin"}
+    assert not admin_only & {href for role, href in pages if role != "admin"}
+    assert "/rules" not in {href for role, href in pages if role == "viewer"}
+    assert 'data-api="POST /api/v1/events"' in pages[("admin", "/events")]
+    assert "data-api=" not in pages[("viewer", "/events")]
+    assert 'data-api="POST /api/v1/plugins"' not in pages[("operator", "/plugins")]
+    assert "experiment-start" in pages[("operator", "/experiments")]
+    assert "experiment-start" not in pages[("viewer", "/experiments")]
+    blocked = await client.get("/webhooks", headers={"Accept": "text/html"})
+    assert blocked.status == 403
