@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from webmacs_sdk.fields import Int32
 from webmacs_sdk.web import RequestModel
 
 
@@ -22,8 +23,8 @@ class WidgetCreate(RequestModel):
     widget_type: str
     title: str = Field(min_length=1, max_length=255)
     event_public_id: str | None = None
-    x: int = 0
-    y: int = 0
+    x: Int32 = 0
+    y: Int32 = 0
     w: int = Field(default=4, ge=1, le=12)
     h: int = Field(default=3, ge=1, le=12)
     config_json: str | None = None
@@ -32,8 +33,8 @@ class WidgetCreate(RequestModel):
 class WidgetUpdate(RequestModel):
     title: str | None = Field(default=None, min_length=1, max_length=255)
     event_public_id: str | None = None
-    x: int | None = None
-    y: int | None = None
+    x: Int32 | None = None
+    y: Int32 | None = None
     w: int | None = Field(default=None, ge=1, le=12)
     h: int | None = Field(default=None, ge=1, le=12)
     config_json: str | None = None

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
+from webmacs_sdk.fields import INT64_MAX, AwareUtcDatetime, Float
 from webmacs_sdk.web import RequestModel
 
 
 class DatapointIn(RequestModel):
     """One datapoint; ``timestamp`` is our extension (default: the server's time of the batch)."""
 
-    value: float = Field(allow_inf_nan=False)
+    value: Float
     event_public_id: str = Field(min_length=1, max_length=100)
-    timestamp: AwareDatetime | None = None
+    timestamp: AwareUtcDatetime | None = None
 
 
 class BatchIn(RequestModel):
@@ -21,7 +22,7 @@ class BatchIn(RequestModel):
 
     datapoints: list[DatapointIn] = Field(max_length=500)
     controller_id: str | None = Field(default=None, min_length=1, max_length=100)
-    seq: int | None = Field(default=None, ge=0, lt=2**63)
+    seq: int | None = Field(default=None, ge=0, le=INT64_MAX)
 
 
 class SeriesIn(RequestModel):

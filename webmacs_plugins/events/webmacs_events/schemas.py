@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from webmacs_sdk.fields import Float
 from webmacs_sdk.web import RequestModel
 
 EventType = Literal["sensor", "actuator", "range", "cmd_button", "cmd_opened", "cmd_closed"]
@@ -13,8 +14,8 @@ EventType = Literal["sensor", "actuator", "range", "cmd_button", "cmd_opened", "
 
 class EventCreate(RequestModel):
     name: str = Field(min_length=1, max_length=255)
-    min_value: float = Field(allow_inf_nan=False)
-    max_value: float = Field(allow_inf_nan=False)
+    min_value: Float
+    max_value: Float
     unit: str = Field(min_length=1, max_length=255)
     type: EventType
 
@@ -28,7 +29,7 @@ class EventCreate(RequestModel):
 
 class EventUpdate(RequestModel):
     name: str | None = Field(default=None, max_length=255)
-    min_value: float | None = Field(default=None, allow_inf_nan=False)
-    max_value: float | None = Field(default=None, allow_inf_nan=False)
+    min_value: Float | None = None
+    max_value: Float | None = None
     unit: str | None = Field(default=None, max_length=255)
     type: EventType | None = None

@@ -3,36 +3,42 @@ checked against what the loaded plugins registered, so they are plain strings he
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
+from webmacs_sdk.fields import INT32_MAX, Float, NonNegativeInt32, Seconds
 from webmacs_sdk.web import RequestModel
+
+#: A non-negative, finite margin around the threshold.
+Margin = Annotated[float, Field(ge=0, le=INT32_MAX, allow_inf_nan=False)]
 
 
 class RuleCreate(RequestModel):
     name: str = Field(min_length=1, max_length=255)
     event_public_id: str
     operator: str
-    threshold: float
-    threshold_high: float | None = None
+    threshold: Float
+    threshold_high: Float | None = None
     action_type: str
     webhook_event_type: str | None = None
     enabled: bool = True
-    cooldown_seconds: int = Field(default=60, ge=0)
+    cooldown_seconds: NonNegativeInt32 = 60
     #: Re-arm only after the value went back past the threshold by this much (edge-triggered).
-    hysteresis: float | None = Field(default=None, ge=0)
+    hysteresis: Margin | None = None
     #: The condition must hold this long (datapoint time) before the rule fires.
-    min_duration_seconds: float = Field(default=0.0, ge=0)
+    min_duration_seconds: Seconds = 0.0
 
 
 class RuleUpdate(RequestModel):
     name: str | None = Field(default=None, min_length=1, max_length=255)
     event_public_id: str | None = None
     operator: str | None = None
-    threshold: float | None = None
-    threshold_high: float | None = None
+    threshold: Float | None = None
+    threshold_high: Float | None = None
     action_type: str | None = None
     webhook_event_type: str | None = None
     enabled: bool | None = None
-    cooldown_seconds: int | None = Field(default=None, ge=0)
-    hysteresis: float | None = Field(default=None, ge=0)
-    min_duration_seconds: float | None = Field(default=None, ge=0)
+    cooldown_seconds: NonNegativeInt32 | None = None
+    hysteresis: Margin | None = None
+    min_duration_seconds: Seconds | None = None

@@ -10,9 +10,10 @@ from pydantic import Field, field_validator
 
 from webmacs_sdk.db import fetch_page, new_public_id
 from webmacs_sdk.errors import Forbidden, NotFound
+from webmacs_sdk.fields import UtcDatetime
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
-from webmacs_sdk.timefmt import as_utc, iso_z, utcnow
+from webmacs_sdk.timefmt import iso_z, utcnow
 from webmacs_sdk.web import (
     RequestModel,
     json_response,
@@ -31,14 +32,14 @@ routes = RouteTable("/api/v1/tokens")
 
 class TokenCreate(RequestModel):
     name: str = Field(min_length=1, max_length=255)
-    expires_at: datetime | None = None
+    expires_at: UtcDatetime | None = None
 
     @field_validator("expires_at")
     @classmethod
     def _future(cls, value: datetime | None) -> datetime | None:
-        if value is not None and as_utc(value) <= utcnow():
+        if value is not None and value <= utcnow():
             raise ValueError("expires_at must be in the future")
-        return None if value is None else as_utc(value)
+        return value
 
 
 @routes.get("", policy=Policy.AUTHENTICATED)
