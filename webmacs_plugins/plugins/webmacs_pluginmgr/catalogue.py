@@ -1,48 +1,74 @@
-"""The driver catalogue: every DevicePlugin class the server knows, with config schema and channels.
+"""The driver catalogue: every DevicePlugin the server knows, with config schema and channels.
 
 Drivers come from two places: the ``webmacs_register_drivers`` hook (bundled driver wheels, loaded
-when the app was built) and wheels uploaded into the plugin directory since (see :mod:`.loader`),
-which become available without a restart.
+when the app was built, trusted like the server itself) and packages uploaded into the plugin
+directory, whose code the server never imports: :mod:`.sandbox` describes them in a separate,
+limited process the first time the catalogue is asked, and the description is kept until the
+package is removed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
 from aiohttp import web
 
+from webmacs_pluginmgr import plugindir, sandbox
+from webmacs_pluginmgr.plugindir import PluginPaths
 from webmacs_sdk.device import ChannelDescriptor, DevicePlugin
 from webmacs_sdk.keys import HOST
 
 log = logging.getLogger(__name__)
 
 
+@attrs.frozen
+class UploadedDriver:
+    """A driver of an uploaded package, as its sandboxed probe described it."""
+
+    package: str
+    description: dict[str, Any]
+
+
 class DriverCatalogue:
-    """Drivers loaded at run time from the plugin directory, keyed by ``meta.id``, with their package."""
+    """Descriptions of uploaded drivers (by package) and the channel previews of bundled ones."""
 
     def __init__(self) -> None:
-        self.uploaded: dict[str, tuple[type[DevicePlugin], str]] = {}
+        self._described: dict[str, list[dict[str, Any]]] = {}
+        self._describing = asyncio.Lock()
         self._previews: dict[type[DevicePlugin], list[dict[str, Any]]] = {}
 
-    def add(self, package: str, drivers: list[type[DevicePlugin]]) -> None:
-        for cls in drivers:
-            self.uploaded[cls.meta.id] = (cls, package)
+    async def uploaded(self, paths: PluginPaths, limits: sandbox.ProbeLimits) -> dict[str, UploadedDriver]:
+        """Drivers of every package installed in the plugin directory, keyed by driver id.
 
-    def remove_package(self, package: str) -> list[str]:
-        """Forget the drivers of ``package``; returns their ids."""
-        gone = [driver_id for driver_id, (_, owner) in self.uploaded.items() if owner == package]
-        for driver_id in gone:
-            cls, _ = self.uploaded.pop(driver_id)
-            self._previews.pop(cls, None)
-        return gone
+        A package whose probe fails contributes nothing (logged) until it is removed.
+        """
+        async with self._describing:
+            for dist in await asyncio.to_thread(plugindir.installed, paths):
+                name = dist.metadata["Name"] or "?"
+                if name in self._described:
+                    continue
+                try:
+                    self._described[name] = await sandbox.describe_package(paths, name, limits)
+                except sandbox.DriverProbeFailed as exc:
+                    log.warning("uploaded plugin package %s could not be described: %s", name, exc)
+                    self._described[name] = []
+            found: dict[str, UploadedDriver] = {}
+            for package, drivers in self._described.items():
+                for description in drivers:
+                    found[description["id"]] = UploadedDriver(package, description)
+            return found
+
+    def remove_package(self, package: str) -> None:
+        """Forget what was learnt of ``package`` (it was uninstalled)."""
+        self._described.pop(package, None)
 
     def drivers(self, app: web.Application) -> dict[str, type[DevicePlugin]]:
-        """Every known driver by id; a hook-registered driver wins over an uploaded one of the same id."""
-        found: dict[str, type[DevicePlugin]] = {
-            driver_id: cls for driver_id, (cls, _) in self.uploaded.items()
-        }
+        """Bundled drivers (``webmacs_register_drivers``) by id."""
+        found: dict[str, type[DevicePlugin]] = {}
         for cls in app[HOST].drivers():
             meta = getattr(cls, "meta", None)
             if meta is not None and str(getattr(meta, "id", None) or ""):
@@ -104,12 +130,34 @@ def describe(catalogue: DriverCatalogue, cls: type[DevicePlugin]) -> dict[str, A
     return entry
 
 
-def available(app: web.Application) -> list[dict[str, Any]]:
-    """The whole catalogue, sorted by id; any failure gives ``[]`` (contract), logged."""
+def describe_uploaded(driver: UploadedDriver) -> dict[str, Any]:
+    """The same shape as :func:`describe`, from a sandboxed probe's description."""
+    entry = {key: driver.description.get(key) for key in ("id", "name", "version", "vendor", "description", "url")}
+    entry["config_schema"] = driver.description.get("config_schema")
+    channels = driver.description.get("channels")
+    try:
+        entry["channels"] = (
+            None if channels is None else [channel_summary(ChannelDescriptor.model_validate(c)) for c in channels]
+        )
+    except ValueError:
+        entry["channels"] = None
+    return entry
+
+
+async def available(
+    app: web.Application, paths: PluginPaths, limits: sandbox.ProbeLimits
+) -> list[dict[str, Any]]:
+    """The whole catalogue, sorted by id (a bundled driver wins over an uploaded one of the same id);
+    any failure gives ``[]`` (contract), logged."""
     try:
         catalogue = catalogue_for(app)
-        drivers = catalogue.drivers(app)
-        return [describe(catalogue, drivers[driver_id]) for driver_id in sorted(drivers)]
+        entries = {
+            driver_id: describe_uploaded(driver)
+            for driver_id, driver in (await catalogue.uploaded(paths, limits)).items()
+        }
+        for driver_id, cls in catalogue.drivers(app).items():
+            entries[driver_id] = describe(catalogue, cls)
+        return [entries[driver_id] for driver_id in sorted(entries)]
     except Exception:
         log.exception("plugin catalogue failed")
         return []

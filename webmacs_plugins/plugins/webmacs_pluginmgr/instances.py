@@ -9,10 +9,13 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webmacs_events import store as events_store
-from webmacs_pluginmgr import store
+from webmacs_pluginmgr import sandbox, store
+from webmacs_pluginmgr.catalogue import catalogue_for
+from webmacs_pluginmgr.packages_api import plugin_dir_for, probe_limits
 from webmacs_pluginmgr.tables import plugin_instances
 from webmacs_sdk.device import ChannelDescriptor, DevicePlugin, PluginConfigError
 from webmacs_sdk.errors import ValidationFailed
@@ -62,6 +65,36 @@ async def discover_channels(cls: type[DevicePlugin], config: Mapping[str, Any]) 
         return await asyncio.to_thread(run)
     except PluginConfigError as exc:
         raise ValidationFailed.single(["body", "config_json"], f"Value error, {exc}") from None
+
+
+async def channels_of(app: web.Application, plugin_id: str, config: Mapping[str, Any]) -> list[ChannelDescriptor]:
+    """The channels of driver ``plugin_id`` configured with ``config``: a bundled driver runs here, an
+    uploaded one only in its sandbox (:mod:`.sandbox`).
+
+    :raises ValidationFailed: unknown driver, configuration refused, or the uploaded driver's code failed.
+    """
+    catalogue = catalogue_for(app)
+    bundled = catalogue.drivers(app)
+    if plugin_id in bundled:
+        return await discover_channels(bundled[plugin_id], config)
+    state = plugin_dir_for(app)
+    limits = probe_limits(app)
+    uploaded = await catalogue.uploaded(state.paths, limits)
+    driver = uploaded.get(plugin_id)
+    if driver is None:
+        known = ", ".join(sorted({*bundled, *uploaded})) or "none"
+        raise ValidationFailed.single(
+            ["body", "plugin_id"], f"Value error, unknown plugin '{plugin_id}' (installed: {known})"
+        )
+    try:
+        dumps = await sandbox.configured_channels(state.paths, driver.package, plugin_id, config, limits)
+        return [ChannelDescriptor.model_validate(dump) for dump in dumps]
+    except sandbox.DriverConfigRejected as exc:
+        raise ValidationFailed.single(["body", "config_json"], f"Value error, {exc}") from None
+    except (sandbox.DriverProbeFailed, ValueError) as exc:
+        raise ValidationFailed.single(
+            ["body", "plugin_id"], f"Value error, driver '{plugin_id}' could not be run: {exc}"
+        ) from None
 
 
 def check_event_names(instance_name: str, channels: list[ChannelDescriptor]) -> None:

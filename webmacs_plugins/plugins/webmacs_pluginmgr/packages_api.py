@@ -1,11 +1,13 @@
-"""Handlers of ``/api/v1/plugins/packages`` (contract §1.15, §2.6.13) and the start-up loading of
-uploaded drivers.
+"""Handlers of ``/api/v1/plugins/packages`` (contract §1.15, §2.6.13) and the plugin directory's
+start-up.
 
 An upload is streamed to the plugin directory's scratch space under a server-generated name with a
-size cap, validated completely (:mod:`.wheelcheck`), checked against what the server already runs,
-installed with ``installer`` into the isolated ``site-packages``, recorded, and its drivers join the
-catalogue at once. Server-side feature plugins (routes, tables, hooks) of an uploaded wheel are not
-loaded into a running server: they need a restart with the plugin directory on the path.
+size cap, validated statically (:mod:`.wheelcheck`: archive, metadata and entry points, no code
+run), checked against what the server already runs, installed with ``installer`` into the isolated
+``site-packages`` and recorded. Its drivers join the catalogue the next time it is listed, described
+by a sandboxed child process (:mod:`.sandbox`); nothing of the wheel runs in the server. Server-side
+feature plugins (routes, tables, hooks) of an uploaded wheel need a restart with the plugin
+directory on the path.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from aiohttp import BodyPartReader, web
 from webmacs_pluginmgr import packages, plugindir
 from webmacs_pluginmgr.catalogue import catalogue_for
 from webmacs_pluginmgr.plugindir import PluginPaths
+from webmacs_pluginmgr.sandbox import ProbeLimits
 from webmacs_pluginmgr.settings import PluginMgrSettings
 from webmacs_pluginmgr.tables import plugin_packages
 from webmacs_pluginmgr.wheelcheck import WheelInfo, WheelRejected, sanitise_filename, validate_wheel
@@ -60,19 +63,18 @@ def plugin_dir_for(app: web.Application) -> PluginDir:
 
 
 async def startup(app: web.Application) -> None:
-    """Create the plugin directory, put it on the path, load uploaded drivers, seed bundled rows."""
+    """Create the plugin directory, put it on the path (for entry-point metadata), seed bundled rows."""
     state = plugin_dir_for(app)
     paths = state.paths
     await asyncio.to_thread(paths.ensure)
     plugindir.activate(paths)
-    catalogue = catalogue_for(app)
-    for dist in await asyncio.to_thread(plugindir.installed, paths):
-        name = dist.metadata["Name"] or "?"
-        try:
-            catalogue.add(name, await asyncio.to_thread(plugindir.load_drivers, dist))
-        except Exception:
-            log.exception("uploaded plugin package %s could not be loaded", name)
     await packages.seed_bundled(app[DATABASE], paths)
+
+
+def probe_limits(app: web.Application) -> ProbeLimits:
+    """The time and memory an uploaded package's driver code may use (:mod:`.sandbox`)."""
+    settings = app[HOST].section(PluginMgrSettings)
+    return ProbeLimits(settings.driver_probe_seconds, settings.driver_probe_memory_mb * 1024 * 1024)
 
 
 def _rejected(exc: WheelRejected) -> ApiError:
@@ -177,9 +179,7 @@ async def _install(
     if final.exists():
         raise Conflict(f"Package '{filename}' already exists.")
     try:
-        packages.check_environment(
-            info, packages.known_plugin_ids() | set(catalogue_for(request.app).uploaded)
-        )
+        packages.check_environment(info, packages.known_plugin_ids())
         created = await asyncio.to_thread(plugindir.install_wheel, scratch, paths)
     except WheelRejected as exc:
         raise _rejected(exc) from None
@@ -209,14 +209,7 @@ async def _install(
                 f"Plugin package '{info.name}' is already installed. Remove it first to upload a new version."
             ) from None
         raise
-    dist = await asyncio.to_thread(plugindir.find_installed, paths, info.name)
-    if dist is not None:
-        try:
-            drivers = await asyncio.to_thread(plugindir.load_drivers, dist)
-        except Exception:
-            log.exception("uploaded plugin package %s: drivers could not be loaded", info.name)
-            drivers = []
-        catalogue_for(request.app).add(info.name, drivers)
+    catalogue_for(request.app).remove_package(info.name)
     log.info("plugin package %s %s installed by %s", info.name, info.version, principal(request).username)
 
 

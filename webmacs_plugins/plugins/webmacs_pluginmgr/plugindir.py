@@ -1,5 +1,5 @@
 """The isolated plugin directory: wheelhouse, install target and scratch space, and the code that
-installs into it, uninstalls from it and loads drivers out of it.
+installs into it and uninstalls from it.
 
 Layout under ``WEBMACS_PLUGIN_DIR``::
 
@@ -32,8 +32,6 @@ from installer.sources import WheelFile
 from packaging.utils import canonicalize_name
 
 from webmacs_pluginmgr.wheelcheck import WheelRejected
-from webmacs_sdk.device import DevicePlugin, scan_drivers
-from webmacs_sdk.discovery import find_plugins
 
 log = logging.getLogger(__name__)
 
@@ -90,16 +88,6 @@ def find_installed(paths: PluginPaths, name: str) -> importlib.metadata.Distribu
         if canonicalize_name(dist.metadata["Name"] or "") == wanted:
             return dist
     return None
-
-
-def load_drivers(dist: importlib.metadata.Distribution) -> list[type[DevicePlugin]]:
-    """Driver classes of one distribution's plugins (broken ones are logged)."""
-    report = scan_drivers(find_plugins(distributions=[dist]))
-    for name, reason in report.failures.items():
-        log.warning(
-            "uploaded plugin %s: entry point %r gave no driver: %s", dist.metadata["Name"], name, reason
-        )
-    return list(report.drivers.values())
 
 
 def install_wheel(wheel: Path, paths: PluginPaths) -> list[Path]:

@@ -23,7 +23,7 @@ from webmacs_pluginmgr.schemas import (
 )
 from webmacs_pluginmgr.tables import channel_mappings, plugin_instances
 from webmacs_sdk.db import conflict_on_duplicate, fetch_page
-from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
+from webmacs_sdk.errors import Conflict, NotFound
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
@@ -52,7 +52,10 @@ def _instance_not_found(public_id: str) -> NotFound:
 
 @routes.get("/available", policy=Policy.AUTHENTICATED)
 async def list_available(request: web.Request) -> web.Response:
-    return json_response(catalogue.available(request.app))
+    app = request.app
+    return json_response(
+        await catalogue.available(app, packages_api.plugin_dir_for(app).paths, packages_api.probe_limits(app))
+    )
 
 
 routes.get("/packages", policy=Policy.AUTHENTICATED)(packages_api.list_packages)
@@ -78,15 +81,10 @@ async def list_instances(request: web.Request) -> web.Response:
 async def create_instance(request: web.Request) -> web.Response:
     body = await parse_body(request, InstanceCreate)
     config = instances.parse_config(body.config_json)
-    drivers = catalogue.catalogue_for(request.app).drivers(request.app)
-    cls = drivers.get(body.plugin_id)
-    if cls is None:
-        known = ", ".join(sorted(drivers)) or "none"
-        raise ValidationFailed.single(
-            ["body", "plugin_id"], f"Value error, unknown plugin '{body.plugin_id}' (installed: {known})"
-        )
-    channels = await instances.discover_channels(
-        cls, catalogue.instance_config(config, body.instance_name, body.demo_mode)
+    channels = await instances.channels_of(
+        request.app,
+        body.plugin_id,
+        catalogue.instance_config(config, body.instance_name, body.demo_mode),
     )
     if body.auto_create_events:
         instances.check_event_names(body.instance_name, channels)

@@ -15,3 +15,8 @@ class PluginMgrSettings:
     #: Seconds the ingestion filter trusts its set of enabled events when nothing changed through
     #: this plugin's routes (events can be deleted by other plugins).
     active_events_ttl_seconds: float = 2.0
+    #: Wall-clock seconds (and CPU seconds) the driver code of an uploaded package may take when
+    #: the server describes it in a separate process; it is killed after that.
+    driver_probe_seconds: float = 15.0
+    #: Address space, in MiB, of that process.
+    driver_probe_memory_mb: int = 1024
