@@ -9,9 +9,8 @@ from typing import Any
 from aiohttp import web
 
 from webmacs_events import store as events_store
-from webmacs_pluginmgr import catalogue
 from webmacs_pluginmgr.packages_api import list_packages
-from webmacs_pluginmgr.routes import list_instances
+from webmacs_pluginmgr.routes import list_available, list_instances
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Page, Policy
 from webmacs_sdk.web import handler_json
@@ -22,7 +21,7 @@ async def plugins_context(request: web.Request) -> Mapping[str, Any]:
         events = await events_store.choices(conn)
     return {
         "listing": await handler_json(list_instances, request),
-        "available": catalogue.available(request.app),
+        "available": await handler_json(list_available, request),
         "packages": await handler_json(list_packages, request),
         "events": [("", "(not mapped)"), *events],
         "event_names": dict(events),
