@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,12 +10,13 @@ from aiohttp import web
 from pydantic import EmailStr, Field
 
 from webmacs_auth import tokens
+from webmacs_auth.public import issue_access_token
 from webmacs_auth.settings import AuthSettings
 from webmacs_auth.tables import blacklist_tokens
 from webmacs_auth.throttle import LoginThrottle
 from webmacs_sdk.errors import ApiError, Unauthorized
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
-from webmacs_sdk.models import DomainEvent, Role
+from webmacs_sdk.models import DomainEvent
 from webmacs_sdk.sessions import SESSION_COOKIE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
@@ -103,9 +103,7 @@ async def check_password(request: web.Request, email: str, password: str) -> Any
 
 async def issue_for(request: web.Request, row: Any) -> str:
     """A fresh access token for ``row``, with the ``user.logged_in`` event recorded."""
-    settings = request.app[HOST].section(AuthSettings)
-    token = tokens.issue(row.id, Role(row.role), request.app[SETTINGS].resolved_secret_key(),
-                         settings.jwt_algorithm, timedelta(minutes=settings.access_token_expire_minutes))
+    token = await issue_access_token(request.app, row)
     host = request.app[HOST]
     async with request.app[DATABASE].transaction() as tx:
         await host.emit(tx, DomainEvent("user.logged_in", {"username": row.username, "user_public_id": row.public_id},

@@ -1,0 +1,34 @@
+"""WebMACS SSO plugin: OpenID Connect sign-in (authorization code + PKCE) per contract §1.4.
+
+Routes under ``/api/v1/auth/sso``; sign-ins in progress and one-time codes live in the
+database (its own alembic branch ``sso``); tokens are issued by the auth plugin's public API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from webmacs_sdk import CleanupContextSpec, MigrationSpec, Route, SettingsSpec, hookimpl
+from webmacs_sso.routes import routes
+from webmacs_sso.runtime import cleanup_ctx
+from webmacs_sso.settings import SsoSettings
+
+
+@hookimpl
+def webmacs_settings_model() -> list[SettingsSpec]:
+    return [SettingsSpec("sso", SsoSettings)]
+
+
+@hookimpl
+def webmacs_migrations() -> list[MigrationSpec]:
+    return [MigrationSpec("sso", Path(__file__).parent / "migrations", depends_on=("users",))]
+
+
+@hookimpl
+def webmacs_register_routes() -> list[Route]:
+    return list(routes)
+
+
+@hookimpl
+def webmacs_cleanup_ctx() -> list[CleanupContextSpec]:
+    return [CleanupContextSpec("sso.identity-provider", cleanup_ctx)]

@@ -1,0 +1,144 @@
+"""``/api/v1/auth/sso`` (contract §2.6.2): config, authorize, callback and the one-time code exchange."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from webmacs_auth.public import issue_access_token
+from webmacs_sdk.errors import BadRequest, ValidationFailed
+from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
+from webmacs_sdk.models import DomainEvent
+from webmacs_sdk.specs import Policy, RouteTable
+from webmacs_sdk.web import RequestModel, json_response, parse_body
+from webmacs_sso import accounts, codes, idtoken, logins, messages
+from webmacs_sso.runtime import AUTHORIZE_PATH, COOKIE_PATH, Runtime, runtime
+from webmacs_users import store
+
+log = logging.getLogger(__name__)
+routes = RouteTable("/api/v1/auth/sso")
+
+#: Nothing of a sign-in in progress may be cached or leak through a Referer.
+_PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+class ExchangeRequest(RequestModel):
+    code: str
+
+
+def _redirect(location: str) -> web.Response:
+    return web.Response(status=307, headers={"Location": location, **_PRIVATE})
+
+
+@routes.get("/config", policy=Policy.PUBLIC)
+async def sso_config(request: web.Request) -> web.Response:
+    settings = runtime(request.app).settings
+    if not settings.oidc_enabled:
+        return json_response({"enabled": False, "provider_name": "", "authorize_url": ""})
+    return json_response({"enabled": True, "provider_name": settings.oidc_provider_name,
+                          "authorize_url": AUTHORIZE_PATH})
+
+
+@routes.get("/authorize", policy=Policy.PUBLIC)
+async def sso_authorize(request: web.Request) -> web.Response:
+    rt = runtime(request.app)
+    rt.require_enabled()
+    metadata = await rt.provider.metadata()
+    # One binding per browser, reused while it lives, so sign-ins started in two tabs both work.
+    binding = request.cookies.get(logins.BINDING_COOKIE) or logins.new_binding()
+    async with request.app[DATABASE].transaction() as tx:
+        started = await logins.start(tx.conn, binding=binding, secret_key=request.app[SETTINGS].resolved_secret_key(),
+                                     ttl=rt.settings.oidc_state_ttl_seconds)
+    query = urlencode({
+        "response_type": "code",
+        "client_id": rt.settings.oidc_client_id,
+        "redirect_uri": rt.redirect_uri(),
+        "scope": rt.settings.oidc_scopes,
+        "state": started.state,
+        "nonce": started.nonce,
+        "code_challenge": started.code_challenge,
+        "code_challenge_method": "S256",
+    })
+    separator = "&" if "?" in metadata.authorization_endpoint else "?"
+    response = _redirect(f"{metadata.authorization_endpoint}{separator}{query}")
+    # SameSite=Lax: the IdP's redirect back is a top-level GET, which Lax cookies accompany.
+    response.set_cookie(logins.BINDING_COOKIE, binding, max_age=rt.settings.oidc_state_ttl_seconds,
+                        path=COOKIE_PATH, httponly=True, samesite="Lax", secure=rt.secure_cookies())
+    return response
+
+
+def _missing(names: list[str]) -> ValidationFailed:
+    return ValidationFailed([{"type": "missing", "loc": ["query", name], "msg": "Field required", "input": None}
+                             for name in names])
+
+
+@routes.get("/callback", policy=Policy.PUBLIC)
+async def sso_callback(request: web.Request) -> web.Response:
+    code, state = request.query.get("code"), request.query.get("state")
+    idp_error = request.query.get("error")
+    if (not code or not state) and not idp_error:
+        raise _missing([name for name, value in (("code", code), ("state", state)) if not value])
+    rt = runtime(request.app)
+    rt.require_enabled()
+    if not code or not state:
+        raise messages.idp_refused(str(idp_error))
+    state_id = logins.state_id(state, request.app[SETTINGS].resolved_secret_key())
+    if state_id is None:
+        raise messages.bad_state()
+    async with request.app[DATABASE].transaction() as tx:
+        pending = await logins.take(tx.conn, state_id, request.cookies.get(logins.BINDING_COOKIE))
+    if pending is None:
+        raise messages.bad_state()
+    metadata = await rt.provider.metadata()
+    # RFC 9207: an IdP that names itself in the response must be the one this sign-in went to.
+    returned_issuer = request.query.get("iss")
+    if returned_issuer is not None and returned_issuer != metadata.issuer:
+        raise BadRequest(messages.OTHER_ISSUER)
+    identity = await _identity(rt, code, pending)
+    async with request.app[DATABASE].transaction() as tx:
+        row = await accounts.resolve(tx.conn, identity, rt.settings)
+        one_time = await codes.issue(tx.conn, row.id, rt.settings.oidc_code_ttl_seconds)
+        await request.app[HOST].emit(tx, DomainEvent(
+            "user.logged_in_sso",
+            {"username": row.username, "user_public_id": row.public_id, "provider": rt.settings.oidc_provider_name},
+            actor=store.principal(row)))
+    return _redirect(f"{rt.frontend_url()}/sso-callback?{urlencode({'code': one_time})}")
+
+
+async def _identity(rt: Runtime, code: str, pending: logins.Pending) -> accounts.Identity:
+    """Redeem the IdP's code, validate its ID token, and read the user's claims."""
+    provider = rt.provider
+    metadata = await provider.metadata()
+    tokens = await provider.redeem_code(code, pending.code_verifier, rt.redirect_uri())
+    raw_id_token = tokens.get("id_token")
+    if not isinstance(raw_id_token, str):
+        raise messages.invalid_id_token("none returned")
+    expect = idtoken.Expectations(issuer=metadata.issuer, client_id=rt.settings.oidc_client_id, nonce=pending.nonce,
+                                  algorithms=metadata.id_token_algorithms, leeway=rt.settings.oidc_clock_skew_seconds)
+    try:
+        id_claims = await idtoken.validate(raw_id_token, expect, provider.keys)
+    except idtoken.InvalidIdToken as exc:
+        log.warning("rejected an ID token from %s: %s", metadata.issuer, exc.reason)
+        raise messages.invalid_id_token(exc.reason) from None
+    userinfo = await provider.userinfo(tokens["access_token"])
+    if userinfo.get("sub") != id_claims["sub"]:
+        # OIDC Core §5.3.2: userinfo of another subject must not be used.
+        log.warning("userinfo subject %r differs from the ID token's %r", userinfo.get("sub"), id_claims["sub"])
+        raise messages.bad_gateway(messages.USERINFO_FAILED)
+    claims: dict[str, Any] = {**id_claims, **userinfo}
+    return accounts.Identity.from_claims(claims)
+
+
+@routes.post("/exchange", policy=Policy.PUBLIC)
+async def sso_exchange(request: web.Request) -> web.Response:
+    body = await parse_body(request, ExchangeRequest)
+    async with request.app[DATABASE].transaction() as tx:
+        user_id = await codes.redeem(tx.conn, body.code)
+        row = await store.by_id(tx.conn, user_id) if user_id is not None else None
+    if row is None:
+        raise BadRequest(messages.BAD_CODE)
+    token = await issue_access_token(request.app, row)
+    return json_response({"access_token": token}, headers=_PRIVATE)
