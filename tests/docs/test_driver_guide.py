@@ -5,7 +5,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tutorial import files_of, run_tests, write_project
+from tutorial import files_of, install_metadata, run_tests, write_project
+
+from webmacs_sdk.discovery import find_plugins
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "drivers.md"
 
@@ -21,3 +23,12 @@ def test_the_driver_passes_the_conformance_kit_and_its_own_tests(tmp_path):
     conformance = [n for n in outcomes.passed if "TestKilnIoConformance" in n]
     assert any("test_hardware_safe_state_on_disconnect" in n for n in conformance)
     assert len(outcomes.passed) - len(conformance) == 2
+
+
+def test_installed_it_is_found_as_a_driver_without_being_imported(tmp_path):
+    project, site = tmp_path / "project", tmp_path / "site"
+    write_project(PAGE, project)
+    install_metadata(project, site)
+    found = {entry.name: entry for entry in find_plugins(path=[site])}
+    assert found["kiln_io"].kind == "driver" and "acme_kiln_io" not in sys.modules
+    assert found["kiln_io"].distribution == "acme-kiln-io"

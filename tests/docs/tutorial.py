@@ -68,3 +68,18 @@ def run_tests(project: Path, package: str, *args: str) -> Outcomes:
     assert not outcomes.failed, "\n".join(outcomes.failed)
     assert code == 0, f"pytest exited with {code}"
     return outcomes
+
+
+def install_metadata(project: Path, site: Path) -> Path:
+    """What ``pip install`` leaves for the project in ``site``: a dist-info with its entry points."""
+    import tomllib
+
+    metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    info = site / f"{metadata['name'].replace('-', '_')}-{metadata['version']}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {metadata['name']}\nVersion: {metadata['version']}\n")
+    lines = []
+    for group, entries in metadata.get("entry-points", {}).items():
+        lines += [f"[{group}]", *(f"{name} = {value}" for name, value in entries.items()), ""]
+    (info / "entry_points.txt").write_text("\n".join(lines))
+    return info
