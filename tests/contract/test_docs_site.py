@@ -1,7 +1,9 @@
 """The documentation site builds with ``mkdocs build --strict`` and its generated pages match the code.
 
 Strict mode plus ``validation`` in mkdocs.yml turns a broken link, a missing anchor, a snippet of a
-file that no longer exists, or a page under docs/ that is not in ``nav`` into a failure here.
+file that no longer exists, or a page under docs/ that is not in ``nav`` into a failure here. A new
+setting of any plugin must be listed in docs/configuration.md. (Here, among the contract tests,
+because every change can break these; the tests that run the tutorials are in tests/docs.)
 """
 
 import logging
