@@ -47,7 +47,8 @@ def site(tmp_path_factory):
     try:
         build(load_config(str(ROOT / "mkdocs.yml"), site_dir=str(out), strict=True))
     except Abort as exc:
-        pytest.fail(f"mkdocs build --strict failed: {exc}\n" + "\n".join(collect.messages))
+        hint = "a new page goes into `nav` of mkdocs.yml; `./wm docs` shows the site"
+        pytest.fail(f"mkdocs build --strict failed: {exc} ({hint})\n" + "\n".join(collect.messages))
     finally:
         os.chdir(cwd)
         logging.getLogger("mkdocs").removeHandler(collect)
@@ -103,7 +104,7 @@ def test_configuration_page_names_every_setting_and_only_real_ones(plugin_manage
     server = _server_settings(plugin_manager)
     controller = {"WEBMACS_" + name.upper() for name in ControllerSettings.__dataclass_fields__ if name != "extra"}
     files = {"WEBMACS_CONFIG", "WEBMACS_CONTROLLER_CONFIG"}
-    assert not server - documented, f"settings missing from docs/configuration.md: {sorted(server - documented)}"
+    assert not server - documented, f"add these settings to docs/configuration.md: {sorted(server - documented)}"
     assert not controller - documented, f"controller settings missing: {sorted(controller - documented)}"
     unknown = documented - server - controller - files
     assert not unknown, f"docs/configuration.md names settings that do not exist: {sorted(unknown)}"
