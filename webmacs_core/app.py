@@ -71,6 +71,9 @@ def create_app(settings: Settings | None = None, *, pm: WebmacsPluginManager | N
         client_max_size=settings.max_body_bytes,
     )
     host = CoreHost(app, pm, settings)
+    for section in pm.collect("webmacs_settings_model"):
+        # Every plugin's settings are read now, so a bad value stops the start with its message.
+        host.section(section.cls)
     app[SETTINGS] = settings
     app[PLUGIN_MANAGER] = pm
     app[HOST] = host

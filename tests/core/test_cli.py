@@ -24,8 +24,19 @@ def test_migrate_then_create_admin_then_again(tmp_path):
     again = run(["create-admin", "--email", "ops@example.com", "--username", "ops", "--password", "another-pass"],
                 tmp_path)
     assert again.returncode == 0 and "password was reset" in again.stdout
-    short = run(["create-admin", "--email", "x@example.com", "--username", "x", "--password", "short"], tmp_path)
+    short = run(["create-admin", "--email", "x@example.com", "--username", "xy", "--password", "short"], tmp_path)
     assert short.returncode == 2 and "8 to 72 bytes" in short.stdout
+
+
+def test_create_admin_applies_the_login_email_rule(tmp_path):
+    """An admin the login form would refuse is refused here too, in one line (the users API tests show
+    that an address it accepts, such as one on .test, can log in)."""
+    bad = run(["create-admin", "--email", "notanemail", "--username", "ops", "--password", "s3cret-pass"], tmp_path)
+    assert bad.returncode == 2 and "admin" not in bad.stdout
+    assert bad.stderr.strip().count("\n") == 0 and "not a valid email address" in bad.stderr
+    short = run(["create-admin", "--email", "ok@example.com", "--username", "x", "--password", "s3cret-pass"],
+                tmp_path)
+    assert short.returncode == 2 and "2 to 50 characters" in short.stderr
 
 
 def test_serve_on_a_taken_port_is_a_message_not_a_traceback(tmp_path):

@@ -7,13 +7,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
-from pydantic import EmailStr, Field
+from pydantic import Field
 
 from webmacs_auth import tokens
 from webmacs_auth.public import issue_access_token
 from webmacs_auth.settings import AuthSettings
 from webmacs_auth.tables import blacklist_tokens
 from webmacs_auth.throttle import LoginThrottle
+from webmacs_sdk.emails import EmailAddress
 from webmacs_sdk.errors import ApiError, Unauthorized
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.models import DomainEvent
@@ -39,7 +40,7 @@ DUMMY_HASH: web.AppKey[list[str]] = web.AppKey("dummy_hash", list)
 
 
 class LoginRequest(RequestModel):
-    email: EmailStr
+    email: EmailAddress
     password: str = Field(min_length=1)
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import attrs
 from aiohttp import web
-from pydantic import EmailStr, Field
+from pydantic import Field
 
 from webmacs_auth.backend import JwtBackend
 from webmacs_auth.routes import SESSION_KIND, check_password, issue_for, routes
 from webmacs_auth.settings import AuthSettings
+from webmacs_sdk.emails import EmailAddress
 from webmacs_sdk.errors import AuthenticationFailed
 from webmacs_sdk.keys import HOST, SETTINGS
 from webmacs_sdk.models import Principal
@@ -54,7 +55,7 @@ class CookieBackend:
 
 
 class SessionRequest(RequestModel):
-    email: EmailStr
+    email: EmailAddress
     password: str = Field(min_length=1)
 
 

@@ -127,3 +127,64 @@ async def test_first_start_without_password_prints_a_random_one(make_client, cap
     assert await login(client, "admin@example.com", password)
     bad = await client.post("/api/v1/auth/login", json={"email": "admin@example.com", "password": "admin123"})
     assert bad.status == 401
+
+
+async def test_emails_and_usernames_are_unique_regardless_of_case(make_client, auth_headers):
+    client = await make_client("users", "auth")
+    admin = await auth_headers(client, "admin")
+    viewer = await auth_headers(client, "viewer")
+    assert (await client.post("/api/v1/users", json=NEW, headers=admin)).status == 201
+    for clash in ({"email": "ADA@example.com", "username": "other"}, {"email": "x@example.com", "username": "ADA"}):
+        resp = await client.post("/api/v1/users", json={**NEW, **clash}, headers=admin)
+        assert resp.status == 409 and await resp.json() == {"detail": "User already exists."}, clash
+    me = await (await client.get("/api/v1/auth/me", headers=viewer)).json()
+    for change in ({"email": "ADMIN@example.com"}, {"username": "Admin"}, {"email": "Admin@Example.COM"}):
+        resp = await client.put(f"/api/v1/users/{me['public_id']}", json=change, headers=viewer)
+        assert resp.status == 409 and await resp.json() == {"detail": "User already exists."}, change
+    assert (await (await client.get("/api/v1/auth/me", headers=viewer)).json())["email"] == "viewer@example.com"
+    # Changing only the case of one's own name is no clash.
+    resp = await client.put(f"/api/v1/users/{me['public_id']}", json={"username": "Viewer"}, headers=viewer)
+    assert resp.status == 200
+    # The address is found whatever case it is typed in at login.
+    assert await login(client, "Ada@Example.com", NEW["password"])
+
+
+async def test_the_database_itself_refuses_case_only_duplicates(make_client):
+    """The migration's unique indexes on lower(email) and lower(username), on SQLite and PostgreSQL."""
+    import pytest
+    import sqlalchemy as sa
+
+    from webmacs_sdk.keys import DATABASE
+    from webmacs_sdk.models import Role
+    from webmacs_users import store
+
+    client = await make_client("users", "auth")
+    for email, username in (("ADMIN@example.com", "someone"), ("new@example.com", "ADMIN")):
+        with pytest.raises(sa.exc.IntegrityError):
+            async with client.app[DATABASE].transaction() as tx:
+                await store.insert(tx.conn, email=email, username=username, password_hash="x", role=Role.VIEWER)
+
+
+async def test_one_email_rule_for_creation_and_login(make_client, auth_headers):
+    client = await make_client("users", "auth", env={"WEBMACS_INITIAL_ADMIN_EMAIL": "root@lab.test"})
+    # The first admin on the reserved .test domain can sign in.
+    seeded = await login(client, "root@lab.test", "admin-password-1")
+    admin = {"Authorization": f"Bearer {seeded}"}
+    lab = {**NEW, "email": "ada@pa.test"}
+    assert (await client.post("/api/v1/users", json=lab, headers=admin)).status == 201
+    assert await login(client, "ada@pa.test", NEW["password"])
+    # Refused at creation exactly when login would refuse it, with the reason.
+    for email in ("notanemail", "ada@printer.local", "ada@localhost"):
+        created = await client.post("/api/v1/users", json={**NEW, "email": email}, headers=admin)
+        signed_in = await client.post("/api/v1/auth/login", json={"email": email, "password": "x"})
+        assert created.status == signed_in.status == 422, email
+        assert "not a valid email address" in (await created.json())["detail"][0]["msg"]
+
+
+async def test_a_seed_admin_email_login_would_refuse_stops_the_start(make_app):
+    import pytest
+
+    from webmacs_sdk.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="WEBMACS_INITIAL_ADMIN_EMAIL: 'notanemail' is not a valid email"):
+        make_app("users", "auth", env={"WEBMACS_INITIAL_ADMIN_EMAIL": "notanemail"})

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import sys
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from webmacs_sdk.db import Database
+from webmacs_sdk.emails import normalize_email
 from webmacs_sdk.models import Role
 from webmacs_users import store
 from webmacs_users.passwords import hash_password, too_long
@@ -27,12 +29,21 @@ def add_command(subparsers: Any) -> None:
 
 
 def create_admin(args: argparse.Namespace, settings: Any, pm: Any) -> int:
+    # The same rule as the users API and the login form: an admin who cannot sign in helps nobody.
+    try:
+        email = normalize_email(args.email)
+    except ValueError as exc:
+        print(f"webmacs: {exc}", file=sys.stderr)
+        return 2
+    if not 2 <= len(args.username) <= 50:
+        print("webmacs: the username needs 2 to 50 characters", file=sys.stderr)
+        return 2
     password = args.password or getpass.getpass("Password for the new admin: ")
     if len(password) < 8 or too_long(password):
         print("webmacs: the password needs 8 to 72 bytes")
         return 2
     rounds = settings.section("users", UsersSettings).bcrypt_rounds
-    return asyncio.run(_create(settings.database_url, args.email, args.username, password, rounds))
+    return asyncio.run(_create(settings.database_url, email, args.username, password, rounds))
 
 
 async def _create(url: str, email: str, username: str, password: str, rounds: int) -> int:

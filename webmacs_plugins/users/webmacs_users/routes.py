@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from aiohttp import web
 
-from webmacs_sdk.db import fetch_page
+from webmacs_sdk.db import conflict_on_duplicate, fetch_page
 from webmacs_sdk.errors import Conflict, Forbidden, NotFound
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import DomainEvent, Role
@@ -27,6 +27,7 @@ from webmacs_users.settings import UsersSettings
 from webmacs_users.tables import users
 
 routes = RouteTable("/api/v1/users")
+DUPLICATE = "User already exists."
 
 
 def _not_found(public_id: str) -> NotFound:
@@ -46,11 +47,12 @@ async def create_user(request: web.Request) -> web.Response:
     body = await parse_body(request, UserCreate)
     rounds = request.app[HOST].section(UsersSettings).bcrypt_rounds
     password_hash = await hash_password(body.password, rounds)
-    async with request.app[DATABASE].transaction() as tx:
-        if await store.taken(tx.conn, email=body.email, username=body.username):
-            raise Conflict("User already exists.")
-        await store.insert(tx.conn, email=body.email, username=body.username,
-                           password_hash=password_hash, role=body.role)
+    with conflict_on_duplicate(DUPLICATE):
+        async with request.app[DATABASE].transaction() as tx:
+            if await store.taken(tx.conn, email=body.email, username=body.username):
+                raise Conflict(DUPLICATE)
+            await store.insert(tx.conn, email=body.email, username=body.username,
+                               password_hash=password_hash, role=body.role)
     return status_response("User successfully created.", status=201)
 
 
@@ -84,18 +86,19 @@ async def update_user(request: web.Request) -> web.Response:
     if "password" in values:
         rounds = request.app[HOST].section(UsersSettings).bcrypt_rounds
         values["password_hash"] = await hash_password(str(values.pop("password")), rounds)
-    async with request.app[DATABASE].transaction() as tx:
-        row = await store.by_public_id(tx.conn, public_id)
-        if row is None:
-            raise _not_found(public_id)
-        if await store.taken(tx.conn, email=values.get("email"), username=values.get("username"),  # type: ignore[arg-type]
-                             exclude_id=row.id):
-            raise Conflict("User already exists.")
-        demoting = row.role == Role.ADMIN.value and values.get("role", Role.ADMIN.value) != Role.ADMIN.value
-        if demoting and await store.count_admins(tx.conn) <= 1:
-            raise Conflict("Cannot demote the last admin.")
-        if values:
-            await tx.conn.execute(sa.update(users).where(users.c.id == row.id).values(**values))
+    with conflict_on_duplicate(DUPLICATE):
+        async with request.app[DATABASE].transaction() as tx:
+            row = await store.by_public_id(tx.conn, public_id)
+            if row is None:
+                raise _not_found(public_id)
+            if await store.taken(tx.conn, email=values.get("email"), username=values.get("username"),  # type: ignore[arg-type]
+                                 exclude_id=row.id):
+                raise Conflict(DUPLICATE)
+            demoting = row.role == Role.ADMIN.value and values.get("role", Role.ADMIN.value) != Role.ADMIN.value
+            if demoting and await store.count_admins(tx.conn) <= 1:
+                raise Conflict("Cannot demote the last admin.")
+            if values:
+                await tx.conn.execute(sa.update(users).where(users.c.id == row.id).values(**values))
     return status_response("User successfully updated.")
 
 

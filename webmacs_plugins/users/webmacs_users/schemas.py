@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import pydantic
-from pydantic import EmailStr, Field
+from pydantic import Field
 
+from webmacs_sdk.emails import EmailAddress
 from webmacs_sdk.models import Role
 from webmacs_sdk.web import RequestModel
 from webmacs_users.passwords import MAX_PASSWORD_BYTES, too_long
@@ -22,14 +23,14 @@ Password = Annotated[str, Field(min_length=8), pydantic.AfterValidator(_password
 
 
 class UserCreate(RequestModel):
-    email: EmailStr
+    email: EmailAddress
     username: str = Field(min_length=2, max_length=50)
     password: Password
     role: Role = Role.VIEWER
 
 
 class UserUpdate(RequestModel):
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     username: str | None = Field(default=None, min_length=2, max_length=50)
     password: Password | None = None
     role: Role | None = None

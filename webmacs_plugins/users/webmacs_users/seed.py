@@ -7,6 +7,7 @@ import secrets
 
 from aiohttp import web
 
+from webmacs_sdk.emails import normalize_email
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import Role
 from webmacs_users import store
@@ -23,7 +24,8 @@ async def seed_admin(app: web.Application) -> None:
     async with app[DATABASE].transaction() as tx:
         if await store.count_users(tx.conn):
             return
-        await store.insert(tx.conn, email=settings.initial_admin_email, username=settings.initial_admin_username,
+        await store.insert(tx.conn, email=normalize_email(settings.initial_admin_email),
+                           username=settings.initial_admin_username,
                            password_hash=password_hash, role=Role.ADMIN)
     log.info("created the first admin %s", settings.initial_admin_email)
     if not settings.initial_admin_password:

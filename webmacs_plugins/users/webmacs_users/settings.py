@@ -1,6 +1,20 @@
 """Settings of the users plugin (``WEBMACS_*`` variables)."""
 
+from typing import Any
+
 import attrs
+
+from webmacs_sdk.emails import normalize_email
+from webmacs_sdk.settings import SettingsError
+
+
+def _usable_email(_instance: Any, _attribute: Any, value: str) -> None:
+    # The login form applies the same rule: an admin created with an address it refuses could
+    # never sign in.
+    try:
+        normalize_email(value)
+    except ValueError as exc:
+        raise SettingsError(f"WEBMACS_INITIAL_ADMIN_EMAIL: {exc}") from None
 
 
 @attrs.frozen
@@ -9,7 +23,7 @@ class UsersSettings:
 
     #: bcrypt cost factor (12 takes ~250 ms per hash; tests lower it).
     bcrypt_rounds: int = 12
-    initial_admin_email: str = "admin@webmacs.io"
+    initial_admin_email: str = attrs.field(default="admin@webmacs.io", validator=_usable_email)
     initial_admin_username: str = "admin"
     #: Empty: a random password is generated and printed once on the first start.
     initial_admin_password: str = attrs.field(default="", repr=False)

@@ -24,7 +24,9 @@ async def by_public_id(conn: AsyncConnection, public_id: str) -> Row | None:
 
 
 async def by_email(conn: AsyncConnection, email: str) -> Row | None:
-    return (await conn.execute(sa.select(users).where(users.c.email == email))).first()
+    """The user with this email, whatever its case (emails are unique regardless of case)."""
+    query = sa.select(users).where(sa.func.lower(users.c.email) == sa.func.lower(email))
+    return (await conn.execute(query)).first()
 
 
 async def first_admin(conn: AsyncConnection) -> Row | None:
@@ -43,12 +45,12 @@ async def count_admins(conn: AsyncConnection) -> int:
 
 async def taken(conn: AsyncConnection, *, email: str | None = None, username: str | None = None,
                 exclude_id: int | None = None) -> bool:
-    """True if another user already has this email or username."""
+    """True if another user already has this email or username, in any case (``Admin`` is ``admin``)."""
     conditions = []
     if email is not None:
-        conditions.append(users.c.email == email)
+        conditions.append(sa.func.lower(users.c.email) == sa.func.lower(email))
     if username is not None:
-        conditions.append(users.c.username == username)
+        conditions.append(sa.func.lower(users.c.username) == sa.func.lower(username))
     if not conditions:
         return False
     query = sa.select(users.c.id).where(sa.or_(*conditions))

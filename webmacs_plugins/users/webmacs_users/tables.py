@@ -18,3 +18,7 @@ users = sa.Table(
     sa.Column("sso_provider", sa.String(100)),
     sa.Column("sso_subject_id", sa.String(255)),
 )
+
+# Emails and usernames are unique regardless of case: a viewer must not become ``ADMIN@…``/``Admin``.
+sa.Index("uq_users_email_lower", sa.func.lower(users.c.email), unique=True)
+sa.Index("uq_users_username_lower", sa.func.lower(users.c.username), unique=True)
