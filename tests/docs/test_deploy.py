@@ -3,6 +3,9 @@
 import configparser
 import importlib.metadata
 import shlex
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -113,3 +116,21 @@ def test_nginx_site_upgrades_websockets_to_the_server_port():
     ws = ws[: ws.index("}")]
     assert "proxy_set_header Upgrade    $http_upgrade;" in ws
     assert "proxy_set_header Connection $connection_upgrade;" in ws
+
+
+def test_units_pass_systemd_analyze_verify(tmp_path):
+    """systemd itself reads the units: unknown keys, bad values and bad sections are reported.
+
+    ExecStart is pointed at this checkout's commands, which exist, instead of /opt (which does not).
+    """
+    tool = shutil.which("systemd-analyze")
+    assert tool, "systemd-analyze is needed (Debian package systemd)"
+    units = []
+    for unit in ("webmacs.service", "webmacs-controller.service"):
+        text = (DEPLOY / "systemd" / unit).read_text()
+        for folder in ENVIRONMENTS:
+            text = text.replace(folder + "/", str(Path(sys.executable).parent) + "/")
+        (tmp_path / unit).write_text(text)
+        units.append(str(tmp_path / unit))
+    proc = subprocess.run([tool, "verify", *units], check=False, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and not proc.stdout.strip() and not proc.stderr.strip(), proc.stdout + proc.stderr
