@@ -25,7 +25,7 @@ async def rules_context(request: web.Request) -> Mapping[str, Any]:
         "operators": [(name, name + (" (needs upper threshold)" if spec.needs_high else ""))
                       for name, spec in sorted(host.rule_operators().items())],
         "actions": sorted(host.rule_actions()),
-        "event_types": [spec.name for spec in host.event_types()],
+        "event_types": sorted({spec.name for spec in host.event_types()}),
     }
 
 

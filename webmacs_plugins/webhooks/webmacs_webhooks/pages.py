@@ -15,7 +15,7 @@ from webmacs_webhooks.routes import get_webhook, list_deliveries, list_webhooks
 
 async def webhooks_context(request: web.Request) -> Mapping[str, Any]:
     return {"listing": await handler_json(list_webhooks, request),
-            "event_types": [spec.name for spec in request.app[HOST].event_types()]}
+            "event_types": sorted({spec.name for spec in request.app[HOST].event_types()})}
 
 
 async def deliveries_context(request: web.Request) -> Mapping[str, Any]:

@@ -133,7 +133,12 @@ const WM = (() => {
   });
 
   const pending = sessionStorage.getItem(FLASH);
-  if (pending) { sessionStorage.removeItem(FLASH); flash(pending); }
+  if (pending) {
+    sessionStorage.removeItem(FLASH);
+    flash(pending);
+    // Pages that build widgets while loading can take the focus; give it back once they are done.
+    window.addEventListener("load", () => document.getElementById("flash")?.focus());
+  }
 
   return { api, flash, flashAfterReload, formBody, csrf };
 })();

@@ -18,7 +18,7 @@
 
   function card(ev) {
     const li = document.createElement("li");
-    li.className = "card value-card";
+    li.className = "card value-card stale";
     li.dataset.event = ev.public_id;
     const id = `v-${ev.public_id}`;
     li.innerHTML = `<h3 class="name"></h3><p class="value"><output id="${id}" aria-live="polite">–</output> <span class="unit"></span></p>
@@ -115,7 +115,11 @@
   }
 
   function redraw() {
-    if (chart && dirty) { chart.setData(chartData); dirty = false; }
+    if (chart && dirty) {
+      chart.setData(chartData);
+      chart.root.parentElement.dataset.points = chartData[0].length; // how far the chart has grown
+      dirty = false;
+    }
     requestAnimationFrame(redraw);
   }
 
