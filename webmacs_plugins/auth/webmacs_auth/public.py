@@ -1,7 +1,8 @@
 """The auth plugin's public API for other plugins (SSO, the web UI).
 
 Access tokens are issued here and only here, so a token a plugin hands out is exactly what
-``POST /auth/login`` hands out: same claims, lifetime, signature and revocation.
+``POST /auth/login`` hands out: same claims, lifetime, signature and revocation; a browser session
+is the same token in the cookie ``POST /auth/session`` sets.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from webmacs_auth import tokens
 from webmacs_auth.settings import AuthSettings
 from webmacs_sdk.keys import HOST, SETTINGS
 from webmacs_sdk.models import Role
+from webmacs_sdk.sessions import SESSION_COOKIE, csrf_token
 
 
 async def issue_access_token(app: web.Application, user: Any) -> str:
@@ -22,3 +24,12 @@ async def issue_access_token(app: web.Application, user: Any) -> str:
     settings = app[HOST].section(AuthSettings)
     return tokens.issue(user.id, Role(user.role), app[SETTINGS].resolved_secret_key(),
                         settings.jwt_algorithm, timedelta(minutes=settings.access_token_expire_minutes))
+
+
+def set_browser_session(request: web.Request, response: web.StreamResponse, token: str) -> str:
+    """Make ``token`` the browser's session on ``response`` (HttpOnly, SameSite=Lax, Secure over
+    https, living as long as the token); returns the session's CSRF token."""
+    minutes = request.app[HOST].section(AuthSettings).access_token_expire_minutes
+    response.set_cookie(SESSION_COOKIE, token, path="/", httponly=True, samesite="Lax",
+                        secure=request.secure, max_age=minutes * 60)
+    return csrf_token(request.app[SETTINGS].resolved_secret_key(), token)

@@ -13,11 +13,11 @@ from aiohttp import web
 from pydantic import Field
 
 from webmacs_auth.backend import JwtBackend
+from webmacs_auth.public import set_browser_session
 from webmacs_auth.routes import SESSION_KIND, check_password, issue_for, routes
-from webmacs_auth.settings import AuthSettings
 from webmacs_sdk.emails import EmailAddress
 from webmacs_sdk.errors import AuthenticationFailed
-from webmacs_sdk.keys import HOST, SETTINGS
+from webmacs_sdk.keys import SETTINGS
 from webmacs_sdk.models import Principal
 from webmacs_sdk.sessions import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, csrf_matches, csrf_token
 from webmacs_sdk.specs import Policy
@@ -76,7 +76,5 @@ async def sign_in(request: web.Request) -> web.Response:
         "status": "success", "message": "Successfully signed in.", "username": row.username,
         "public_id": row.public_id, "csrf_token": csrf_token(request.app[SETTINGS].resolved_secret_key(), token),
     })
-    minutes = request.app[HOST].section(AuthSettings).access_token_expire_minutes
-    response.set_cookie(SESSION_COOKIE, token, path="/", httponly=True, samesite="Lax",
-                        secure=request.secure, max_age=minutes * 60)
+    set_browser_session(request, response, token)
     return response

@@ -1,14 +1,18 @@
 """WebMACS SSO plugin: OpenID Connect sign-in (authorization code + PKCE) per contract §1.4.
 
 Routes under ``/api/v1/auth/sso``; sign-ins in progress and one-time codes live in the
-database (its own alembic branch ``sso``); tokens are issued by the auth plugin's public API.
+database (its own alembic branch ``sso``); tokens and browser sessions come from the auth
+plugin's public API. With the web UI, its sign-in page offers "Sign in with <provider>".
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from webmacs_sdk import CleanupContextSpec, MigrationSpec, Route, SettingsSpec, hookimpl
+from aiohttp import web
+
+from webmacs_sdk import CleanupContextSpec, MigrationSpec, Page, Route, SettingsSpec, SignInMethod, hookimpl
+from webmacs_sso import webui
 from webmacs_sso.routes import routes
 from webmacs_sso.runtime import cleanup_ctx
 from webmacs_sso.settings import SsoSettings
@@ -32,3 +36,13 @@ def webmacs_register_routes() -> list[Route]:
 @hookimpl
 def webmacs_cleanup_ctx() -> list[CleanupContextSpec]:
     return [CleanupContextSpec("sso.identity-provider", cleanup_ctx)]
+
+
+@hookimpl(optionalhook=True)
+def webmacs_sign_in_methods(request: web.Request) -> list[SignInMethod]:
+    return webui.sign_in_methods(request)
+
+
+@hookimpl(optionalhook=True)
+def webmacs_ui_pages() -> list[Page]:
+    return webui.pages()

@@ -46,6 +46,8 @@ class Pending:
 
     code_verifier: str
     nonce: str
+    #: A local path when the web UI started the sign-in, else ``None`` (the contract's JSON flow).
+    return_to: str | None = None
 
 
 def digest(value: str) -> str:
@@ -65,7 +67,8 @@ def _state_key(secret_key: str) -> OctKey:
     return OctKey.import_key(hashlib.sha256(b"webmacs-sso-state:" + secret_key.encode()).digest())
 
 
-async def start(conn: AsyncConnection, *, binding: str, secret_key: str, ttl: int) -> Started:
+async def start(conn: AsyncConnection, *, binding: str, secret_key: str, ttl: int,
+                return_to: str | None = None) -> Started:
     """Record a new sign-in for the browser holding ``binding``; expired ones are purged."""
     now = utcnow()
     await conn.execute(sa.delete(sso_logins).where(sso_logins.c.expires_on < now))
@@ -75,7 +78,7 @@ async def start(conn: AsyncConnection, *, binding: str, secret_key: str, ttl: in
     verifier = secrets.token_urlsafe(64)  # 86 characters of the unreserved set (RFC 7636 §4.1)
     await conn.execute(sa.insert(sso_logins).values(
         state_id=state_id, browser_hash=digest(binding), code_verifier=verifier, nonce=nonce,
-        expires_on=now + timedelta(seconds=ttl)))
+        expires_on=now + timedelta(seconds=ttl), return_to=return_to))
     issued = int(time.time())
     claims = {"iss": STATE_ISSUER, "jti": state_id, "nonce": nonce, "iat": issued, "exp": issued + ttl}
     state = jwt.encode({"alg": "HS256"}, claims, _state_key(secret_key))
@@ -102,11 +105,11 @@ async def take(conn: AsyncConnection, state_id: str, binding: str | None) -> Pen
     deleted = await conn.execute(
         sa.delete(sso_logins).where(sso_logins.c.state_id == state_id)
         .returning(sso_logins.c.browser_hash, sso_logins.c.code_verifier, sso_logins.c.nonce,
-                   sso_logins.c.expires_on)
+                   sso_logins.c.expires_on, sso_logins.c.return_to)
     )
     row = deleted.first()
     if row is None or row.expires_on <= utcnow() or not binding:
         return None
     if not hmac.compare_digest(row.browser_hash, digest(binding)):
         return None
-    return Pending(code_verifier=row.code_verifier, nonce=row.nonce)
+    return Pending(code_verifier=row.code_verifier, nonce=row.nonce, return_to=row.return_to)

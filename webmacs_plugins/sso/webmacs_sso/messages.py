@@ -63,3 +63,25 @@ def bad_state() -> BadRequest:
 
 def forbidden(detail: str) -> Forbidden:
     return Forbidden(detail)
+
+
+#: Why a sign-in started by the web UI failed, as a short key in the failure page's URL (never
+#: free text, so nobody can make the page say what they like).
+FAILURES = {
+    "state": BAD_STATE, "exchange": EXCHANGE_FAILED, "userinfo": USERINFO_FAILED, "email": NO_EMAIL,
+    "subject": NO_SUBJECT, "link-unverified": LINK_UNVERIFIED, "admin": ADMIN_LINK, "no-account": NO_AUTO_CREATE,
+    "create-unverified": CREATE_UNVERIFIED, "issuer": OTHER_ISSUER, "invalid-email": INVALID_EMAIL,
+    "refused": "The identity provider did not sign you in.",
+    "provider": "The identity provider's answer could not be used; the server log says why.",
+    "configuration": "Single sign-on is not set up correctly; the server log says why.",
+}
+
+
+def failure_key(exc: ApiError) -> str:
+    """The :data:`FAILURES` key of an error raised during a sign-in."""
+    for key, text in FAILURES.items():
+        if exc.detail == text:
+            return key
+    if exc.status >= 500:
+        return "provider" if exc.status == 502 else "configuration"
+    return "refused"

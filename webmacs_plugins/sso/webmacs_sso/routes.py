@@ -8,14 +8,14 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from webmacs_auth.public import issue_access_token
-from webmacs_sdk.errors import BadRequest, ValidationFailed
+from webmacs_auth.public import issue_access_token, set_browser_session
+from webmacs_sdk.errors import ApiError, BadRequest, ValidationFailed
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.models import DomainEvent
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import RequestModel, json_response, parse_body
 from webmacs_sso import accounts, codes, idtoken, logins, messages
-from webmacs_sso.runtime import AUTHORIZE_PATH, COOKIE_PATH, Runtime, runtime
+from webmacs_sso.runtime import AUTHORIZE_PATH, COOKIE_PATH, FAILED_PATH, Runtime, local_path, runtime
 from webmacs_users import store
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,11 @@ async def sso_authorize(request: web.Request) -> web.Response:
     metadata = await rt.provider.metadata()
     # One binding per browser, reused while it lives, so sign-ins started in two tabs both work.
     binding = request.cookies.get(logins.BINDING_COOKIE) or logins.new_binding()
+    # ``next`` (ours): the web UI's sign-in page starts here and wants a browser session at the end.
+    return_to = (local_path(request.query["next"]) or "/") if "next" in request.query else None
     async with request.app[DATABASE].transaction() as tx:
         started = await logins.start(tx.conn, binding=binding, secret_key=request.app[SETTINGS].resolved_secret_key(),
-                                     ttl=rt.settings.oidc_state_ttl_seconds)
+                                     ttl=rt.settings.oidc_state_ttl_seconds, return_to=return_to)
     query = urlencode({
         "response_type": "code",
         "client_id": rt.settings.oidc_client_id,
@@ -92,6 +94,25 @@ async def sso_callback(request: web.Request) -> web.Response:
         pending = await logins.take(tx.conn, state_id, request.cookies.get(logins.BINDING_COOKIE))
     if pending is None:
         raise messages.bad_state()
+    if pending.return_to is None:
+        row = await _sign_in(request, rt, code, pending)
+        async with request.app[DATABASE].transaction() as tx:
+            one_time = await codes.issue(tx.conn, row.id, rt.settings.oidc_code_ttl_seconds)
+        return _redirect(f"{rt.frontend_url()}/sso-callback?{urlencode({'code': one_time})}")
+    try:
+        row = await _sign_in(request, rt, code, pending)
+    except ApiError as exc:
+        # The web UI's visitor gets a page that says what went wrong, not a JSON body.
+        log.info("sign-in through the web UI refused: %s", exc.detail)
+        raise web.HTTPSeeOther(f"{FAILED_PATH}?{urlencode({'reason': messages.failure_key(exc)})}",
+                               headers=_PRIVATE) from None
+    response = web.Response(status=303, headers={"Location": pending.return_to, **_PRIVATE})
+    set_browser_session(request, response, await issue_access_token(request.app, row))
+    return response
+
+
+async def _sign_in(request: web.Request, rt: Runtime, code: str, pending: logins.Pending) -> store.Row:
+    """The user the IdP's answer signs in, resolved, linked or created, with the sign-in logged."""
     metadata = await rt.provider.metadata()
     # RFC 9207: an IdP that names itself in the response must be the one this sign-in went to.
     returned_issuer = request.query.get("iss")
@@ -100,12 +121,11 @@ async def sso_callback(request: web.Request) -> web.Response:
     identity = await _identity(rt, code, pending)
     async with request.app[DATABASE].transaction() as tx:
         row = await accounts.resolve(tx.conn, identity, rt.settings)
-        one_time = await codes.issue(tx.conn, row.id, rt.settings.oidc_code_ttl_seconds)
         await request.app[HOST].emit(tx, DomainEvent(
             "user.logged_in_sso",
             {"username": row.username, "user_public_id": row.public_id, "provider": rt.settings.oidc_provider_name},
             actor=store.principal(row)))
-    return _redirect(f"{rt.frontend_url()}/sso-callback?{urlencode({'code': one_time})}")
+    return row
 
 
 async def _identity(rt: Runtime, code: str, pending: logins.Pending) -> accounts.Identity:

@@ -16,6 +16,8 @@ CALLBACK_PATH = "/api/v1/auth/sso/callback"
 AUTHORIZE_PATH = "/api/v1/auth/sso/authorize"
 #: The binding cookie is sent only to the SSO routes.
 COOKIE_PATH = "/api/v1/auth/sso"
+#: The web UI page that says why a sign-in it started was refused.
+FAILED_PATH = "/sso-failed"
 _UNSPECIFIED_HOSTS = {"", "0.0.0.0", "::", "[::]"}
 
 
@@ -71,6 +73,15 @@ class Runtime:
 
     def secure_cookies(self) -> bool:
         return self.redirect_uri().startswith("https://")
+
+
+def local_path(value: str | None) -> str | None:
+    """``value`` if it is a path on this site (``/events?x=1``), else ``None``: no open redirect."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")) or len(value) > 300:
+        return None
+    if any(ch < " " or ch == "\\" for ch in value):
+        return None
+    return value
 
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("webmacs_sso.runtime", Runtime)

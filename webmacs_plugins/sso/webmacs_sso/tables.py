@@ -19,6 +19,8 @@ sso_logins = sa.Table(
     sa.Column("code_verifier", sa.String(128), nullable=False),
     sa.Column("nonce", sa.String(64), nullable=False),
     sa.Column("expires_on", UTCDateTime, nullable=False, index=True),
+    #: Set when the web UI started the sign-in: it ends in a browser session and a redirect here.
+    sa.Column("return_to", sa.String(300)),
 )
 
 #: One row per successful callback until ``/exchange`` redeems it.

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from webmacs_sdk.markers import hookspec
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from webmacs_sdk.specs import MenuItem, Page, SignInMethod, WidgetTypeSpec
 
 
@@ -44,21 +46,25 @@ def webmacs_ui_pages() -> Iterable[Page]:
 
 
 @hookspec
-def webmacs_sign_in_methods() -> Iterable[SignInMethod]:
+def webmacs_sign_in_methods(request: web.Request) -> Iterable[SignInMethod]:
     """Offer other ways to sign in on the sign-in page ("Sign in with <provider>").
 
     Sync; called each time the sign-in page renders, so a method may come and go with its
-    configuration. Each method is shown as a link, in ascending ``order``, below the password
-    form; its ``href`` starts the method's flow (a route of the plugin), which ends by setting
-    the browser session the way ``POST /api/v1/auth/session`` does and redirecting to ``/``.
+    configuration (``request.app`` carries it). Each method is shown as a link, in ascending
+    ``order``, below the password form; its ``href`` starts the method's flow (a route of the
+    plugin), which ends by setting the browser session the way ``POST /api/v1/auth/session``
+    does and redirecting to where the visitor was going (``request.query["next"]``, a local path).
 
+    :param request: the sign-in page's request.
     :returns: :class:`~webmacs_sdk.specs.SignInMethod` objects.
 
     Example::
 
         @hookimpl(optionalhook=True)
-        def webmacs_sign_in_methods():
-            return [SignInMethod("Sign in with Example ID", "/auth/sso/example/start")]
+        def webmacs_sign_in_methods(request):
+            if request.app[HOST].section(ExampleSettings).enabled:
+                return [SignInMethod("Sign in with Example ID", "/auth/sso/example/start")]
+            return []
 
     .. versionadded:: 2.0
     """

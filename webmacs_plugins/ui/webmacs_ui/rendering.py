@@ -78,10 +78,10 @@ def allowed(policy: Policy, caller: Principal | None) -> bool:
     return _RANK[policy] <= rank
 
 
-def collect(app: web.Application, hook_name: str) -> list[Any]:
+def collect(app: web.Application, hook_name: str, **arguments: Any) -> list[Any]:
     """Flatten what every implementation of one of the UI's hooks returned."""
     caller = getattr(app[HOST].hook(), hook_name, None)
-    return [item for group in (caller() if caller is not None else ()) for item in group or ()]
+    return [item for group in (caller(**arguments) if caller is not None else ()) for item in group or ()]
 
 
 def menu(app: web.Application, pages: Iterable[Page], caller: Principal | None) -> list[MenuItem]:

@@ -24,7 +24,8 @@ async def sign_in_page(request: web.Request) -> web.StreamResponse:
         target = "/"  # never send a signed-in user to another site
     if optional_principal(request) is not None:
         raise web.HTTPSeeOther(target)
-    methods: list[SignInMethod] = sorted(collect(request.app, "webmacs_sign_in_methods"), key=lambda m: m.order)
+    offered = collect(request.app, "webmacs_sign_in_methods", request=request)
+    methods: list[SignInMethod] = sorted(offered, key=lambda m: m.order)
     return render(request, "ui/signin.html", {"next": target, "methods": methods}, title="Sign in",
                   pages=page_table(request.app).pages)
 
