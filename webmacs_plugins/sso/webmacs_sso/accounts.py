@@ -11,10 +11,10 @@ from typing import Any
 
 import attrs
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webmacs_sdk.db import is_unique_violation
+from webmacs_sdk.emails import normalize_email
 from webmacs_sdk.errors import BadRequest
 from webmacs_sdk.models import Role
 from webmacs_sso import messages
@@ -48,9 +48,9 @@ class Identity:
         if not isinstance(subject, str) or not subject:
             raise BadRequest(messages.NO_SUBJECT)
         try:
-            # The users API stores emails in this normal form; match and store the same way.
-            email = validate_email(raw_email.strip(), check_deliverability=False).normalized
-        except EmailNotValidError:
+            # The one email rule of every account path: match and store as the users API does.
+            email = normalize_email(raw_email.strip())
+        except ValueError:
             raise BadRequest(messages.INVALID_EMAIL) from None
         verified = claims.get("email_verified")
         hint = next((str(claims[k]) for k in ("preferred_username", "name") if claims.get(k)), "")
