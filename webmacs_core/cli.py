@@ -8,8 +8,6 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from aiohttp import web
-
 from webmacs_core import migrate
 from webmacs_core.app import create_app, plugin_manager_for
 from webmacs_core.database import open_database
@@ -17,7 +15,9 @@ from webmacs_core.loop import new_event_loop
 from webmacs_core.plugins import WebmacsPluginManager
 from webmacs_core.settings import Settings
 from webmacs_sdk.errors import WebmacsError
+from webmacs_sdk.serving import ServeLimits, serve
 from webmacs_sdk.settings import SettingsError
+from webmacs_sdk.startup_errors import explain_startup_error
 
 DESCRIPTION = """\
 WebMACS server: real-time sensor monitoring, data acquisition and process automation.
@@ -36,15 +36,29 @@ see docs/configuration.md.
 
 def _serve(args: argparse.Namespace, settings: Settings, pm: WebmacsPluginManager) -> int:
     host = args.host or settings.host
-    port = args.port or settings.port
-    app = create_app(settings, pm=pm)
-    print(f"WebMACS {settings.version} listening on http://{host}:{port}  (API under /api/v1)", flush=True)
-    try:
-        web.run_app(app, host=host, port=port, print=None, access_log=None, loop=new_event_loop())
-    except OSError as exc:
-        print(f"webmacs: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+    port = _port(str(settings.port)) if args.port is None else args.port
+    limits = ServeLimits(settings.header_timeout_seconds, settings.body_timeout_seconds)
+
+    def ready(url: str) -> None:
+        print(f"WebMACS {settings.version} listening on {url}  (API under /api/v1)", flush=True)
+
+    async def run() -> None:
+        await serve(create_app(settings, pm=pm), host, port, limits=limits, ready=ready)
+
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(run())
     return 0
+
+
+def _port(text: str) -> int:
+    """A TCP port number, 0 (any free port) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range (0 to 65535)")
+    return port
 
 
 def _migrate(args: argparse.Namespace, settings: Settings, pm: WebmacsPluginManager) -> int:
@@ -80,7 +94,7 @@ def build_parser(pm: WebmacsPluginManager) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     serve = sub.add_parser("serve", help="run the server (migrates the database first)")
     serve.add_argument("--host", help="address to listen on (WEBMACS_HOST, default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (WEBMACS_PORT, default 8000)")
+    serve.add_argument("--port", type=_port, help="port to listen on (WEBMACS_PORT, default 8000)")
     serve.set_defaults(func=_serve)
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=_migrate)
     sub.add_parser("plugins", help="list plugins: loaded, blocked or failed").set_defaults(func=_plugins)
@@ -106,5 +120,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, WebmacsError) as exc:
         print(f"webmacs: {exc}", file=sys.stderr)
         return 2
+    except argparse.ArgumentTypeError as exc:
+        print(f"webmacs: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        explained = explain_startup_error(exc, settings.database_url)
+        if explained is None:
+            raise
+        print(f"webmacs: {explained}", file=sys.stderr)
+        return 2

@@ -59,6 +59,9 @@ class Settings:
     cors_origins: tuple[str, ...] = ("http://localhost:3000", "http://localhost:5173")
     #: Largest accepted request body (uploads have their own caps).
     max_body_bytes: int = 1_048_576
+    #: Seconds a client may take to send a request's headers, and then its body (slow clients are cut off).
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 60.0
     #: Proxies whose ``X-Forwarded-For`` is believed (addresses or CIDR networks).
     trusted_proxies: tuple[str, ...] = ()
     #: Datapoint timestamps further in the future than this are rejected.

@@ -22,6 +22,7 @@ from aiohttp import WSMsgType, web
 
 from webmacs_sdk.keys import HOST
 from webmacs_sdk.models import IngestBatch
+from webmacs_sdk.serving import prepare_websocket
 from webmacs_sdk.specs import Policy, RouteTable
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ async def datapoints_stream(request: web.Request) -> web.WebSocketResponse:
     # No permessage-deflate: a frame is encoded once for all dashboards, and deflating it per
     # socket would be work proportional to dashboards x frames (~0.1 ms per 100-datapoint frame).
     ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=64 * 1024, compress=False)
-    await ws.prepare(request)
+    await prepare_websocket(request, ws)
     subscription = request.app[HOST].live_bus.subscribe(TOPIC)
     await ws.send_frame(_CONNECTED, WSMsgType.TEXT)
     deliver = getattr(subscription, "deliver_directly", None)

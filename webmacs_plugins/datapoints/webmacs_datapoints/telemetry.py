@@ -27,6 +27,7 @@ from sqlalchemy import exc as sa_exc
 from webmacs_datapoints.ingest import MAX_BATCH, MAX_ID_LENGTH, Columns, ingest, parse_items
 from webmacs_sdk.errors import ServiceUnavailable
 from webmacs_sdk.models import Principal
+from webmacs_sdk.serving import prepare_websocket
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import principal
 
@@ -188,7 +189,7 @@ class _Connection:
 @routes.websocket("/controller/telemetry", policy=Policy.OPERATOR)
 async def controller_telemetry(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_FRAME_BYTES)
-    await ws.prepare(request)
+    await prepare_websocket(request, ws)
     caller = principal(request)
     acked = request.query.get("ack") in {"1", "true", "yes"}
     controller_id = request.query.get("controller_id") or None
