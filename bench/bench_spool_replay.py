@@ -69,21 +69,16 @@ async def main(total: int, batch: int, window: int) -> None:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
-        async with aiohttp.ClientSession() as session:
-            streamer = TelemetryStreamer(
-                f"ws://127.0.0.1:{port}/ws/controller/telemetry",
-                spool,
-                session,
-                token=lambda: "bench",
-                window=window,
-            )
-            t1 = time.perf_counter()
-            task = asyncio.create_task(streamer.run())
-            drained = await streamer.wait_drained(within=600)
-            replay_s = time.perf_counter() - t1
-            streamer.stop()
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        streamer = TelemetryStreamer(
+            f"ws://127.0.0.1:{port}/ws/controller/telemetry", spool, token=lambda: "bench", window=window
+        )
+        t1 = time.perf_counter()
+        task = asyncio.create_task(streamer.run())
+        drained = await streamer.wait_drained(within=600)
+        replay_s = time.perf_counter() - t1
+        streamer.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
         await runner.cleanup()
         spool.close()
 

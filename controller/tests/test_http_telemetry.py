@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
 
 from webmacs_controller.http_telemetry import HttpTelemetry, retry_after_seconds
+from webmacs_controller.httpclient import HttpClient
 from webmacs_controller.spool import Spool
 
 
@@ -41,9 +41,10 @@ class BatchServer:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
+async def session() -> AsyncIterator[HttpClient]:
+    client = HttpClient(timeout=5)
+    yield client
+    await client.close()
 
 
 async def serve(server: BatchServer) -> tuple[web.AppRunner, str]:
@@ -58,7 +59,7 @@ async def serve(server: BatchServer) -> tuple[web.AppRunner, str]:
 
 
 async def test_retries_429_503_and_401_keep_order_and_drop_only_invalid_batches(
-    tmp_path: Path, session: aiohttp.ClientSession
+    tmp_path: Path, session: HttpClient
 ) -> None:
     server = BatchServer([(429, {"Retry-After": "1"}), (503, {"Retry-After": "0"}), (500, {}), (401, {})])
     runner, base = await serve(server)
@@ -99,7 +100,7 @@ async def test_retries_429_503_and_401_keep_order_and_drop_only_invalid_batches(
 
 
 async def test_unreachable_server_keeps_everything_in_the_spool(
-    tmp_path: Path, session: aiohttp.ClientSession
+    tmp_path: Path, session: HttpClient
 ) -> None:
     spool = Spool(tmp_path / "spool.db")
     spool.append([{"value": 1.0, "event_public_id": "e1"}])

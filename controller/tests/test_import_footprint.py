@@ -7,15 +7,16 @@ import json
 import subprocess
 import sys
 
-#: Packages of the server side (and server-only parts of the SDK). The feature plugins' modules are
-#: added by the probe itself, from entry-point metadata.
+#: Packages of the server side (and server-only parts of the SDK), and aiohttp, whose client the
+#: controller replaced by lighter protocol libraries. The feature plugins' modules are added by the
+#: probe itself, from entry-point metadata.
 SERVER_ONLY = {
     "webmacs_core",
     "sqlalchemy",
     "alembic",
     "asyncpg",
     "aiosqlite",
-    "aiohttp.web",
+    "aiohttp",
     "jinja2",
     "bcrypt",
     "jwt",

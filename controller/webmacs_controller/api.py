@@ -8,8 +8,7 @@ import logging
 import time
 from typing import Any
 
-import aiohttp
-
+from .httpclient import ConnectionFailed, HttpClient
 from .settings import ControllerSettings
 
 log = logging.getLogger("webmacs.controller.api")
@@ -36,7 +35,7 @@ class ApiClient:
     ``Retry-After``, 5xx and transport errors back off 1 s then 2 s, other 4xx fail at once.
     """
 
-    def __init__(self, settings: ControllerSettings, session: aiohttp.ClientSession) -> None:
+    def __init__(self, settings: ControllerSettings, session: HttpClient) -> None:
         self._settings = settings
         self._session = session
         self._token = settings.api_token
@@ -62,14 +61,16 @@ class ApiClient:
             url = f"{self._settings.api_base}/auth/login"
             body = {"email": self._settings.admin_email, "password": self._settings.admin_password}
             try:
-                async with self._session.post(url, json=body) as resp:
-                    self.last_contact = time.monotonic()
-                    if resp.status != 200:
-                        raise AuthError(f"Login failed with HTTP {resp.status}", resp.status)
-                    data = await resp.json()
-            except aiohttp.ClientError as exc:
+                resp = await self._session.request("POST", url, json=body)
+            except ConnectionFailed as exc:
                 raise ApiError(f"Login request failed: {exc}") from exc
-            self._token = str(data["access_token"])
+            self.last_contact = time.monotonic()
+            if resp.status != 200:
+                raise AuthError(f"Login failed with HTTP {resp.status}", resp.status)
+            try:
+                self._token = str(resp.json()["access_token"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ApiError(f"Login answer without an access token (HTTP {resp.status})") from exc
             log.info("Logged in as %s", self._settings.admin_email)
 
     async def login_with_retry(self, stop: asyncio.Event) -> None:
@@ -93,29 +94,30 @@ class ApiClient:
         for attempt in range(1, _ATTEMPTS + 1):
             headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
             try:
-                async with self._session.request(method, url, headers=headers, **kwargs) as resp:
-                    self.last_contact = time.monotonic()
-                    if resp.status == 401 and attempt < _ATTEMPTS and not self.uses_api_token:
-                        log.info("Token rejected on %s %s; logging in again", method, path)
-                        await self.login()
-                        continue
-                    if resp.status == 429:
-                        retry_after = resp.headers.get("Retry-After", "")
-                        delay = float(retry_after) if retry_after.isdigit() else float(attempt)
-                        last_error = "HTTP 429"
-                        await asyncio.sleep(delay)
-                        continue
-                    if resp.status >= 500:
-                        last_error = f"HTTP {resp.status}"
-                    elif resp.status >= 400:
-                        text = await resp.text()
-                        raise ApiError(f"{method} {path} -> HTTP {resp.status}: {text[:200]}", resp.status)
-                    else:
-                        if resp.content_length == 0:
-                            return None
-                        return await resp.json(content_type=None)
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
+                resp = await self._session.request(method, url, headers=headers, **kwargs)
+            except ConnectionFailed as exc:
+                last_error = str(exc)
+            else:
+                self.last_contact = time.monotonic()
+                if resp.status == 401 and attempt < _ATTEMPTS and not self.uses_api_token:
+                    log.info("Token rejected on %s %s; logging in again", method, path)
+                    await self.login()
+                    continue
+                if resp.status == 429:
+                    retry_after = resp.headers.get("retry-after", "")
+                    delay = float(retry_after) if retry_after.isdigit() else float(attempt)
+                    last_error = "HTTP 429"
+                    await asyncio.sleep(delay)
+                    continue
+                if resp.status >= 500:
+                    last_error = f"HTTP {resp.status}"
+                elif resp.status >= 400:
+                    raise ApiError(f"{method} {path} -> HTTP {resp.status}: {resp.text()[:200]}", resp.status)
+                else:
+                    try:
+                        return resp.json()
+                    except ValueError as exc:
+                        raise ApiError(f"{method} {path} -> HTTP {resp.status}: not JSON") from exc
             if attempt < _ATTEMPTS:
                 await asyncio.sleep(float(attempt))
         raise ApiError(f"{method} {path} failed after {_ATTEMPTS} attempts: {last_error}")

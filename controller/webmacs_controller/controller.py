@@ -9,8 +9,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
-import aiohttp
-
 from webmacs_sdk.device.health import HealthMonitor
 
 from .actuators import ActuatorSync
@@ -18,6 +16,7 @@ from .api import ApiClient, ApiError, AuthError
 from .bridge import PluginBridge
 from .drivers import DriverCatalogue
 from .http_telemetry import HttpTelemetry
+from .httpclient import HttpClient
 from .sensors import SensorPump
 from .settings import ControllerSettings
 from .spool import Spool
@@ -58,8 +57,8 @@ class Controller:
     async def run(self) -> int:
         """Run until stopped; returns the process exit code."""
         s = self.settings
-        timeout = aiohttp.ClientTimeout(total=s.request_timeout)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
+        session = HttpClient(timeout=s.request_timeout)
+        try:
             api = ApiClient(s, session)
             try:
                 await api.login_with_retry(self.stop_event)
@@ -81,11 +80,13 @@ class Controller:
                 return await self._run(api, session, spool, drivers)
             finally:
                 spool.close()
+        finally:
+            await session.close()
 
     async def _run(
         self,
         api: ApiClient,
-        session: aiohttp.ClientSession,
+        session: HttpClient,
         spool: Spool,
         drivers: DriverCatalogue,
     ) -> int:
@@ -99,7 +100,12 @@ class Controller:
             streamer = HttpTelemetry(s.api_base, spool, session, token=lambda: api.token, relogin=relogin)
         else:
             streamer = TelemetryStreamer(
-                s.telemetry_url, spool, session, token=lambda: api.token, relogin=relogin, window=s.ack_window
+                s.telemetry_url,
+                spool,
+                token=lambda: api.token,
+                relogin=relogin,
+                window=s.ack_window,
+                connect_timeout=s.request_timeout,
             )
         self.streamer = streamer
         log.info("Telemetry over %s", "REST batches" if s.telemetry_mode == "http" else "the WebSocket")

@@ -16,8 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-import aiohttp
-
+from .httpclient import ConnectionFailed, HttpClient
 from .spool import Spool, SpooledBatch
 
 log = logging.getLogger("webmacs.controller.telemetry")
@@ -45,7 +44,7 @@ class HttpTelemetry:
         self,
         api_base: str,
         spool: Spool,
-        session: aiohttp.ClientSession,
+        session: HttpClient,
         *,
         token: Callable[[], str],
         relogin: Callable[[], Awaitable[None]] | None = None,
@@ -108,13 +107,13 @@ class HttpTelemetry:
         headers = {"Authorization": f"Bearer {self._token()}", "Content-Type": "application/json"}
         self.requests += 1
         try:
-            async with self._session.post(self._url, data=body, headers=headers) as resp:
-                self.last_contact = time.monotonic()
-                self.connected = True
-                status = resp.status
-                text = "" if status < 400 else (await resp.text())[:200]
-                retry_after = retry_after_seconds(resp.headers.get("Retry-After"))
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            resp = await self._session.request("POST", self._url, data=body, headers=headers)
+            self.last_contact = time.monotonic()
+            self.connected = True
+            status = resp.status
+            text = "" if status < 400 else resp.text()[:200]
+            retry_after = retry_after_seconds(resp.headers.get("retry-after"))
+        except ConnectionFailed as exc:
             self.connected = False
             delay = self._backoff()
             log.warning("Telemetry batch %d not sent (%s); retrying in %.1fs", batch.seq, exc, delay)

@@ -15,21 +15,17 @@ import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
 
-import aiohttp
 import orjson
 
+from .httpclient import ConnectionFailed
 from .spool import Spool
+from .wsclient import WebSocket, connect
 
 log = logging.getLogger("webmacs.controller.telemetry")
 
 _POLICY_VIOLATION = 1008
 _NONE = 2**63
-_CLOSED = (
-    aiohttp.WSMsgType.CLOSE,
-    aiohttp.WSMsgType.CLOSING,
-    aiohttp.WSMsgType.CLOSED,
-    aiohttp.WSMsgType.ERROR,
-)
+_HEARTBEAT = 20.0
 
 
 class TelemetryStreamer:
@@ -39,15 +35,15 @@ class TelemetryStreamer:
         self,
         url: str,
         spool: Spool,
-        session: aiohttp.ClientSession,
         *,
         token: Callable[[], str],
         relogin: Callable[[], Awaitable[None]] | None = None,
         window: int = 8,
+        connect_timeout: float = 30.0,
     ) -> None:
         self._url = url
         self._spool = spool
-        self._session = session
+        self._connect_timeout = connect_timeout
         self._token = token
         self._relogin = relogin
         self._window = window
@@ -58,7 +54,6 @@ class TelemetryStreamer:
         self._resend_from = _NONE
         self._resume_at = 0.0
         self._retry_delay = 0.0
-        self._close_reason = ""
         #: Monotonic time of the last sign of life from the server (connect or frame received).
         self.last_contact = 0.0
         self.connected = False
@@ -87,7 +82,7 @@ class TelemetryStreamer:
                     delay = 1.0
                     if self._relogin is not None:
                         await self._relogin()
-            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            except (ConnectionFailed, OSError) as exc:
                 log.warning("Telemetry connection failed: %s; retrying in %.1fs", exc, delay)
             except Exception:
                 log.exception("Telemetry session crashed; retrying in %.1fs", delay)
@@ -113,7 +108,8 @@ class TelemetryStreamer:
 
     async def _session_once(self) -> bool:
         """One connection's life; returns True when the server closed it for an auth failure."""
-        async with self._session.ws_connect(self._connect_url(), heartbeat=20.0, autoping=True) as ws:
+        ws = await connect(self._connect_url(), handshake_timeout=self._connect_timeout, heartbeat=_HEARTBEAT)
+        try:
             self.connected = True
             self.connections += 1
             self.last_contact = time.monotonic()
@@ -128,15 +124,15 @@ class TelemetryStreamer:
                 sender.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await sender
-            if ws.close_code == _POLICY_VIOLATION:
-                log.error(
-                    "Telemetry rejected by the server: %s", self._close_reason or "authentication failed"
-                )
-                return True
-            log.warning("Telemetry connection closed (code %s)", ws.close_code)
-            return False
+        finally:
+            await ws.close()
+        if ws.close_code == _POLICY_VIOLATION:
+            log.error("Telemetry rejected by the server: %s", ws.close_reason or "authentication failed")
+            return True
+        log.warning("Telemetry connection closed (code %s)", ws.close_code)
+        return False
 
-    async def _send_loop(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+    async def _send_loop(self, ws: WebSocket) -> None:
         while not ws.closed and not self._stop.is_set():
             pause = self._resume_at - time.monotonic()
             if pause > 0:
@@ -152,21 +148,15 @@ class TelemetryStreamer:
                 await self._wakeup.wait()
                 continue
             for batch in batches:
-                await ws.send_str(batch.frame().decode())
+                await ws.send_text(batch.frame().decode())
                 self._inflight.add(batch.seq)
                 self._sent_upto = batch.seq
 
-    async def _receive_loop(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        while True:
-            msg = await ws.receive()
-            if msg.type in _CLOSED:
-                self._close_reason = str(msg.extra or "")
-                return
-            if msg.type is not aiohttp.WSMsgType.TEXT:
-                continue
+    async def _receive_loop(self, ws: WebSocket) -> None:
+        while (text := await ws.receive()) is not None:
             self.last_contact = time.monotonic()
             try:
-                frame = orjson.loads(msg.data)
+                frame = orjson.loads(text)
             except orjson.JSONDecodeError:
                 log.warning("Ignoring a non-JSON frame from the server")
                 continue
