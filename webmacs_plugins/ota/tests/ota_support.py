@@ -51,6 +51,7 @@ def good_bundle(directory: Path, key: Path, *, version: str = "2.0.1", min_from:
                 targets: tuple[str, ...] = ("server",), wheels: list[Path] | None = None,
                 name: str | None = None) -> Path:
     wheels = wheels or [make_wheel(directory / "wheels-src")]
+    directory.mkdir(parents=True, exist_ok=True)
     out = directory / (name or f"webmacs-update-{version}.tar.gz")
     bundle.build(out, wheels, signing.load_private(key), version=version, min_from_version=min_from, targets=targets)
     return out

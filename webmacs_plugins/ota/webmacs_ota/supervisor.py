@@ -107,7 +107,7 @@ class Supervisor:
     def switch(self, request: dict[str, Any]) -> None:
         layout = self.layout
         version, record = str(request.get("version")), str(request.get("record"))
-        old = layout.link_target(layout.current)
+        old, before_old = layout.link_target(layout.current), layout.link_target(layout.previous)
         outcome = {"record": record, "version": version, "from_version": old}
         if old is None or not layout.is_complete(version):
             write_json(layout.outcome_file, {**outcome, "result": "rolled_back",
@@ -122,9 +122,8 @@ class Supervisor:
                                              "reason": f"database backup failed, not switched: {exc}"})
             self.start()
             return
-        write_json(layout.state / "last_switch.json", {"from": old, "to": version, "backup": str(backup),
-                                                       "revisions": dbbackup.revisions(self.database_url),
-                                                       "at": _now()})
+        switch = {"from": old, "to": version, "backup": str(backup),
+                  "revisions": dbbackup.revisions(self.database_url), "at": _now()}
         layout.point(layout.previous, old)
         layout.point(layout.current, version)
         started = time.monotonic()
@@ -132,6 +131,8 @@ class Supervisor:
         problem = self.wait_ready(self.options.ota_ready_timeout_seconds)
         if problem is None:
             log.info("version %s is ready", version)
+            # Kept for a manual rollback: which backup belongs to this switch, and the schema before it.
+            write_json(layout.state / "last_switch.json", switch)
             write_json(layout.outcome_file, {**outcome, "result": "running", "at": _now(),
                                              "reason": f"answered /health/ready {time.monotonic() - started:.1f} s "
                                                        "after the switch"})
@@ -145,7 +146,7 @@ class Supervisor:
             restored = f"could NOT restore the database backup {backup}: {exc}"
             log.error("%s", restored)
         layout.point(layout.current, old)
-        layout.point(layout.previous, None)
+        layout.point(layout.previous, before_old)
         write_json(layout.outcome_file, {**outcome, "result": "rolled_back", "at": _now(),
                                          "reason": f"version {version} {problem}; switched back to {old} and "
                                                    f"{restored}"})

@@ -1,0 +1,159 @@
+"""The supervisor with small stand-in servers (real processes, real HTTP, a real SQLite file):
+switching, the readiness time-out with database restore, the manual switch back, and restarting a
+server that died. Stand-ins start in a fraction of a second, so the time-out can be short."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from webmacs_ota.layout import COMPLETE_MARKER, Layout, write_json
+
+READY_TIMEOUT = 4
+
+#: A stand-in ``webmacs``: records its start in the database, sets the schema revision, then
+#: either answers /health/ready with its version or (``hang``) never listens.
+STAND_IN = '''#!{python}
+import http.server, json, os, sqlite3, sys, time
+VERSION, REVISION, HANG = {version!r}, {revision!r}, {hang!r}
+db = sqlite3.connect(os.environ["STAND_IN_DB"])
+db.execute("CREATE TABLE IF NOT EXISTS starts (version TEXT)")
+db.execute("CREATE TABLE IF NOT EXISTS alembic_version (version_num TEXT)")
+db.execute("INSERT INTO starts VALUES (?)", (VERSION,))
+db.execute("DELETE FROM alembic_version")
+db.execute("INSERT INTO alembic_version VALUES (?)", (REVISION,))
+db.commit()
+db.close()
+if HANG:
+    time.sleep(3600)
+class Ready(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({{"version": VERSION, "pid": os.getpid()}}).encode()
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(os.environ["WEBMACS_PORT"])), Ready).serve_forever()
+'''
+
+
+def _stand_in(layout: Layout, version: str, revision: str, *, hang: bool = False) -> None:
+    bin_dir = layout.version_dir(version) / "bin"
+    bin_dir.mkdir(parents=True)
+    script = bin_dir / "webmacs"
+    script.write_text(STAND_IN.format(python=sys.executable, version=version, revision=revision, hang=hang))
+    script.chmod(0o755)
+    (layout.version_dir(version) / COMPLETE_MARKER).write_text(version)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _health(port: int) -> dict | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=1) as resp:
+            return json.loads(resp.read())
+    except OSError:
+        return None
+
+
+def _wait(predicate, within: float, what: str, log: Path):
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if (value := predicate()) is not None:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"{what}\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def _outcome(layout: Layout) -> dict | None:
+    try:
+        data = json.loads(layout.outcome_file.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    layout.outcome_file.unlink()
+    return data
+
+
+def _starts(db: Path) -> list[str]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return [row[0] for row in conn.execute("SELECT version FROM starts")]
+
+
+def test_switch_timeout_rollback_manual_rollback_and_restart(tmp_path):
+    layout = Layout(tmp_path / "install")
+    layout.ensure()
+    _stand_in(layout, "1.0.0", "r1")
+    _stand_in(layout, "1.0.1", "r1")
+    _stand_in(layout, "1.0.2", "r2", hang=True)
+    layout.point(layout.current, "1.0.0")
+    db, port, log = tmp_path / "site.db", _free_port(), tmp_path / "supervisor.log"
+    env = {**os.environ, "WEBMACS_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "WEBMACS_HOST": "127.0.0.1",
+           "WEBMACS_PORT": str(port), "STAND_IN_DB": str(db)}
+    with log.open("wb") as out:
+        supervisor = subprocess.Popen(
+            [sys.executable, "-m", "webmacs_core", "supervise", "--root", str(layout.root),
+             "--ready-timeout", str(READY_TIMEOUT)],
+            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        first = _wait(lambda: _health(port), 60, "1.0.0 never answered", log)
+        assert first["version"] == "1.0.0"
+
+        write_json(layout.request_file, {"action": "switch", "version": "1.0.1", "record": "r-101"})
+        outcome = _wait(lambda: _outcome(layout), 30, "no outcome of the switch to 1.0.1", log)
+        assert (outcome["result"], outcome["record"], outcome["from_version"]) == ("running", "r-101", "1.0.0")
+        assert _health(port)["version"] == "1.0.1"
+        assert os.readlink(layout.previous) == "versions/1.0.0"
+        assert sorted(p.name for p in layout.backups.iterdir()) == [
+            next(p.name for p in layout.backups.iterdir() if p.name.startswith("1.0.0-to-1.0.1-"))]
+
+        # 1.0.2 writes to the database, changes the schema revision, and never gets ready.
+        write_json(layout.request_file, {"action": "switch", "version": "1.0.2", "record": "r-102"})
+        outcome = _wait(lambda: _outcome(layout), 30 + READY_TIMEOUT, "no outcome of the switch to 1.0.2", log)
+        assert outcome["result"] == "rolled_back"
+        assert outcome["reason"] == (f"version 1.0.2 did not answer /health/ready within {READY_TIMEOUT} s; "
+                                     "switched back to 1.0.1 and restored the database backup")
+        back = _wait(lambda: _health(port), 30, "1.0.1 did not come back", log)
+        assert back["version"] == "1.0.1"
+        assert "1.0.2" not in _starts(db)  # the backup was restored over what 1.0.2 wrote
+        assert os.readlink(layout.current) == "versions/1.0.1"
+        assert os.readlink(layout.previous) == "versions/1.0.0"
+
+        # A server that dies is started again.
+        os.kill(back["pid"], signal.SIGKILL)
+        def restarted() -> dict | None:
+            now = _health(port)
+            return now if now is not None and now["pid"] != back["pid"] else None
+
+        again = _wait(restarted, 30, "the server was not restarted", log)
+        assert again["version"] == "1.0.1"
+
+        # Manual rollback: back to 1.0.0; same schema revision, so the database is kept as it is.
+        write_json(layout.request_file, {"action": "rollback", "version": "1.0.1", "record": "r-101"})
+        outcome = _wait(lambda: _outcome(layout), 30, "no outcome of the manual rollback", log)
+        assert outcome["result"] == "switched_back"
+        assert outcome["reason"] == "switched back to 1.0.0; kept the database as it is (same schema)"
+        assert _wait(lambda: _health(port), 30, "1.0.0 did not answer", log)["version"] == "1.0.0"
+        assert _starts(db).count("1.0.1") == 3  # what 1.0.1 wrote (three starts) is still there
+        assert not layout.previous.is_symlink()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(supervisor.pid, signal.SIGTERM)
+        try:
+            supervisor.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(supervisor.pid, signal.SIGKILL)
+            supervisor.wait()
