@@ -1,4 +1,5 @@
-"""The ``jwt`` auth backend: revocation, signature and expiry, then the user re-loaded from the database."""
+"""The ``jwt`` auth backend: signature, revocation (by the token's ``jti``) and expiry, then the user
+re-loaded from the database, whose token epoch must still be the token's."""
 
 from __future__ import annotations
 
@@ -32,22 +33,26 @@ class JwtBackend:
             return None
         settings = self.app[HOST].section(AuthSettings)
         key = self.app[SETTINGS].resolved_secret_key()
-        user_id = tokens.decode(credential, key, settings.jwt_algorithm)
+        claims = tokens.decode(credential, key, settings.jwt_algorithm)
+        if claims is None:
+            raise INVALID
         async with self.app[DATABASE].connect() as conn:
             revoked = await conn.execute(
-                sa.select(blacklist_tokens.c.id).where(blacklist_tokens.c.token == tokens.fingerprint(credential))
+                sa.select(blacklist_tokens.c.id).where(blacklist_tokens.c.token == claims.jti)
             )
-            is_revoked = revoked.first() is not None
-            # REST reports revocation first; the WebSocket handshake reports a bad token first
+            # REST reports revocation first; the WebSocket handshake reports an expired token first
             # (contract §1.1 and §3.2).
-            if is_revoked and (user_id is not None or not _is_websocket(request)):
+            if revoked.first() is not None and not (claims.expired and _is_websocket(request)):
                 raise REVOKED
-            if user_id is None:
+            if claims.expired:
                 raise INVALID
-            row = await store.by_id(conn, user_id)
+            row = await store.by_id(conn, claims.user_id)
         if row is None:
             raise NO_USER
-        return store.principal(row, credential, "jwt")
+        if row.token_epoch != claims.epoch:
+            # Issued before the password or the role changed.
+            raise INVALID
+        return store.principal(row, credential, "jwt", credential_id=claims.jti)
 
 
 def _is_websocket(request: web.Request) -> bool:

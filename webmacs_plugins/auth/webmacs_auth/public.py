@@ -22,8 +22,9 @@ from webmacs_sdk.sessions import SESSION_COOKIE, csrf_token
 async def issue_access_token(app: web.Application, user: Any) -> str:
     """A fresh access token for ``user`` (a row of the users table, as ``webmacs_users.store`` returns)."""
     settings = app[HOST].section(AuthSettings)
-    return tokens.issue(user.id, Role(user.role), app[SETTINGS].resolved_secret_key(),
-                        settings.jwt_algorithm, timedelta(minutes=settings.access_token_expire_minutes))
+    return tokens.issue(user.id, Role(user.role), user.token_epoch, app[SETTINGS].resolved_secret_key(),
+                        algorithm=settings.jwt_algorithm,
+                        lifetime=timedelta(minutes=settings.access_token_expire_minutes))
 
 
 def set_browser_session(request: web.Request, response: web.StreamResponse, token: str) -> str:

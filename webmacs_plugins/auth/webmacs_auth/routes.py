@@ -8,12 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 from pydantic import Field
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from webmacs_auth import tokens
 from webmacs_auth.public import issue_access_token
 from webmacs_auth.settings import AuthSettings
 from webmacs_auth.tables import blacklist_tokens
 from webmacs_auth.throttle import LoginThrottle
+from webmacs_sdk.db import is_unique_violation
 from webmacs_sdk.emails import EmailAddress
 from webmacs_sdk.errors import ApiError, Unauthorized
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
@@ -112,13 +114,22 @@ async def issue_for(request: web.Request, row: Any) -> str:
     return token
 
 
+async def _revoke(conn: AsyncConnection, jti: str) -> None:
+    """Record the token's identity as revoked; a concurrent logout of the same token already did."""
+    try:
+        async with conn.begin_nested():
+            await conn.execute(sa.insert(blacklist_tokens).values(token=jti, blacklisted_on=utcnow()))
+    except sa_exc.IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+
+
 @routes.post("/logout", policy=Policy.AUTHENTICATED)
 async def logout(request: web.Request) -> web.Response:
     caller = principal(request)
     async with request.app[DATABASE].transaction() as tx:
-        if caller.credential_kind in {"jwt", SESSION_KIND}:
-            await tx.conn.execute(sa.insert(blacklist_tokens).values(
-                token=tokens.fingerprint(caller.credential), blacklisted_on=utcnow()))
+        if caller.credential_kind in {"jwt", SESSION_KIND} and caller.credential_id:
+            await _revoke(tx.conn, caller.credential_id)
         for result in request.app[HOST].hook().webmacs_on_logout(app=request.app, tx=tx, principal=caller):
             if inspect.isawaitable(result):
                 await result

@@ -1,4 +1,5 @@
-"""Revoked tokens. Only the SHA-256 of a token is kept, so the table holds nothing usable."""
+"""Revoked tokens, by identity: ``token`` holds a revoked token's ``jti`` claim, which is useless
+without the token's signature."""
 
 import sqlalchemy as sa
 

@@ -174,5 +174,7 @@ async def _apply_role(conn: AsyncConnection, row: store.Row, role: Role | None) 
     if row.role == Role.ADMIN.value and await store.count_admins(conn) <= 1:
         log.warning("the role claim would demote %s, the last admin; kept admin", row.username)
         return row
-    await conn.execute(sa.update(users).where(users.c.id == row.id).values(role=role.value))
+    # A new role ends the tokens issued under the old one.
+    await conn.execute(sa.update(users).where(users.c.id == row.id)
+                       .values(role=role.value, token_epoch=store.next_token_epoch()))
     return await store.by_id(conn, row.id)  # type: ignore[return-value]

@@ -55,7 +55,7 @@ async def _create(url: str, email: str, username: str, password: str, rounds: in
             if existing is not None:
                 await tx.conn.execute(
                     sa.update(users).where(users.c.id == existing.id)
-                    .values(role=Role.ADMIN.value, password_hash=password_hash)
+                    .values(role=Role.ADMIN.value, password_hash=password_hash, token_epoch=store.next_token_epoch())
                 )
                 print(f"{email} is now an admin; the password was reset")
                 return 0

@@ -97,6 +97,8 @@ async def update_user(request: web.Request) -> web.Response:
             demoting = row.role == Role.ADMIN.value and values.get("role", Role.ADMIN.value) != Role.ADMIN.value
             if demoting and await store.count_admins(tx.conn) <= 1:
                 raise Conflict("Cannot demote the last admin.")
+            if "password_hash" in values or values.get("role", row.role) != row.role:
+                values["token_epoch"] = store.next_token_epoch()
             if values:
                 await tx.conn.execute(sa.update(users).where(users.c.id == row.id).values(**values))
     return status_response("User successfully updated.")

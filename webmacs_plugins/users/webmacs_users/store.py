@@ -75,6 +75,12 @@ async def insert(conn: AsyncConnection, *, email: str, username: str, password_h
     return result.one()
 
 
+def next_token_epoch() -> sa.ColumnElement[int]:
+    """The value for ``token_epoch`` in an update that changes a password or a role: every access
+    token issued before stops working."""
+    return users.c.token_epoch + 1
+
+
 def principal(row: Row, credential: str = "", kind: str = "", credential_id: str | None = None) -> Principal:
     """The principal of a user row, with the credential that authenticated it."""
     return Principal(

@@ -17,6 +17,9 @@ users = sa.Table(
     sa.Column("registered_on", UTCDateTime, nullable=False, server_default=sa.func.now()),
     sa.Column("sso_provider", sa.String(100)),
     sa.Column("sso_subject_id", sa.String(255)),
+    #: Advanced by every password or role change; access tokens carry the epoch they were issued in
+    #: and stop working once it moved on.
+    sa.Column("token_epoch", sa.Integer, nullable=False, server_default="0"),
 )
 
 # Emails and usernames are unique regardless of case: a viewer must not become ``ADMIN@…``/``Admin``.
