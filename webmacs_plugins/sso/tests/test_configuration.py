@@ -2,8 +2,10 @@
 
 import socket
 
+import pytest
 from idp_support import query_of, sso_env
 
+from webmacs_sdk.settings import SettingsError
 from webmacs_sso import messages
 
 PLUGINS = ("users", "auth", "sso")
@@ -66,3 +68,12 @@ async def test_derived_redirect_and_frontend_urls_and_a_refusal_at_the_idp(make_
     back = approved.headers["Location"]
     done = await client.get(back[back.index("/api/"):], allow_redirects=False)
     assert done.headers["Location"].startswith("https://ui.example.org/sso-callback?code=")
+
+
+@pytest.mark.parametrize(("name", "value"), [("WEBMACS_OIDC_DEFAULT_ROLE", "superuser"),
+                                             ("WEBMACS_OIDC_ROLE_MAP", "wm-admins=root"),
+                                             ("WEBMACS_OIDC_ROLE_MAP", "wm-admins"),
+                                             ("WEBMACS_OIDC_EGRESS_ALLOW", "not a network!")])
+def test_a_setting_that_cannot_work_stops_the_start(make_app, name, value):
+    with pytest.raises(SettingsError, match=name):
+        make_app(*PLUGINS, env={name: value})

@@ -18,7 +18,7 @@ from webmacs_sdk.emails import normalize_email
 from webmacs_sdk.errors import BadRequest
 from webmacs_sdk.models import Role
 from webmacs_sso import messages
-from webmacs_sso.settings import SsoSettings
+from webmacs_sso.settings import SsoSettings, parse_role_map
 from webmacs_users import store
 from webmacs_users.tables import users
 
@@ -63,23 +63,6 @@ def username_from(hint: str) -> str:
     """The contract's derivation: allowed characters only, at most 50, ``sso_user_<hex>`` if nothing is left."""
     cleaned = _NOT_USERNAME.sub("", hint.strip())[:USERNAME_MAX]
     return cleaned if len(cleaned) >= 2 else f"sso_user_{secrets.token_hex(3)}"
-
-
-def parse_role_map(entries: tuple[str, ...]) -> dict[str, Role]:
-    """``("wm-admins=admin", ...)`` → ``{"wm-admins": Role.ADMIN}``.
-
-    :raises ValueError: an entry without ``=`` or naming no role.
-    """
-    mapping: dict[str, Role] = {}
-    for entry in entries:
-        value, sep, role = entry.rpartition("=")
-        if not sep or not value.strip():
-            raise ValueError(f"WEBMACS_OIDC_ROLE_MAP entry {entry!r} is not value=role")
-        try:
-            mapping[value.strip()] = Role(role.strip().lower())
-        except ValueError:
-            raise ValueError(f"WEBMACS_OIDC_ROLE_MAP entry {entry!r}: {role!r} is not a role") from None
-    return mapping
 
 
 def _claim(claims: Mapping[str, Any], path: str) -> Any:
