@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webmacs_pluginmgr.plugindir import PluginPaths
 from webmacs_pluginmgr.tables import plugin_packages
-from webmacs_pluginmgr.wheelcheck import WheelInfo, WheelRejected
 from webmacs_sdk.db import Database, is_unique_violation, new_public_id
 from webmacs_sdk.discovery import find_plugins
 from webmacs_sdk.timefmt import iso_z, utcnow
+from webmacs_sdk.wheelcheck import WheelInfo, WheelRejected
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 start-up.
 
 An upload is streamed to the plugin directory's scratch space under a server-generated name with a
-size cap, validated statically (:mod:`.wheelcheck`: archive, metadata and entry points, no code
+size cap, validated statically (:mod:`webmacs_sdk.wheelcheck`: archive, metadata and entry points, no code
 run), checked against what the server already runs, installed with ``installer`` into the isolated
 ``site-packages`` and recorded. Its drivers join the catalogue the next time it is listed, described
 by a sandboxed child process (:mod:`.sandbox`); nothing of the wheel runs in the server. Server-side
@@ -30,12 +30,12 @@ from webmacs_pluginmgr.plugindir import PluginPaths
 from webmacs_pluginmgr.sandbox import ProbeLimits
 from webmacs_pluginmgr.settings import PluginMgrSettings
 from webmacs_pluginmgr.tables import plugin_packages
-from webmacs_pluginmgr.wheelcheck import WheelInfo, WheelRejected, sanitise_filename, validate_wheel
 from webmacs_sdk.db import is_unique_violation, new_public_id
 from webmacs_sdk.errors import ApiError, BadRequest, Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import json_response, principal, status_response
+from webmacs_sdk.wheelcheck import WheelInfo, WheelRejected, sanitise_filename, validate_wheel
 
 log = logging.getLogger(__name__)
 

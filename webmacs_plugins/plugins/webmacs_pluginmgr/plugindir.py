@@ -31,7 +31,7 @@ from installer.destinations import SchemeDictionaryDestination
 from installer.sources import WheelFile
 from packaging.utils import canonicalize_name
 
-from webmacs_pluginmgr.wheelcheck import WheelRejected
+from webmacs_sdk.wheelcheck import WheelRejected
 
 log = logging.getLogger(__name__)
 

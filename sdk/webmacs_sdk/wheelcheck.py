@@ -1,4 +1,5 @@
-"""Validation of an uploaded wheel before anything of it is installed (reliability R-24).
+"""Static validation of a plugin wheel before anything of it is installed (reliability R-24): the
+server checks uploads with it, controllers check what they download. No code of the wheel runs.
 
 Everything is checked from the ZIP central directory first (member count, names, types, sizes,
 compression ratio, overlapping members), without inflating a byte; then the small metadata files
