@@ -66,7 +66,9 @@ async def _require_event(conn: Any, event_public_id: str | None) -> None:
 
 def _widget_types(request: web.Request) -> list[str]:
     names = list(WIDGET_TYPES)
-    for specs in request.app[HOST].hook().webmacs_widget_types():
+    # The ui plugin declares this hook; without it (blocked) only the built-in types exist.
+    contributed = getattr(request.app[HOST].hook(), "webmacs_widget_types", None)
+    for specs in contributed() if contributed is not None else ():
         names.extend(spec.name for spec in specs or () if spec.name not in names)
     return names
 

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from webmacs_datapoints import compaction, export, live, maintenance, telemetry
+from webmacs_datapoints import pages as ui_pages
 from webmacs_datapoints.routes import routes
 from webmacs_datapoints.settings import DatapointsSettings
 from webmacs_datapoints.storage import open_sql_storage
@@ -58,3 +59,8 @@ def webmacs_cleanup_ctx() -> list[CleanupContextSpec]:
         CleanupContextSpec("datapoints.prune", maintenance.pruner),
         CleanupContextSpec("datapoints.compact", compaction.compactor),
     ]
+
+
+@hookimpl(optionalhook=True)
+def webmacs_ui_pages() -> list[Any]:
+    return list(ui_pages.PAGES)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from webmacs_health import pages as ui_pages
 from webmacs_health.monitor import watcher_ctx
 from webmacs_health.routes import routes
 from webmacs_sdk import CleanupContextSpec, Route, hookimpl
@@ -15,3 +18,8 @@ def webmacs_register_routes() -> list[Route]:
 @hookimpl
 def webmacs_cleanup_ctx() -> list[CleanupContextSpec]:
     return [CleanupContextSpec("health.watcher", watcher_ctx)]
+
+
+@hookimpl(optionalhook=True)
+def webmacs_ui_pages() -> list[Any]:
+    return list(ui_pages.PAGES)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
 
+from webmacs_logs import pages as ui_pages
 from webmacs_logs import store
 from webmacs_logs.messages import MESSAGES
 from webmacs_logs.routes import routes
@@ -62,3 +64,8 @@ async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainE
             return
         owner = admin.public_id
     await store.write_entry(tx.conn, render(event.payload), logging_type, owner)
+
+
+@hookimpl(optionalhook=True)
+def webmacs_ui_pages() -> list[Any]:
+    return list(ui_pages.PAGES)

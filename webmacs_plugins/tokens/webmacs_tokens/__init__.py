@@ -6,11 +6,13 @@ Logging out with an API token revokes it (upstream kept it valid).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
 
 from webmacs_sdk import AuthBackendSpec, MigrationSpec, Principal, Route, Transaction, hookimpl
+from webmacs_tokens import pages as ui_pages
 from webmacs_tokens.backend import ApiTokenBackend
 from webmacs_tokens.routes import routes
 from webmacs_tokens.tables import api_tokens
@@ -35,3 +37,8 @@ def webmacs_register_routes() -> list[Route]:
 async def webmacs_on_logout(app: web.Application, tx: Transaction, principal: Principal) -> None:
     if principal.credential_kind == "api_token" and principal.credential_id:
         await tx.conn.execute(sa.delete(api_tokens).where(api_tokens.c.public_id == principal.credential_id))
+
+
+@hookimpl(optionalhook=True)
+def webmacs_ui_pages() -> list[Any]:
+    return list(ui_pages.PAGES)

@@ -33,7 +33,10 @@ async def test_every_menu_page_renders_and_hides_forbidden_actions(make_client, 
             assert resp.status == 200, (role, item, html[:2000])
             assert re.search(r"<h1>[^<]+</h1>", html)
             pages[(role, item["href"])] = html
-    admin_only = {"/webhooks"}
+    for href in ("/", "/events", "/experiments", "/datapoints", "/history", "/dashboards", "/logs", "/plugins",
+                 "/tokens", "/account", "/status"):
+        assert ("viewer", href) in pages, href
+    admin_only = {"/webhooks", "/users"}
     assert admin_only <= {href for role, href in pages if role == "admin"}
     assert not admin_only & {href for role, href in pages if role != "admin"}
     assert "/rules" not in {href for role, href in pages if role == "viewer"}

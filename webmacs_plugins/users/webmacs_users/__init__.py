@@ -13,6 +13,7 @@ from aiohttp import web
 
 from webmacs_sdk import MigrationSpec, Route, SettingsSpec, hookimpl
 from webmacs_users import cli
+from webmacs_users import pages as ui_pages
 from webmacs_users.routes import routes
 from webmacs_users.seed import seed_admin
 from webmacs_users.settings import UsersSettings
@@ -41,3 +42,8 @@ async def webmacs_startup(app: web.Application) -> None:
 @hookimpl
 def webmacs_cli_commands(subparsers: Any) -> None:
     cli.add_command(subparsers)
+
+
+@hookimpl(optionalhook=True)
+def webmacs_ui_pages() -> list[Any]:
+    return list(ui_pages.PAGES)

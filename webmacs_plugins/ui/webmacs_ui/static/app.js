@@ -87,7 +87,13 @@ const WM = (() => {
       const body = formBody(form);
       const result = await api(method, fill(path, body), method === "DELETE" ? undefined : body);
       const message = form.dataset.success || (result && result.message) || "Saved.";
-      if (form.dataset.after === "stay") { flash(message); form.dispatchEvent(new CustomEvent("wm:done", { detail: result })); }
+      if (form.dataset.reveal) { // a secret shown once (a new API token): no reload, or it is gone
+        const box = form.querySelector(".reveal");
+        box.hidden = false;
+        box.querySelector("output").textContent = result[form.dataset.reveal];
+        flash(message);
+        box.querySelector("output").focus();
+      }
       else flashAfterReload(message, form.dataset.redirect ? fill(form.dataset.redirect, result || {}) : "");
     } catch (exc) {
       if (error) { error.textContent = exc.message; error.focus(); } else flash(exc.message, "bad");
