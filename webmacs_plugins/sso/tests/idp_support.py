@@ -63,14 +63,15 @@ def ensure_node_modules() -> None:
 class CertifiedProvider:
     """``oidc-provider`` in a node process on 127.0.0.1 (a free port); ``issuer`` once started."""
 
-    def __init__(self) -> None:
+    def __init__(self, redirect_uri: str = REDIRECT_URI) -> None:
         self.process: subprocess.Popen[str] | None = None
         self.issuer = ""
+        self.redirect_uri = redirect_uri
 
     def start(self) -> CertifiedProvider:
         ensure_node_modules()
         config = {
-            "clients": [{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": [REDIRECT_URI],
+            "clients": [{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": [self.redirect_uri],
                          "grant_types": ["authorization_code"], "response_types": ["code"]}],
             "accounts": ACCOUNTS,
         }
