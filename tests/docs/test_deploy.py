@@ -19,8 +19,13 @@ from webmacs_core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-#: Where the operator guide installs each virtual environment, and the distribution installed there.
-ENVIRONMENTS = {"/opt/webmacs/bin": "webmacs", "/opt/webmacs-controller/bin": "webmacs-controller"}
+#: Where the operator guides install each virtual environment, and the distribution installed there.
+ENVIRONMENTS = {
+    "/opt/webmacs/bin": "webmacs",
+    "/opt/webmacs-controller/bin": "webmacs-controller",
+    "/opt/webmacs-ab/current/bin": "webmacs",  # the A/B installation of docs/ota.md
+}
+UNITS = sorted(path.name for path in (DEPLOY / "systemd").glob("*.service"))
 
 
 def _unit(name):
@@ -50,8 +55,12 @@ def plugin_manager():
     return build_plugin_manager(strict=True)
 
 
-@pytest.mark.parametrize("unit", ["webmacs.service", "webmacs-controller.service"])
-def test_unit_runs_a_command_of_the_distribution_installed_there(unit):
+def test_the_units_of_the_guides_are_shipped():
+    assert {"webmacs.service", "webmacs-controller.service"} <= set(UNITS)
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_unit_runs_a_command_of_the_distribution_installed_there(unit, plugin_manager):
     service = _unit(unit)["Service"]
     command = shlex.split(service["ExecStart"])
     folder, script = command[0].rsplit("/", 1)
@@ -59,8 +68,10 @@ def test_unit_runs_a_command_of_the_distribution_installed_there(unit):
     entry_point = _console_script(script)
     assert entry_point.dist.name == ENVIRONMENTS[folder]
     assert callable(entry_point.load())
+    if script == "webmacs":  # its sub-command and options exist (plugins add sub-commands)
+        assert build_parser(plugin_manager).parse_args(command[1:]).command
     assert service["WorkingDirectory"] == f"/var/lib/{service['StateDirectory']}"
-    assert service["ReadWritePaths"] == service["WorkingDirectory"]
+    assert service["WorkingDirectory"] in service["ReadWritePaths"].split()
     assert (DEPLOY / "etc" / Path(service["EnvironmentFile"]).name).is_file()
 
 
@@ -126,7 +137,7 @@ def test_units_pass_systemd_analyze_verify(tmp_path):
     tool = shutil.which("systemd-analyze")
     assert tool, "systemd-analyze is needed (Debian package systemd)"
     units = []
-    for unit in ("webmacs.service", "webmacs-controller.service"):
+    for unit in UNITS:
         text = (DEPLOY / "systemd" / unit).read_text()
         for folder in ENVIRONMENTS:
             text = text.replace(folder + "/", str(Path(sys.executable).parent) + "/")
