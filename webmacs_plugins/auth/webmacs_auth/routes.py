@@ -69,22 +69,19 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def check_password(request: web.Request, email: str, password: str) -> Any:
-    """The user row whose password this is; throttled, and as slow for unknown emails.
+    """The user row whose password this is; throttled (see :mod:`webmacs_auth.throttle`), and as
+    slow for unknown emails.
 
     :raises Unauthorized: the email or password is wrong.
-    :raises ApiError: 429 while the account or the client address is throttled.
+    :raises ApiError: 429 while this account and address, the address, or the account is throttled.
     """
     settings = request.app[HOST].section(AuthSettings)
-    throttle = request.app[HOST].state(
-        THROTTLE, lambda: LoginThrottle(settings.login_window_seconds)
-    )
-    account_key = f"account:{email.lower()}"
-    address_key = f"address:{client_address(request, request.app[SETTINGS].trusted_proxies)}"
-    for key, limit in ((account_key, settings.login_max_failures_per_account),
-                       (address_key, settings.login_max_failures_per_address)):
-        wait = throttle.retry_after(key, limit)
-        if wait is not None:
-            raise _too_many(wait)
+    throttle = request.app[HOST].state(THROTTLE, lambda: LoginThrottle(settings.throttle_policy()))
+    address = client_address(request, request.app[SETTINGS].trusted_proxies)
+    # Reserved before the password hash runs: concurrent guesses each take a place or a 429.
+    reservation = throttle.reserve(email.lower(), address)
+    if isinstance(reservation, int):
+        raise _too_many(reservation)
 
     async with request.app[DATABASE].connect() as conn:
         row = await store.by_email(conn, email)
@@ -93,14 +90,10 @@ async def check_password(request: web.Request, email: str, password: str) -> Any
 
         rounds = request.app[HOST].section(UsersSettings).bcrypt_rounds
         await verify_password(password, await _dummy_hash(request.app, rounds))
-        ok = False
-    else:
-        ok = await verify_password(password, row.password_hash)
-    if not ok or row is None:
-        throttle.fail(account_key)
-        throttle.fail(address_key)
         raise Unauthorized("Invalid email or password.")
-    throttle.clear(account_key)
+    if not await verify_password(password, row.password_hash):
+        raise Unauthorized("Invalid email or password.")
+    throttle.succeeded(reservation)
     return row
 
 
