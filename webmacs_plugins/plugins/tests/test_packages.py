@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import stat
@@ -227,7 +228,7 @@ async def test_malicious_wheels_are_refused_and_nothing_is_written(
     assert set(os.listdir(os.getcwd())) - cwd_before == set()
     assert not _escaped_into_site_packages()
     resp = await env.get("/api/v1/plugins/packages", headers=env.admin)
-    assert all(p["source"] == "bundled" for p in await resp.json())
+    assert await resp.json() == []
 
 
 async def test_zip_bomb_is_refused_fast_with_bounded_memory(
@@ -315,7 +316,7 @@ async def test_good_wheel_installs_appears_in_catalogue_and_uninstalls(
     assert resp.status == 201, await resp.text()
     assert (await resp.json())["message"] == (
         f"Plugin package '{spec.dist}' v1.0 installed ({len(data):,} bytes). "
-        "Restart the controller to activate."
+        "Controllers install it when an instance needs it."
     )
     installed = files_in(env.plugin_dir)
     assert f"wheels/{spec.filename}" in installed
@@ -341,13 +342,27 @@ async def test_good_wheel_installs_appears_in_catalogue_and_uninstalls(
         True,
         len(data),
     )
-    bundled = next(p for p in packages if p["package_name"] == "webmacs-simulated")
+    assert [p["package_name"] for p in packages] == [spec.dist]  # uploaded packages only
+    bundled_list = await (await env.get("/api/v1/plugins/bundled", headers=env.admin)).json()
+    bundled = next(p for p in bundled_list if p["package_name"] == "webmacs-simulated")
     assert (bundled["source"], bundled["removable"], bundled["plugin_ids"]) == (
         "bundled",
         False,
         ["simulated"],
     )
-    assert packages[-1]["package_name"] == spec.dist  # oldest first
+
+    # The wheelhouse serves the file as uploaded, pinned by name, version and SHA-256.
+    wheels = await (await env.get("/api/v1/plugins/wheelhouse", headers=env.admin)).json()
+    sha256 = hashlib.sha256(data).hexdigest()
+    assert wheels == [{"package_name": spec.dist, "version": "1.0", "filename": spec.filename,
+                       "sha256": sha256, "size": len(data), "plugin_ids": [spec.module]}]
+    url = f"/api/v1/plugins/wheelhouse/{spec.dist}/1.0/{sha256}"
+    resp = await env.get(url, headers=env.admin)
+    assert resp.status == 200 and await resp.read() == data
+    assert (await env.get(url.replace(sha256, "0" * 64), headers=env.admin)).status == 404
+    assert (await env.get(url.replace("/1.0/", "/1.1/"), headers=env.admin)).status == 404
+    viewer = await auth_headers(env, "viewer")
+    assert (await env.get(url, headers=viewer)).status == 403
 
     catalogue = await (await env.get("/api/v1/plugins/available", headers=env.admin)).json()
     probe = next(p for p in catalogue if p["id"] == spec.module)
@@ -385,7 +400,7 @@ async def test_good_wheel_installs_appears_in_catalogue_and_uninstalls(
     resp = await env.delete(f"/api/v1/plugins/packages/{mine['public_id']}", headers=env.admin)
     assert resp.status == 200
     assert (await resp.json())["message"] == (
-        f"Plugin package '{spec.dist}' uninstalled. Restart the controller to apply."
+        f"Plugin package '{spec.dist}' uninstalled. Controllers unload it once no instance uses it."
     )
     assert files_in(env.plugin_dir) == []
     catalogue = await (await env.get("/api/v1/plugins/available", headers=env.admin)).json()

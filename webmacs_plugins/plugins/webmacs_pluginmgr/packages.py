@@ -83,6 +83,16 @@ async def by_name(conn: AsyncConnection, name: str) -> Row | None:
     return None
 
 
+async def rows(conn: AsyncConnection, source: str) -> list[Row]:
+    """Package rows of one ``source`` (``uploaded`` or ``bundled``), oldest first."""
+    query = (
+        sa.select(plugin_packages)
+        .where(plugin_packages.c.source == source)
+        .order_by(plugin_packages.c.installed_on, plugin_packages.c.id)
+    )
+    return list((await conn.execute(query)).all())
+
+
 def on_server_message(name: str) -> str:
     return f"Package '{name}' is already installed on the server and cannot be replaced by an upload."
 

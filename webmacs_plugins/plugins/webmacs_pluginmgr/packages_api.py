@@ -26,6 +26,7 @@ from aiohttp import BodyPartReader, web
 
 from webmacs_pluginmgr import packages, plugindir
 from webmacs_pluginmgr.catalogue import catalogue_for
+from webmacs_pluginmgr.changes import changes_for
 from webmacs_pluginmgr.plugindir import PluginPaths
 from webmacs_pluginmgr.sandbox import ProbeLimits
 from webmacs_pluginmgr.settings import PluginMgrSettings
@@ -82,12 +83,9 @@ def _rejected(exc: WheelRejected) -> ApiError:
 
 
 async def list_packages(request: web.Request) -> web.Response:
+    """Uploaded packages, oldest first (contract §1.15); bundled ones are at ``/plugins/bundled``."""
     async with request.app[DATABASE].connect() as conn:
-        rows = (
-            await conn.execute(
-                sa.select(plugin_packages).order_by(plugin_packages.c.installed_on, plugin_packages.c.id)
-            )
-        ).all()
+        rows = await packages.rows(conn, "uploaded")
     return json_response([packages.to_response(row) for row in rows])
 
 
@@ -148,9 +146,10 @@ async def upload_package(request: web.Request) -> web.Response:
             await _install(request, state, info, filename, scratch=scratch, size=size, sha256=sha256)
     finally:
         await asyncio.to_thread(shutil.rmtree, scratch_dir, True)
+    changes_for(request.app).bump()
     return status_response(
         f"Plugin package '{info.name}' v{info.version} installed ({size:,} bytes). "
-        "Restart the controller to activate.",
+        "Controllers install it when an instance needs it.",
         status=201,
     )
 
@@ -237,8 +236,9 @@ async def delete_package(request: web.Request) -> web.Response:
         async with db.transaction() as tx:
             await tx.conn.execute(sa.delete(plugin_packages).where(plugin_packages.c.id == row.id))
     log.info("plugin package %s uninstalled by %s", row.package_name, principal(request).username)
+    changes_for(request.app).bump()
     return status_response(
-        f"Plugin package '{row.package_name}' uninstalled. Restart the controller to apply."
+        f"Plugin package '{row.package_name}' uninstalled. Controllers unload it once no instance uses it."
     )
 
 

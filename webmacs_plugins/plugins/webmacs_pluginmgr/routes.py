@@ -12,8 +12,9 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webmacs_events import store as events_store
-from webmacs_pluginmgr import catalogue, instances, packages_api, store
+from webmacs_pluginmgr import catalogue, changes, instances, packages_api, store, wheelhouse
 from webmacs_pluginmgr.active import active_for
+from webmacs_pluginmgr.changes import changes_for
 from webmacs_pluginmgr.schemas import (
     InstanceCreate,
     InstanceUpdate,
@@ -58,6 +59,10 @@ async def list_available(request: web.Request) -> web.Response:
     )
 
 
+routes.get("/changes", policy=Policy.AUTHENTICATED)(changes.follow)
+routes.get("/bundled", policy=Policy.AUTHENTICATED)(wheelhouse.list_bundled)
+routes.get("/wheelhouse", policy=Policy.OPERATOR)(wheelhouse.list_wheels)
+routes.get("/wheelhouse/{package_name}/{version}/{sha256}", policy=Policy.OPERATOR)(wheelhouse.download)
 routes.get("/packages", policy=Policy.AUTHENTICATED)(packages_api.list_packages)
 routes.post("/packages/upload", policy=Policy.ADMIN)(packages_api.upload_package)
 routes.delete("/packages/{public_id}", policy=Policy.ADMIN)(packages_api.delete_package)
@@ -113,6 +118,7 @@ async def create_instance(request: web.Request) -> web.Response:
                 owner=owner,
             )
             active.invalidate_on_commit(tx)
+            changes_for(request.app).bump_on_commit(tx)
     return status_response("Plugin instance created.", status=201)
 
 
@@ -151,6 +157,7 @@ async def update_instance(request: web.Request) -> web.Response:
                 .values(**values, updated_on=utcnow())
             )
             active.invalidate_on_commit(tx)
+            changes_for(request.app).bump_on_commit(tx)
     return status_response("Plugin instance successfully updated.")
 
 
@@ -164,6 +171,7 @@ async def delete_instance(request: web.Request) -> web.Response:
             raise _instance_not_found(public_id)
         await instances.delete_instance(tx.conn, row.id)
         active.invalidate_on_commit(tx)
+        changes_for(request.app).bump_on_commit(tx)
     return status_response("Plugin instance successfully deleted.")
 
 
@@ -236,6 +244,7 @@ async def create_mapping(request: web.Request) -> web.Response:
                 event_public_id=body.event_public_id,
             )
             active.invalidate_on_commit(tx)
+            changes_for(request.app).bump_on_commit(tx)
     return status_response("Channel mapping created.", status=201)
 
 
@@ -254,6 +263,7 @@ async def update_mapping(request: web.Request) -> web.Response:
                 .values(event_public_id=changes["event_public_id"])
             )
             active.invalidate_on_commit(tx)
+            changes_for(request.app).bump_on_commit(tx)
     return status_response("Channel mapping successfully updated.")
 
 
@@ -265,4 +275,5 @@ async def delete_mapping(request: web.Request) -> web.Response:
         mapping = await _mapping_or_404(tx.conn, instance.id, request.match_info["mapping_id"])
         await tx.conn.execute(sa.delete(channel_mappings).where(channel_mappings.c.id == mapping.id))
         active.invalidate_on_commit(tx)
+        changes_for(request.app).bump_on_commit(tx)
     return status_response("Channel mapping successfully deleted.")
