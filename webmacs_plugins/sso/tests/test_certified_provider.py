@@ -123,10 +123,23 @@ async def test_no_account_is_created_when_auto_creation_is_off(make_client, cert
     assert await emails(client) == {"admin@example.com"}
 
 
-async def test_roles_follow_the_groups_claim(make_client, certified_idp):
+async def test_roles_follow_the_groups_claim(make_client, auth_headers, certified_idp):
     env = sso_env(certified_idp.issuer, WEBMACS_OIDC_SCOPES="openid email profile groups",
                   WEBMACS_OIDC_ROLE_CLAIM="groups", WEBMACS_OIDC_ROLE_MAP="wm-admins=admin,wm-ops=operator")
     client = await make_client(*PLUGINS, env=env)
     assert (await sign_in(client, "boss"))["role"] == "admin"
-    assert (await sign_in(client, "worker"))["role"] == "operator"
+    worker = await sign_in(client, "worker")
+    assert worker["role"] == "operator"
     assert (await sign_in(client, "newcomer"))["role"] == "viewer"
+
+    # Demoted in WebMACS, the worker signs in with a password as a viewer...
+    changed = await client.put(f"/api/v1/users/{worker['public_id']}", headers=await auth_headers(client),
+                               json={"role": "viewer", "password": "worker-password-1"})
+    assert changed.status == 200
+    login = await client.post("/api/v1/auth/login", json={"email": "worker@example.com",
+                                                          "password": "worker-password-1"})
+    viewer_token = (await login.json())["access_token"]
+    # ...until the next SSO sign-in gives the claim's role back and ends the viewer's token.
+    assert (await sign_in(client, "worker"))["role"] == "operator"
+    stale = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {viewer_token}"})
+    assert stale.status == 401

@@ -20,7 +20,6 @@ from webmacs_sdk.models import Role
 from webmacs_sso import messages
 from webmacs_sso.settings import SsoSettings, parse_role_map
 from webmacs_users import store
-from webmacs_users.tables import users
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +95,7 @@ async def resolve(conn: AsyncConnection, identity: Identity, settings: SsoSettin
     :raises Forbidden: linking or creation refused (contract messages).
     """
     provider = settings.oidc_provider_name
-    row = await _linked(conn, provider, identity.subject)
+    row = await store.by_sso_identity(conn, provider, identity.subject)
     if row is None:
         row = await store.by_email(conn, identity.email)
         if row is not None:
@@ -106,21 +105,14 @@ async def resolve(conn: AsyncConnection, identity: Identity, settings: SsoSettin
     return await _apply_role(conn, row, mapped_role(identity, settings))
 
 
-async def _linked(conn: AsyncConnection, provider: str, subject: str) -> store.Row | None:
-    query = sa.select(users).where(users.c.sso_provider == provider, users.c.sso_subject_id == subject)
-    return (await conn.execute(query)).first()
-
-
 async def _link(conn: AsyncConnection, row: store.Row, identity: Identity, provider: str) -> store.Row:
     if not identity.email_verified:
         raise messages.forbidden(messages.LINK_UNVERIFIED)
     if row.role == Role.ADMIN.value:
         log.warning("refused to link admin %s to %s automatically", row.email, provider)
         raise messages.forbidden(messages.ADMIN_LINK)
-    await conn.execute(sa.update(users).where(users.c.id == row.id)
-                       .values(sso_provider=provider, sso_subject_id=identity.subject))
     log.info("linked user %s to %s", row.username, provider)
-    return await store.by_id(conn, row.id)  # type: ignore[return-value]
+    return await store.link_sso(conn, row.id, provider, identity.subject)
 
 
 async def _create(conn: AsyncConnection, identity: Identity, settings: SsoSettings) -> store.Row:
@@ -142,7 +134,7 @@ async def _create(conn: AsyncConnection, identity: Identity, settings: SsoSettin
         if not is_unique_violation(exc):
             raise
         # A parallel callback of the same person created the account first.
-        found = await _linked(conn, settings.oidc_provider_name, identity.subject)
+        found = await store.by_sso_identity(conn, settings.oidc_provider_name, identity.subject)
         if found is None:
             raise
         return found
@@ -157,7 +149,4 @@ async def _apply_role(conn: AsyncConnection, row: store.Row, role: Role | None) 
     if row.role == Role.ADMIN.value and await store.count_admins(conn) <= 1:
         log.warning("the role claim would demote %s, the last admin; kept admin", row.username)
         return row
-    # A new role ends the tokens issued under the old one.
-    await conn.execute(sa.update(users).where(users.c.id == row.id)
-                       .values(role=role.value, token_epoch=store.next_token_epoch()))
-    return await store.by_id(conn, row.id)  # type: ignore[return-value]
+    return await store.set_role(conn, row.id, role)  # ends the tokens issued under the old role

@@ -29,6 +29,26 @@ async def by_email(conn: AsyncConnection, email: str) -> Row | None:
     return (await conn.execute(query)).first()
 
 
+async def by_sso_identity(conn: AsyncConnection, provider: str, subject: str) -> Row | None:
+    """The user linked to ``subject`` at the identity provider named ``provider``."""
+    query = sa.select(users).where(users.c.sso_provider == provider, users.c.sso_subject_id == subject)
+    return (await conn.execute(query)).first()
+
+
+async def link_sso(conn: AsyncConnection, user_id: int, provider: str, subject: str) -> Row:
+    """Link a user to an identity-provider subject; returns the updated row."""
+    query = (sa.update(users).where(users.c.id == user_id)
+             .values(sso_provider=provider, sso_subject_id=subject).returning(users))
+    return (await conn.execute(query)).one()
+
+
+async def set_role(conn: AsyncConnection, user_id: int, role: Role) -> Row:
+    """Give a user ``role``; every access token issued under the old one stops working."""
+    query = (sa.update(users).where(users.c.id == user_id)
+             .values(role=role.value, token_epoch=next_token_epoch()).returning(users))
+    return (await conn.execute(query)).one()
+
+
 async def first_admin(conn: AsyncConnection) -> Row | None:
     query = sa.select(users).where(users.c.role == Role.ADMIN.value).order_by(users.c.id).limit(1)
     return (await conn.execute(query)).first()
