@@ -50,6 +50,13 @@ def webmacs_cleanup_ctx() -> list[CleanupContextSpec]:
     return [CleanupContextSpec("ota.outcomes", _outcome_watcher)]
 
 
+@hookimpl(optionalhook=True)
+def webmacs_ui_pages() -> list[Any]:
+    from webmacs_ota.pages import PAGES
+
+    return list(PAGES)
+
+
 @hookimpl
 def webmacs_cli_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
     from webmacs_ota import cli
