@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 import importlib
-import inspect
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -31,6 +30,7 @@ from webmacs_core.middlewares import (
 )
 from webmacs_core.plugins import WebmacsPluginManager, build_plugin_manager
 from webmacs_core.settings import Settings
+from webmacs_sdk.hooks import call_hook
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.specs import AuthBackendSpec, CleanupContextSpec, Route
 from webmacs_sdk.web import refuse_nul
@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None, *, pm: WebmacsPluginManager | N
         pipeline = IngestionPipeline(
             app,
             pm.collect("webmacs_ingest_filters"),
-            pm.implementations("webmacs_on_datapoints"),
+            pm.hook.webmacs_on_datapoints,
             max_skew=timedelta(seconds=settings.max_clock_skew_seconds),
             max_age=timedelta(days=settings.max_datapoint_age_days),
             queue_size=settings.notify_queue_size,
@@ -147,13 +147,7 @@ async def _freeze_startup_objects(app: web.Application) -> None:
 
 
 async def _notify_startup(app: web.Application) -> None:
-    for plugin, function, argnames in app[PLUGIN_MANAGER].implementations("webmacs_startup"):
-        try:
-            result = function(*(app for _ in argnames))
-            if inspect.isawaitable(result):
-                await result
-        except Exception:
-            log.exception("webmacs_startup of plugin %r failed", plugin)
+    await call_hook(app[PLUGIN_MANAGER].hook.webmacs_startup, app=app)
 
 
 def _auth_specs(pm: WebmacsPluginManager, settings: Settings) -> list[AuthBackendSpec]:

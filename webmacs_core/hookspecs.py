@@ -9,6 +9,10 @@ Rules that hold for every hook (DESIGN.md §3):
   implementation separately and logs, rather than propagates, a failure of one of them.
 * ``firstresult`` is used only on sync decision hooks; a contract test rejects an
   ``async`` implementation registered on one.
+* Every hook is called through ``pm.hook.<name>(...)``, so pluggy's tracing and
+  ``pm.add_hookcall_monitoring`` see each call; notification hooks go through
+  ``webmacs_sdk.hooks.call_hook``, which awaits async results and isolates failures.
+* A plugin that calls hooks of its own declares their specs in ``webmacs_addhooks``.
 
 Plugins implement these with ``from webmacs_sdk import hookimpl``.
 """
@@ -30,7 +34,8 @@ if TYPE_CHECKING:
 
     from aiohttp import web
 
-    from webmacs_sdk.models import DomainEvent, IngestBatch, Principal, Transaction
+    from webmacs_sdk.events import DomainEvent
+    from webmacs_sdk.models import IngestBatch, Principal, Transaction
     from webmacs_sdk.specs import (
         AuthBackendSpec,
         CleanupContextSpec,
@@ -51,6 +56,37 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------------------
 # Lifecycle and app shaping: sync, called once by create_app()
 # --------------------------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def webmacs_addhooks(pluginmanager: Any) -> None:
+    """Add hook specs of this plugin, for hooks that it calls and other plugins implement.
+
+    Sync; historic: called for each plugin right after it is registered (as pytest's
+    ``pytest_addhooks``), so the specs exist before the implementations of plugins
+    registered later are validated. Call the hooks with ``request.app[HOST].hook()``.
+
+    A plugin implementing a hook another plugin declares marks it
+    ``@hookimpl(optionalhook=True)``: the owner may be registered later, or be blocked.
+    Call such hooks with ``webmacs_sdk.hooks.call_hook`` (notifications) or ``pm.hook``.
+
+    :param pluginmanager: the plugin manager; call ``pluginmanager.add_hookspecs(module)``.
+
+    Example::
+
+        # webmacs_rules/hookspecs.py
+        @hookspec
+        def webmacs_register_rule_operators() -> Iterable[RuleOperatorSpec]:
+            "Declare comparisons threshold rules can use."
+
+        # webmacs_rules/plugin.py
+        @hookimpl
+        def webmacs_addhooks(pluginmanager):
+            from webmacs_rules import hookspecs
+            pluginmanager.add_hookspecs(hookspecs)
+
+    .. versionadded:: 2.1
+    """
 
 
 @hookspec
@@ -387,21 +423,22 @@ def webmacs_event_types() -> Iterable[EventTypeSpec]:
 def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
     """Notify that a domain event happened, inside the transaction of its cause.
 
-    May be async. Each implementation runs in its own savepoint, so a failing one is
-    rolled back and logged without undoing the cause or the others. Writes made here
+    May be async. Each async implementation runs in its own savepoint, so a failing one is
+    rolled back and logged without undoing the cause or the others (a sync one cannot
+    write to the database; its failure is logged too). Writes made here
     (an outbox row, a log entry) commit atomically with the cause; anything external
     must wait for ``tx.after_commit``.
 
     :param app: the running application.
     :param tx: the cause's transaction.
-    :param event: type, payload and actor.
+    :param event: a :mod:`webmacs_sdk.events` instance (wire name, payload, actor).
 
     Example::
 
         @hookimpl
         async def webmacs_on_event(app, tx, event):
-            if event.type == "experiment.started":
-                await write_log(tx, f"Experiment '{event.payload['experiment']}' started.")
+            if isinstance(event, ExperimentStarted):
+                await write_log(tx, f"Experiment '{event.experiment}' started.")
 
     .. versionadded:: 2.0
     """

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
@@ -14,7 +13,9 @@ from webmacs_core.ingestion import IngestionPipeline
 from webmacs_core.plugins import WebmacsPluginManager
 from webmacs_core.settings import Settings
 from webmacs_sdk.errors import ServiceUnavailable
-from webmacs_sdk.models import DomainEvent, IngestBatch, IngestResult, Principal, Transaction
+from webmacs_sdk.events import DomainEvent
+from webmacs_sdk.hooks import call_hook
+from webmacs_sdk.models import IngestBatch, IngestResult, Principal, Transaction
 from webmacs_sdk.protocols import LiveBus, StorageBackend
 from webmacs_sdk.specs import EventTypeSpec, RuleActionSpec, RuleOperatorSpec, SettingsSpec
 from webmacs_sdk.timefmt import utcnow
@@ -36,7 +37,6 @@ class CoreHost:
         self._operators: dict[str, RuleOperatorSpec] = pm.named("webmacs_register_rule_operators")
         self._actions: dict[str, RuleActionSpec] = pm.named("webmacs_register_rule_actions")
         self._drivers: list[type[Any]] = pm.collect("webmacs_register_drivers")
-        self._event_handlers = pm.implementations("webmacs_on_event")
         self._tasks: set[asyncio.Task[Any]] = set()
         self.pipeline: IngestionPipeline | None = None
         self._storage: StorageBackend | None = None
@@ -89,15 +89,9 @@ class CoreHost:
     async def emit(self, tx: Transaction, event: DomainEvent) -> None:
         if event.occurred_at is None:
             event.occurred_at = utcnow()
-        for plugin, function, argnames in self._event_handlers:
-            kwargs = {"app": self.app, "tx": tx, "event": event}
-            try:
-                async with tx.conn.begin_nested():
-                    result = function(*(kwargs[name] for name in argnames))
-                    if inspect.isawaitable(result):
-                        await result
-            except Exception:
-                log.exception("webmacs_on_event of plugin %r failed for %s", plugin, event.type)
+        # Each async implementation runs in its own savepoint: a failing one is rolled back
+        # alone, without undoing the cause or the others.
+        await call_hook(self.pm.hook.webmacs_on_event, around=tx.conn.begin_nested, app=self.app, tx=tx, event=event)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro, name=name)
@@ -143,12 +137,6 @@ class CoreHost:
     async def health(self) -> dict[str, Any]:
         """Fields contributed by ``webmacs_health`` implementations, merged."""
         merged: dict[str, Any] = {}
-        for plugin, function, argnames in self.pm.implementations("webmacs_health"):
-            try:
-                result = function(*(self.app for _ in argnames))
-                if inspect.isawaitable(result):
-                    result = await result
-                merged.update(result or {})
-            except Exception:
-                log.exception("webmacs_health of plugin %r failed", plugin)
+        for fields in (await call_hook(self.pm.hook.webmacs_health, app=self.app)).results:
+            merged.update(fields)
         return merged

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -14,14 +13,13 @@ from aiohttp import web
 
 from webmacs_core.database import is_database_unavailable
 from webmacs_sdk.errors import ServiceUnavailable
+from webmacs_sdk.hooks import call_hook
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import IngestBatch, IngestResult, RejectReason
 from webmacs_sdk.specs import IngestFilterSpec
 from webmacs_sdk.timefmt import utcnow
 
 log = logging.getLogger(__name__)
-
-Notifier = tuple[str, Callable[..., Any], Sequence[str]]
 
 
 class IngestionPipeline:
@@ -36,7 +34,7 @@ class IngestionPipeline:
         self,
         app: web.Application,
         filters: Sequence[IngestFilterSpec],
-        notifiers: Sequence[Notifier],
+        on_datapoints: Any,
         *,
         max_skew: timedelta,
         max_age: timedelta,
@@ -44,7 +42,8 @@ class IngestionPipeline:
     ) -> None:
         self._app = app
         self._filters = sorted(filters, key=lambda f: f.order)
-        self._notifiers = list(notifiers)
+        self._on_datapoints = on_datapoints  # pm.hook.webmacs_on_datapoints
+        self._notifies = bool(on_datapoints.get_hookimpls())
         self._max_skew = max_skew
         self._max_age = max_age
         self._queue: asyncio.Queue[IngestBatch | None] = asyncio.Queue(queue_size)
@@ -73,7 +72,7 @@ class IngestionPipeline:
             raise
         if not stored:
             return IngestResult(0, tuple(batch.rejected), duplicate=True)
-        if len(batch) and self._notifiers:
+        if len(batch) and self._notifies:
             await self._queue.put(batch)
         return IngestResult(len(batch), tuple(batch.rejected))
 
@@ -92,15 +91,8 @@ class IngestionPipeline:
             batch = await self._queue.get()
             if batch is None:
                 return
-            for plugin, function, argnames in self._notifiers:
-                kwargs = {"app": self._app, "batch": batch}
-                try:
-                    result = function(*(kwargs[name] for name in argnames))
-                    if inspect.isawaitable(result):
-                        await result
-                except Exception:
-                    self.notify_failures += 1
-                    log.exception("webmacs_on_datapoints of plugin %r failed", plugin)
+            outcome = await call_hook(self._on_datapoints, app=self._app, batch=batch)
+            self.notify_failures += len(outcome.failures)
 
     async def drain(self) -> None:
         """Stop the worker after everything queued has been notified."""

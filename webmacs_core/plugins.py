@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import attrs
@@ -15,6 +14,7 @@ from webmacs_core import defaults, hookspecs
 from webmacs_sdk.device.hookspec import DriverClassPlugin
 from webmacs_sdk.discovery import find_plugins
 from webmacs_sdk.errors import PluginConflictError, PluginLoadError
+from webmacs_sdk.hooks import attribute_impl, is_async_impl, results_by_plugin
 from webmacs_sdk.markers import PROJECT_NAME
 
 log = logging.getLogger(__name__)
@@ -46,9 +46,22 @@ class WebmacsPluginManager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__(PROJECT_NAME)
         self.add_hookspecs(hookspecs)
+        # Historic: every plugin registered from now on gets the call right after registration,
+        # so its own hook specs exist before the impls of plugins registered later are validated.
+        self.hook.webmacs_addhooks.call_historic(kwargs={"pluginmanager": self})
         self.records: dict[str, PluginRecord] = {}
         self.register(defaults, name="core")
         self.records["core"] = PluginRecord("core", "loaded", "webmacs", None, None, True)
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        """pluggy's ``register``; each implementation is also made answerable to ``call_hook``."""
+        registered = super().register(plugin, name)
+        if registered is not None:
+            for caller in self.get_hookcallers(plugin) or ():
+                for impl in caller.get_hookimpls():
+                    if impl.plugin is plugin:
+                        attribute_impl(impl)
+        return registered
 
     # ---- loading ------------------------------------------------------------------------
 
@@ -119,7 +132,7 @@ class WebmacsPluginManager(pluggy.PluginManager):
             if not caller.spec.opts.get("firstresult"):
                 continue
             for impl in caller.get_hookimpls():
-                if inspect.iscoroutinefunction(impl.function):
+                if is_async_impl(impl):
                     raise PluginLoadError(
                         impl.plugin_name, f"async implementation on firstresult hook {hook_name}"
                     )
@@ -135,16 +148,14 @@ class WebmacsPluginManager(pluggy.PluginManager):
         """Specs of a registration hook keyed by ``name``; a duplicate name is a conflict error."""
         table: dict[str, Any] = {}
         owners: dict[str, str] = {}
-        caller = getattr(self.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
-            for spec in impl.function() or ():
+        for plugin, specs in reversed(results_by_plugin(getattr(self.hook, hook_name))):
+            for spec in specs:
                 if spec.name in table:
                     raise PluginConflictError(
-                        f"{hook_name}: {spec.name!r} is registered by both "
-                        f"{owners[spec.name]!r} and {impl.plugin_name!r}"
+                        f"{hook_name}: {spec.name!r} is registered by both {owners[spec.name]!r} and {plugin!r}"
                     )
                 table[spec.name] = spec
-                owners[spec.name] = impl.plugin_name
+                owners[spec.name] = plugin
         return table
 
     def select(self, hook_name: str, name: str, kind: str) -> Any:
@@ -154,11 +165,6 @@ class WebmacsPluginManager(pluggy.PluginManager):
             available = ", ".join(sorted(table)) or "none"
             raise PluginConflictError(f"{kind} {name!r} is not registered (available: {available})")
         return table[name]
-
-    def implementations(self, hook_name: str) -> list[tuple[str, Callable[..., Any], Sequence[str]]]:
-        """``(plugin name, function, argnames)`` in call order, to call each one in isolation."""
-        caller = getattr(self.hook, hook_name)
-        return [(impl.plugin_name, impl.function, impl.argnames) for impl in reversed(caller.get_hookimpls())]
 
     def report(self) -> list[PluginRecord]:
         return sorted(self.records.values(), key=lambda r: r.name)

@@ -54,10 +54,25 @@ if TYPE_CHECKING:
         ValidationFailed,
         WebmacsError,
     )
+    from webmacs_sdk.events import (
+        DomainEvent,
+        ExperimentStarted,
+        ExperimentStopped,
+        HealthChanged,
+        RuleFired,
+        RuleTriggered,
+        SensorReading,
+        ThresholdExceeded,
+        UserDeleted,
+        UserLoggedIn,
+        UserLoggedInSso,
+        WebhookDeadLettered,
+        WebhookTest,
+    )
+    from webmacs_sdk.hooks import HookOutcome, call_hook
     from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
     from webmacs_sdk.markers import ENTRY_POINT_GROUP, hookimpl
     from webmacs_sdk.models import (
-        DomainEvent,
         IngestBatch,
         IngestResult,
         Principal,
@@ -130,6 +145,22 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "ValidationFailed",
         "WebmacsError",
     ),
+    "webmacs_sdk.events": (
+        "DomainEvent",
+        "ExperimentStarted",
+        "ExperimentStopped",
+        "HealthChanged",
+        "RuleFired",
+        "RuleTriggered",
+        "SensorReading",
+        "ThresholdExceeded",
+        "UserDeleted",
+        "UserLoggedIn",
+        "UserLoggedInSso",
+        "WebhookDeadLettered",
+        "WebhookTest",
+    ),
+    "webmacs_sdk.hooks": ("HookOutcome", "call_hook"),
     "webmacs_sdk.keys": (
         "DATABASE",
         "HOST",
@@ -140,7 +171,6 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "hookimpl",
     ),
     "webmacs_sdk.models": (
-        "DomainEvent",
         "IngestBatch",
         "IngestResult",
         "Principal",
@@ -188,6 +218,19 @@ __all__ = [  # noqa: RUF022 (grouped: keys, then classes, then functions)
     "Conflict",
     "DomainEvent",
     "EventTypeSpec",
+    "ExperimentStarted",
+    "ExperimentStopped",
+    "HealthChanged",
+    "HookOutcome",
+    "RuleFired",
+    "RuleTriggered",
+    "SensorReading",
+    "ThresholdExceeded",
+    "UserDeleted",
+    "UserLoggedIn",
+    "UserLoggedInSso",
+    "WebhookDeadLettered",
+    "WebhookTest",
     "Forbidden",
     "IngestBatch",
     "IngestResult",
@@ -243,6 +286,7 @@ __all__ = [  # noqa: RUF022 (grouped: keys, then classes, then functions)
     "find_plugins",
     "register_conversion",
     "scan_drivers",
+    "call_hook",
     "hookimpl",
 ]
 

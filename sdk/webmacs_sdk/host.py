@@ -10,7 +10,8 @@ if TYPE_CHECKING:
 
     from aiohttp import web
 
-    from webmacs_sdk.models import DomainEvent, IngestBatch, IngestResult, Transaction
+    from webmacs_sdk.events import DomainEvent
+    from webmacs_sdk.models import IngestBatch, IngestResult, Transaction
     from webmacs_sdk.protocols import LiveBus, StorageBackend
     from webmacs_sdk.specs import EventTypeSpec, RuleActionSpec, RuleOperatorSpec
 

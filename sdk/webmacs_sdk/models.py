@@ -1,4 +1,4 @@
-"""Domain types shared by the core and plugins: principals, roles, ingest batches, domain events."""
+"""Domain types shared by the core and plugins: principals, roles, ingest batches, transactions."""
 
 from __future__ import annotations
 
@@ -118,20 +118,6 @@ class IngestResult:
     accepted: int
     rejected: tuple[Rejection, ...] = ()
     duplicate: bool = False
-
-
-@attrs.define
-class DomainEvent:
-    """Something that happened in the domain (``experiment.started``, ``sensor.threshold_exceeded``).
-
-    ``type`` is a dotted name; ``payload`` is JSON-serialisable. Webhook-visible types are
-    declared through ``webmacs_event_types``; other plugins (logs) may react to any type.
-    """
-
-    type: str
-    payload: dict[str, Any] = attrs.field(factory=dict)
-    occurred_at: datetime | None = None
-    actor: Principal | None = None
 
 
 class Transaction:

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from webmacs_sdk import DATABASE, HOST, DomainEvent
+from webmacs_sdk import DATABASE, HOST, ExperimentStarted
 
 standardwebhooks = pytest.importorskip("standardwebhooks.webhooks")
 
@@ -42,7 +42,7 @@ async def test_deliveries_verify_with_the_reference_library(  # type: ignore[no-
     app = client.server.app
     async with app[DATABASE].transaction() as tx:
         for i in range(count):
-            await app[HOST].emit(tx, DomainEvent("experiment.started", {"experiment": f"run-{i}", "n": i}))
+            await app[HOST].emit(tx, ExperimentStarted(experiment=f"run-{i}", experiment_id=str(i)))
     await h.until(lambda: len(receiver.hits) >= count, what="first attempts")
     receiver.down = False
     await h.until(lambda: len(receiver.processed) == count, within=30, what="every delivery")

@@ -11,7 +11,7 @@ import socket
 
 import sqlalchemy as sa
 
-from webmacs_sdk import DATABASE, HOST, DomainEvent
+from webmacs_sdk import DATABASE, HOST, ExperimentStarted
 from webmacs_sdk.db import new_public_id
 from webmacs_sdk.timefmt import utcnow
 from webmacs_webhooks.runtime import runtime
@@ -171,7 +171,7 @@ async def test_internal_urls_are_refused_when_sent(make_client, auth_headers, so
                 },
             )
     async with app[DATABASE].transaction() as tx:
-        await app[HOST].emit(tx, DomainEvent("experiment.started", {"experiment": "probe"}))
+        await app[HOST].emit(tx, ExperimentStarted(experiment="probe", experiment_id="e-1"))
 
     async def settled() -> list | None:
         async with app[DATABASE].connect() as conn:
@@ -203,7 +203,7 @@ async def test_dns_rebinding_is_caught_at_send_time(make_client, auth_headers, s
     assert resp.status == 201  # resolved to a public address when saved
     app = client.server.app
     async with app[DATABASE].transaction() as tx:
-        await app[HOST].emit(tx, DomainEvent("experiment.started", {"experiment": "rebind"}))
+        await app[HOST].emit(tx, ExperimentStarted(experiment="rebind", experiment_id="e-1"))
     hook = (await (await client.get("/api/v1/webhooks", headers=admin)).json())["data"][0]["public_id"]
 
     async def failed() -> list | None:
@@ -236,7 +236,7 @@ async def test_redirect_to_an_internal_address_is_not_followed(  # type: ignore[
     ).status == 201
     app = client.server.app
     async with app[DATABASE].transaction() as tx:
-        await app[HOST].emit(tx, DomainEvent("experiment.started", {"experiment": "redirect"}))
+        await app[HOST].emit(tx, ExperimentStarted(experiment="redirect", experiment_id="e-1"))
     hook = (await (await client.get("/api/v1/webhooks", headers=admin)).json())["data"][0]["public_id"]
 
     async def dead() -> list | None:

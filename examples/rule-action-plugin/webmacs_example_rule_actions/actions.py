@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+import attrs
 from aiohttp import web
 
 from webmacs_example_rule_actions.settings import RuleActionSettings
-from webmacs_sdk import HOST, RuleActionSpec, Transaction
+from webmacs_sdk import HOST, RuleActionSpec, RuleFired, Transaction
 from webmacs_sdk.egress import EgressClient, EgressDenied, EgressPolicy
 
 log = logging.getLogger(__name__)
@@ -19,11 +20,12 @@ log = logging.getLogger(__name__)
 CLIENT: web.AppKey[EgressClient] = web.AppKey("webmacs_example_rule_actions.client", EgressClient)
 
 
-def _record(firing: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in firing.items()}
+def _record(firing: RuleFired) -> dict[str, Any]:
+    fields = attrs.asdict(firing)
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in fields.items()}
 
 
-async def jsonl_action(app: web.Application, tx: Transaction, firing: Mapping[str, Any]) -> None:
+async def jsonl_action(app: web.Application, tx: Transaction, firing: RuleFired) -> None:
     path = app[HOST].section(RuleActionSettings).rule_jsonl_path
     line = json.dumps(_record(firing), sort_keys=True) + "\n"
 
@@ -56,12 +58,12 @@ async def _post(app: web.Application, url: str, text: str) -> None:
         log.warning("chat notification answered HTTP %d", response.status)
 
 
-async def chat_action(app: web.Application, tx: Transaction, firing: Mapping[str, Any]) -> None:
+async def chat_action(app: web.Application, tx: Transaction, firing: RuleFired) -> None:
     url = app[HOST].section(RuleActionSettings).rule_chat_url
     if not url:
-        log.warning("rule %r uses the chat action but WEBMACS_RULE_CHAT_URL is not set", firing["rule"])
+        log.warning("rule %r uses the chat action but WEBMACS_RULE_CHAT_URL is not set", firing.rule)
         return
-    text = str(firing["message"])
+    text = firing.message
 
     def send() -> None:
         app[HOST].spawn(_post(app, url, text), name="rule-actions-example.chat")

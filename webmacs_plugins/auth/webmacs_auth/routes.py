@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,8 +17,9 @@ from webmacs_auth.throttle import LoginThrottle
 from webmacs_sdk.db import is_unique_violation
 from webmacs_sdk.emails import EmailAddress
 from webmacs_sdk.errors import ApiError, Unauthorized
+from webmacs_sdk.events import UserLoggedIn
+from webmacs_sdk.hooks import call_hook
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
-from webmacs_sdk.models import DomainEvent
 from webmacs_sdk.sessions import SESSION_COOKIE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
@@ -102,8 +102,8 @@ async def issue_for(request: web.Request, row: Any) -> str:
     token = await issue_access_token(request.app, row)
     host = request.app[HOST]
     async with request.app[DATABASE].transaction() as tx:
-        await host.emit(tx, DomainEvent("user.logged_in", {"username": row.username, "user_public_id": row.public_id},
-                                        actor=store.principal(row)))
+        await host.emit(tx, UserLoggedIn(username=row.username, user_public_id=row.public_id,
+                                         actor=store.principal(row)))
     return token
 
 
@@ -123,9 +123,9 @@ async def logout(request: web.Request) -> web.Response:
     async with request.app[DATABASE].transaction() as tx:
         if caller.credential_kind in {"jwt", SESSION_KIND} and caller.credential_id:
             await _revoke(tx.conn, caller.credential_id)
-        for result in request.app[HOST].hook().webmacs_on_logout(app=request.app, tx=tx, principal=caller):
-            if inspect.isawaitable(result):
-                await result
+        revoked = await call_hook(request.app[HOST].hook().webmacs_on_logout, app=request.app, tx=tx, principal=caller)
+        if revoked.failures:  # a credential left valid must not be reported as logged out
+            raise revoked.failures[0][1]
     response = status_response("Successfully logged out.")
     if caller.credential_kind == SESSION_KIND:
         response.del_cookie(SESSION_COOKIE, path="/")

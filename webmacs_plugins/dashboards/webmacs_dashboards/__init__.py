@@ -10,7 +10,7 @@ from aiohttp import web
 from webmacs_dashboards import pages as ui_pages
 from webmacs_dashboards import store
 from webmacs_dashboards.routes import routes
-from webmacs_sdk import DomainEvent, MigrationSpec, Route, Transaction, hookimpl
+from webmacs_sdk import DomainEvent, MigrationSpec, Route, Transaction, UserDeleted, hookimpl
 
 
 @hookimpl
@@ -25,10 +25,8 @@ def webmacs_register_routes() -> list[Route]:
 
 @hookimpl
 async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
-    if event.type == "user.deleted":
-        successor = event.payload.get("successor_public_id")
-        if successor:
-            await store.reassign_owner(tx.conn, event.payload["user_public_id"], successor)
+    if isinstance(event, UserDeleted):
+        await store.reassign_owner(tx.conn, event.user_public_id, event.successor_public_id)
 
 
 @hookimpl(optionalhook=True)

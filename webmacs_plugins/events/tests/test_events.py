@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from webmacs_events import resolver, store
+from webmacs_sdk.events import UserDeleted
 from webmacs_sdk.keys import DATABASE, HOST
-from webmacs_sdk.models import DomainEvent, IngestBatch, RejectReason
+from webmacs_sdk.models import IngestBatch, RejectReason
 
 BASE = "/api/v1/events"
 
@@ -136,8 +137,8 @@ async def test_store_create_and_user_deletion_reassigns(make_client, auth_header
     async with app[DATABASE].connect() as conn:
         assert (await store.by_name(conn, "p1")).public_id == row.public_id
     async with app[DATABASE].transaction() as tx:
-        await app[HOST].emit(tx, DomainEvent("user.deleted", {"user_public_id": me["public_id"],
-                                                             "successor_public_id": boss["public_id"]}))
+        await app[HOST].emit(tx, UserDeleted(user_public_id=me["public_id"],
+                                                 successor_public_id=boss["public_id"]))
     event = await find(client, admin, "p1")
     assert event["user_public_id"] == boss["public_id"]
     async with app[DATABASE].connect() as conn:

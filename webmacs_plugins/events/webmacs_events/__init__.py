@@ -13,7 +13,8 @@ from aiohttp import web
 from webmacs_events import pages, resolver, store
 from webmacs_events.routes import routes
 from webmacs_sdk import IngestFilterSpec, MigrationSpec, Page, Route, hookimpl
-from webmacs_sdk.models import DomainEvent, Transaction
+from webmacs_sdk.events import DomainEvent, UserDeleted
+from webmacs_sdk.models import Transaction
 
 
 @hookimpl
@@ -39,7 +40,5 @@ def webmacs_ingest_filters() -> list[IngestFilterSpec]:
 @hookimpl
 async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
     # BEAT: deleting a user hands their channels to the successor instead of wiping the data.
-    if event.type == "user.deleted":
-        successor = event.payload.get("successor_public_id")
-        if successor:
-            await store.reassign_owner(tx.conn, event.payload["user_public_id"], successor)
+    if isinstance(event, UserDeleted):
+        await store.reassign_owner(tx.conn, event.user_public_id, event.successor_public_id)

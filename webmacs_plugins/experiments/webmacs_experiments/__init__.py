@@ -17,7 +17,8 @@ from webmacs_experiments import pages as ui_pages
 from webmacs_experiments import store, tagging
 from webmacs_experiments.routes import routes
 from webmacs_sdk import EventTypeSpec, IngestFilterSpec, MigrationSpec, Route, hookimpl
-from webmacs_sdk.models import DomainEvent, Transaction
+from webmacs_sdk.events import DomainEvent, ExperimentStarted, ExperimentStopped, UserDeleted
+from webmacs_sdk.models import Transaction
 
 
 @hookimpl
@@ -38,18 +39,16 @@ def webmacs_ingest_filters() -> list[IngestFilterSpec]:
 @hookimpl
 def webmacs_event_types() -> list[EventTypeSpec]:
     return [
-        EventTypeSpec("experiment.started", "An experiment was started."),
-        EventTypeSpec("experiment.stopped", "The running experiment was stopped."),
+        EventTypeSpec(ExperimentStarted.TYPE, "An experiment was started."),
+        EventTypeSpec(ExperimentStopped.TYPE, "The running experiment was stopped."),
     ]
 
 
 @hookimpl
 async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
     # BEAT: deleting a user hands their experiments (and so their datapoints) to the successor.
-    if event.type == "user.deleted":
-        successor = event.payload.get("successor_public_id")
-        if successor:
-            await store.reassign_owner(tx.conn, event.payload["user_public_id"], successor)
+    if isinstance(event, UserDeleted):
+        await store.reassign_owner(tx.conn, event.user_public_id, event.successor_public_id)
 
 
 @hookimpl(optionalhook=True)

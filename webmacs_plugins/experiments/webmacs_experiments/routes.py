@@ -18,8 +18,9 @@ from webmacs_experiments.schemas import ExperimentCreate, ExperimentUpdate
 from webmacs_experiments.tables import RUNNING_INDEX, experiments
 from webmacs_sdk.db import fetch_page, is_unique_violation, new_public_id, row_or_404
 from webmacs_sdk.errors import Conflict, NotFound
+from webmacs_sdk.events import ExperimentStarted, ExperimentStopped
 from webmacs_sdk.keys import DATABASE, HOST
-from webmacs_sdk.models import DomainEvent, Principal, Transaction
+from webmacs_sdk.models import Principal, Transaction
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import json_response, page_params, paginated, parse_body, principal, status_response
@@ -61,9 +62,7 @@ async def _stop(app: web.Application, tx: Transaction, row: sa.Row[Any], actor: 
     )
     if not result.rowcount:
         return False
-    await app[HOST].emit(tx, DomainEvent(
-        "experiment.stopped", {"experiment": row.name, "experiment_id": row.public_id}, actor=actor,
-    ))
+    await app[HOST].emit(tx, ExperimentStopped(experiment=row.name, experiment_id=row.public_id, actor=actor))
     tx.after_commit(tagging.invalidate)
     return True
 
@@ -82,9 +81,7 @@ async def _start(app: web.Application, name: str, caller: Principal) -> None:
         await tx.conn.execute(sa.insert(experiments).values(
             public_id=public_id, name=name, started_on=utcnow(), user_public_id=caller.public_id,
         ))
-        await app[HOST].emit(tx, DomainEvent(
-            "experiment.started", {"experiment": name, "experiment_id": public_id}, actor=caller,
-        ))
+        await app[HOST].emit(tx, ExperimentStarted(experiment=name, experiment_id=public_id, actor=caller))
         tx.after_commit(tagging.invalidate)
 
 

@@ -16,8 +16,8 @@ import attrs
 import sqlalchemy as sa
 from aiohttp import web
 
+from webmacs_sdk.events import HealthChanged
 from webmacs_sdk.keys import DATABASE, HOST
-from webmacs_sdk.models import DomainEvent
 from webmacs_sdk.timefmt import utcnow
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,7 @@ async def observe(app: web.Application, database_ok: bool) -> None:
         async with app[DATABASE].transaction() as tx:
             for occurred_at, ok in pending:
                 status = "ok" if ok else "degraded"
-                event = DomainEvent("system.health_changed", {"status": status, "database": "ok" if ok else "error"},
-                                    occurred_at=occurred_at)
+                event = HealthChanged(status=status, database="ok" if ok else "error", occurred_at=occurred_at)
                 await app[HOST].emit(tx, event)
     except Exception:
         current.unsent = pending + current.unsent

@@ -18,7 +18,7 @@ from webmacs_logs import store
 from webmacs_logs.messages import MESSAGES
 from webmacs_logs.routes import routes
 from webmacs_logs.tables import log_entries
-from webmacs_sdk import DATABASE, SETTINGS, DomainEvent, MigrationSpec, Route, Transaction, hookimpl
+from webmacs_sdk import DATABASE, SETTINGS, DomainEvent, MigrationSpec, Route, Transaction, UserDeleted, hookimpl
 from webmacs_users.store import first_admin
 
 log = logging.getLogger(__name__)
@@ -45,25 +45,26 @@ async def webmacs_startup(app: web.Application) -> None:
 
 @hookimpl
 async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
-    if event.type == "user.deleted":
+    if isinstance(event, UserDeleted):
         await tx.conn.execute(
             sa.update(log_entries)
-            .where(log_entries.c.user_public_id == event.payload["user_public_id"])
-            .values(user_public_id=event.payload["successor_public_id"])
+            .where(log_entries.c.user_public_id == event.user_public_id)
+            .values(user_public_id=event.successor_public_id)
         )
         return
     entry = MESSAGES.get(event.type)
     if entry is None:
         return
     logging_type, render = entry
-    owner = event.actor.public_id if event.actor else event.payload.get("user_public_id")
+    payload = event.payload
+    owner = event.actor.public_id if event.actor else payload.get("user_public_id")
     if owner is None:
         admin = await first_admin(tx.conn)
         if admin is None:
             log.warning("no user to own the log entry for %s", event.type)
             return
         owner = admin.public_id
-    await store.write_entry(tx.conn, render(event.payload), logging_type, owner)
+    await store.write_entry(tx.conn, render(payload), logging_type, owner)
 
 
 @hookimpl(optionalhook=True)

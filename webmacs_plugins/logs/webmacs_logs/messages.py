@@ -5,16 +5,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from webmacs_sdk.events import (
+    ExperimentStarted,
+    ExperimentStopped,
+    HealthChanged,
+    RuleTriggered,
+    UserLoggedIn,
+    UserLoggedInSso,
+    WebhookDeadLettered,
+)
+
 Payload = dict[str, Any]
 
 #: event type → (logging type, text builder)
 MESSAGES: dict[str, tuple[str, Callable[[Payload], str]]] = {
-    "user.logged_in": ("info", lambda p: f"User '{p['username']}' logged in."),
-    "user.logged_in_sso": ("info", lambda p: f"User '{p['username']}' logged in via SSO ({p['provider']})."),
-    "experiment.started": ("info", lambda p: f"Experiment '{p['experiment']}' started."),
-    "experiment.stopped": ("info", lambda p: f"Experiment '{p['experiment']}' stopped."),
-    "rule.triggered": ("warning", lambda p: str(p["message"])),
-    "webhook.dead_lettered": (
+    UserLoggedIn.TYPE: ("info", lambda p: f"User '{p['username']}' logged in."),
+    UserLoggedInSso.TYPE: ("info", lambda p: f"User '{p['username']}' logged in via SSO ({p['provider']})."),
+    ExperimentStarted.TYPE: ("info", lambda p: f"Experiment '{p['experiment']}' started."),
+    ExperimentStopped.TYPE: ("info", lambda p: f"Experiment '{p['experiment']}' stopped."),
+    RuleTriggered.TYPE: ("warning", lambda p: str(p["message"])),
+    WebhookDeadLettered.TYPE: (
         "error",
         lambda p: f"Webhook delivery of '{p['event_type']}' to {p['url']} failed after all attempts.",
     ),
@@ -25,7 +35,7 @@ MESSAGES: dict[str, tuple[str, Callable[[Payload], str]]] = {
     "ota.failed": ("error", lambda p: str(p["message"])),
     "ota.rolled_back": ("warning", lambda p: str(p["message"])),
     "ota.bundle_refused": ("error", lambda p: str(p["message"])),
-    "system.health_changed": (
+    HealthChanged.TYPE: (
         "warning",
         lambda p: f"System health changed to '{p['status']}' (database: {p['database']}).",
     ),

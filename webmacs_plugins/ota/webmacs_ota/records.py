@@ -12,20 +12,21 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from webmacs_ota.events import OtaEvent, OtaFailed, OtaRegistered, OtaRolledBack, OtaStatusChanged
 from webmacs_ota.states import UpdateStatus, check_transition
 from webmacs_ota.tables import firmware_updates
 from webmacs_sdk.db import new_public_id
 from webmacs_sdk.errors import Conflict
 from webmacs_sdk.keys import HOST
-from webmacs_sdk.models import DomainEvent, Principal, Transaction
+from webmacs_sdk.models import Principal, Transaction
 from webmacs_sdk.timefmt import iso_z, utcnow
 
 LABEL = "FirmwareUpdate"
 
 #: The domain event each target status emits (its log level follows from the type).
-_EVENT_FOR: dict[UpdateStatus, str] = {
-    UpdateStatus.FAILED: "ota.failed",
-    UpdateStatus.ROLLED_BACK: "ota.rolled_back",
+_EVENT_FOR: dict[UpdateStatus, type[OtaEvent]] = {
+    UpdateStatus.FAILED: OtaFailed,
+    UpdateStatus.ROLLED_BACK: OtaRolledBack,
 }
 
 
@@ -57,10 +58,10 @@ async def by_version(conn: AsyncConnection, version: str) -> sa.Row[Any] | None:
     return (await conn.execute(query)).first()
 
 
-async def emit(app: web.Application, tx: Transaction, event_type: str, message: str,
+async def emit(app: web.Application, tx: Transaction, event_type: type[OtaEvent], message: str,
                actor: Principal | None = None, **payload: Any) -> None:
     """One ``ota.*`` domain event; ``message`` is the text of its log entry."""
-    await app[HOST].emit(tx, DomainEvent(event_type, {"message": message, **payload}, utcnow(), actor))
+    await app[HOST].emit(tx, event_type(message=message, details=payload, occurred_at=utcnow(), actor=actor))
 
 
 async def create(app: web.Application, tx: Transaction, version: str, changelog: str | None,
@@ -71,7 +72,7 @@ async def create(app: web.Application, tx: Transaction, version: str, changelog:
         public_id=public_id, version=version, changelog=changelog, status=UpdateStatus.PENDING,
         created_on=utcnow(), user_public_id=actor.public_id if actor else None, **fields,
     ))
-    await emit(app, tx, "ota.registered", f"OTA update {version} registered.", actor,
+    await emit(app, tx, OtaRegistered, f"OTA update {version} registered.", actor,
                update_id=public_id, version=version)
     return public_id
 
@@ -108,6 +109,6 @@ async def transition(app: web.Application, tx: Transaction, row: Any, new: Updat
         message = f"OTA update {row.version}: {row.status} → {new}: {reason}"
     elif note:
         message = f"{message} {note}"
-    await emit(app, tx, _EVENT_FOR.get(new, "ota.status_changed"), message, actor,
+    await emit(app, tx, _EVENT_FOR.get(new, OtaStatusChanged), message, actor,
                update_id=row.public_id, version=row.version, previous=str(row.status), status=str(new),
                reason=reason)

@@ -18,6 +18,7 @@ from aiohttp import BodyPartReader, web
 
 from webmacs_ota import records, releases, workflow
 from webmacs_ota.bundle import BundleRejected
+from webmacs_ota.events import OtaStatusChanged
 from webmacs_ota.states import UpdateStatus
 from webmacs_ota.tables import firmware_updates
 from webmacs_sdk.db import conflict_on_duplicate, fetch_page
@@ -244,6 +245,6 @@ async def delete_update(request: web.Request) -> web.Response:
             bundle = Path(row.file_path)
             if await asyncio.to_thread(_inside, bundle, workflow.runtime(request.app).update_dir):
                 tx.after_commit(lambda: bundle.unlink(missing_ok=True))
-        await records.emit(request.app, tx, "ota.status_changed", f"OTA update {row.version} deleted.",
+        await records.emit(request.app, tx, OtaStatusChanged, f"OTA update {row.version} deleted.",
                            principal(request), update_id=public_id, version=row.version)
     return status_response("FirmwareUpdate successfully deleted.")

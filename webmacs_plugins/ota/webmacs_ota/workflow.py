@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from webmacs_ota import records, signing
 from webmacs_ota.bundle import BundleRejected, CheckedBundle, check, sha256_file
+from webmacs_ota.events import OtaBundleRefused, OtaRunning, OtaStatusChanged
 from webmacs_ota.install import InstallFailed, build_environment
 from webmacs_ota.layout import Layout, take_json, write_json
 from webmacs_ota.settings import OtaSettings
@@ -89,7 +90,7 @@ def check_bundle(app: web.Application, path: Path) -> CheckedBundle:
 async def refused(app: web.Application, name: str, reason: str, actor: Principal | None) -> None:
     """Log a refused bundle (the refusal itself is the caller's 4xx)."""
     async with app[DATABASE].transaction() as tx:
-        await records.emit(app, tx, "ota.bundle_refused", f"OTA bundle '{name}' refused: {reason}", actor,
+        await records.emit(app, tx, OtaBundleRefused, f"OTA bundle '{name}' refused: {reason}", actor,
                            bundle=name, reason=reason)
 
 
@@ -253,10 +254,10 @@ async def record_outcome(app: web.Application) -> bool:
         if outcome.get("result") == "rolled_back" and row is not None and row.status == UpdateStatus.COMPLETED:
             await records.transition(app, tx, row, UpdateStatus.ROLLED_BACK, reason=reason)
         elif outcome.get("result") == "running":
-            await records.emit(app, tx, "ota.running", f"OTA update {version} is running: {reason}",
+            await records.emit(app, tx, OtaRunning, f"OTA update {version} is running: {reason}",
                                update_id=public_id, version=version)
         else:
-            await records.emit(app, tx, "ota.status_changed", f"OTA supervisor: {version} {outcome.get('result')}: "
+            await records.emit(app, tx, OtaStatusChanged, f"OTA supervisor: {version} {outcome.get('result')}: "
                                f"{reason}", update_id=public_id, version=version)
     return True
 

@@ -18,7 +18,8 @@ from webmacs_pluginmgr.packages_api import startup
 from webmacs_pluginmgr.routes import routes
 from webmacs_pluginmgr.settings import PluginMgrSettings
 from webmacs_sdk import IngestFilterSpec, MigrationSpec, Route, SettingsSpec, hookimpl
-from webmacs_sdk.models import DomainEvent, Transaction
+from webmacs_sdk.events import DomainEvent, UserDeleted
+from webmacs_sdk.models import Transaction
 
 
 @hookimpl
@@ -49,10 +50,8 @@ async def webmacs_startup(app: web.Application) -> None:
 @hookimpl
 async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
     # BEAT: a deleted user's instances go to the successor instead of cascading away.
-    if event.type == "user.deleted":
-        successor = event.payload.get("successor_public_id")
-        if successor:
-            await store.reassign_owner(tx.conn, event.payload["user_public_id"], successor)
+    if isinstance(event, UserDeleted):
+        await store.reassign_owner(tx.conn, event.user_public_id, event.successor_public_id)
 
 
 @hookimpl(optionalhook=True)

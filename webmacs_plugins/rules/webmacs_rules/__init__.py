@@ -27,6 +27,7 @@ from webmacs_sdk import (
     RuleOperatorSpec,
     SettingsSpec,
     Transaction,
+    UserDeleted,
     hookimpl,
 )
 
@@ -74,10 +75,8 @@ async def webmacs_on_datapoints(app: web.Application, batch: IngestBatch) -> Non
 
 @hookimpl
 async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
-    if event.type == "user.deleted":
-        successor = event.payload.get("successor_public_id")
-        if successor:
-            await store.reassign_owner(tx.conn, event.payload["user_public_id"], successor)
+    if isinstance(event, UserDeleted):
+        await store.reassign_owner(tx.conn, event.user_public_id, event.successor_public_id)
 
 
 @hookimpl(optionalhook=True)

@@ -41,6 +41,7 @@ from webmacs_rules import store
 from webmacs_rules.operators import EPSILON, describe, number
 from webmacs_rules.settings import RulesSettings
 from webmacs_rules.tables import ARMED, FIRING, PENDING, rules
+from webmacs_sdk.events import RuleFired
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import IngestBatch
 from webmacs_sdk.timefmt import as_utc, utcnow
@@ -274,24 +275,24 @@ class RuleEngine:
             if not result.rowcount:
                 return False
             name, unit = await self._sensor(tx.conn, rule.event_public_id)
-            firing = {
-                "rule": rule.name,
-                "rule_public_id": rule.public_id,
-                "event_public_id": rule.event_public_id,
-                "sensor_name": name,
-                "unit": unit,
-                "value": value,
-                "timestamp": at,
-                "operator": rule.operator,
-                "threshold": rule.threshold,
-                "threshold_high": rule.threshold_high,
-                "action_type": rule.action_type,
-                "webhook_event_type": rule.webhook_event_type,
-                "triggered_at": now,
-                "user_public_id": rule.user_public_id,
-                "message": f"Rule '{rule.name}' triggered: {name} = {number(value)} "
+            firing = RuleFired(
+                rule=rule.name,
+                rule_public_id=rule.public_id,
+                event_public_id=rule.event_public_id,
+                sensor_name=name,
+                unit=unit,
+                value=value,
+                timestamp=at,
+                operator=rule.operator,
+                threshold=rule.threshold,
+                threshold_high=rule.threshold_high,
+                action_type=rule.action_type,
+                webhook_event_type=rule.webhook_event_type,
+                triggered_at=now,
+                user_public_id=rule.user_public_id,
+                message=f"Rule '{rule.name}' triggered: {name} = {number(value)} "
                 f"({describe(rule.operator, rule.threshold, rule.threshold_high)})",
-            }
+            )
             if action is None:
                 log.warning(
                     "rule %r fired but no loaded plugin provides its action %r", rule.name, rule.action_type

@@ -10,8 +10,8 @@ from aiohttp import web
 
 from webmacs_auth.public import issue_access_token, set_browser_session
 from webmacs_sdk.errors import ApiError, BadRequest, ValidationFailed
+from webmacs_sdk.events import UserLoggedInSso
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
-from webmacs_sdk.models import DomainEvent
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import RequestModel, json_response, parse_body
 from webmacs_sso import accounts, codes, idtoken, logins, messages
@@ -121,9 +121,8 @@ async def _sign_in(request: web.Request, rt: Runtime, code: str, pending: logins
     identity = await _identity(rt, code, pending)
     async with request.app[DATABASE].transaction() as tx:
         row = await accounts.resolve(tx.conn, identity, rt.settings)
-        await request.app[HOST].emit(tx, DomainEvent(
-            "user.logged_in_sso",
-            {"username": row.username, "user_public_id": row.public_id, "provider": rt.settings.oidc_provider_name},
+        await request.app[HOST].emit(tx, UserLoggedInSso(
+            username=row.username, user_public_id=row.public_id, provider=rt.settings.oidc_provider_name,
             actor=store.principal(row)))
     return row
 

@@ -8,8 +8,9 @@ from aiohttp import web
 
 from webmacs_sdk.db import conflict_on_duplicate, fetch_page
 from webmacs_sdk.errors import Conflict, Forbidden, NotFound
+from webmacs_sdk.events import UserDeleted
 from webmacs_sdk.keys import DATABASE, HOST
-from webmacs_sdk.models import DomainEvent, Role
+from webmacs_sdk.models import Role
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import (
     fields_set,
@@ -118,8 +119,8 @@ async def delete_user(request: web.Request) -> web.Response:
             raise Conflict("Cannot delete the last admin.")
         # Plugins re-home the user's events, experiments, dashboards... to the admin deleting
         # them, so removing an account never wipes the data it created.
-        await request.app[HOST].emit(tx, DomainEvent(
-            "user.deleted", {"user_public_id": row.public_id, "successor_public_id": caller.public_id}, actor=caller
-        ))
+        await request.app[HOST].emit(
+            tx, UserDeleted(user_public_id=row.public_id, successor_public_id=caller.public_id, actor=caller)
+        )
         await tx.conn.execute(sa.delete(users).where(users.c.id == row.id))
     return status_response("User successfully deleted.")

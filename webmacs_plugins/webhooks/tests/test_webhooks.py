@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from aiohttp import web
 
-from webmacs_sdk import DATABASE, HOST, DomainEvent
+from webmacs_sdk import DATABASE, HOST, DomainEvent, ExperimentStarted, UserDeleted, UserLoggedIn
 
 FAST = {
     "WEBMACS_EGRESS_ALLOW": "127.0.0.1/32",
@@ -62,10 +62,10 @@ async def _wait_deliveries(client, headers, webhook_id, predicate, within=10.0):
         await asyncio.sleep(0.05)
 
 
-async def _emit(client, type_, payload):  # type: ignore[no-untyped-def]
+async def _emit(client, event: DomainEvent):  # type: ignore[no-untyped-def]
     app = client.server.app
     async with app[DATABASE].transaction() as tx:
-        await app[HOST].emit(tx, DomainEvent(type_, payload))
+        await app[HOST].emit(tx, event)
 
 
 async def test_crud_contract(make_client, auth_headers) -> None:  # type: ignore[no-untyped-def]
@@ -148,7 +148,7 @@ async def test_signed_delivery_to_local_receiver(make_client, auth_headers, aioh
     client = await make_client("users", "auth", "webhooks", env=FAST)
     admin = await auth_headers(client, "admin")
     hook = await _create(client, admin, url, events=["experiment.started"], secret="s3cret")
-    await _emit(client, "experiment.started", {"experiment": "Run 1", "experiment_id": "e-1"})
+    await _emit(client, ExperimentStarted(experiment="Run 1", experiment_id="e-1"))
     rows = await _wait_deliveries(client, admin, hook["public_id"], lambda d: d and d[0]["status"] == "delivered")
     assert rows[0]["attempts"] == 1 and rows[0]["response_code"] == 200 and rows[0]["delivered_on"]
 
@@ -172,7 +172,7 @@ async def test_retries_then_delivers_with_every_attempt_logged(make_client, auth
     client = await make_client("users", "auth", "webhooks", env=FAST)
     admin = await auth_headers(client, "admin")
     hook = await _create(client, admin, url)
-    await _emit(client, "experiment.started", {"experiment": "Run"})
+    await _emit(client, ExperimentStarted(experiment="Run", experiment_id="e-1"))
     rows = await _wait_deliveries(client, admin, hook["public_id"], lambda d: d and d[0]["status"] == "delivered")
     assert rows[0]["attempts"] == 3
     assert rows[0]["last_error"] == "HTTP 500"
@@ -198,7 +198,7 @@ async def test_dead_letter_and_redeliver(make_client, auth_headers, aiohttp_serv
     client = await make_client("users", "auth", "webhooks", env=FAST)
     admin = await auth_headers(client, "admin")
     hook = await _create(client, admin, url)
-    await _emit(client, "experiment.started", {"experiment": "Run"})
+    await _emit(client, ExperimentStarted(experiment="Run", experiment_id="e-1"))
     rows = await _wait_deliveries(client, admin, hook["public_id"], lambda d: d and d[0]["status"] == "dead_letter")
     assert rows[0]["attempts"] == 3 and rows[0]["last_error"] == "HTTP 500" and rows[0]["delivered_on"] is None
     filtered = await (
@@ -228,7 +228,7 @@ async def test_gone_disables_the_endpoint(make_client, auth_headers, aiohttp_ser
     client = await make_client("users", "auth", "webhooks", env=FAST)
     admin = await auth_headers(client, "admin")
     hook = await _create(client, admin, url)
-    await _emit(client, "experiment.started", {"experiment": "Run"})
+    await _emit(client, ExperimentStarted(experiment="Run", experiment_id="e-1"))
     rows = await _wait_deliveries(client, admin, hook["public_id"], lambda d: d and d[0]["status"] == "dead_letter")
     assert rows[0]["attempts"] == 1
     got = await (await client.get(f"/api/v1/webhooks/{hook['public_id']}", headers=admin)).json()
@@ -243,7 +243,7 @@ async def test_outbox_rows_share_the_cause_transaction(make_client, auth_headers
     app = client.server.app
     try:
         async with app[DATABASE].transaction() as tx:
-            await app[HOST].emit(tx, DomainEvent("experiment.started", {"experiment": "rolled back"}))
+            await app[HOST].emit(tx, ExperimentStarted(experiment="rolled back", experiment_id="e-1"))
             raise RuntimeError("cause failed")
     except RuntimeError:
         pass
@@ -251,8 +251,8 @@ async def test_outbox_rows_share_the_cause_transaction(make_client, auth_headers
         count = (await conn.execute(sa.text("SELECT count(*) FROM webhook_deliveries"))).scalar_one()
     assert count == 0
     async with app[DATABASE].transaction() as tx:
-        await app[HOST].emit(tx, DomainEvent("experiment.started", {"experiment": "kept"}))
-        await app[HOST].emit(tx, DomainEvent("user.logged_in", {"username": "x"}))  # not a webhook type
+        await app[HOST].emit(tx, ExperimentStarted(experiment="kept", experiment_id="e-1"))
+        await app[HOST].emit(tx, UserLoggedIn(username="x", user_public_id="u-1"))  # not a webhook type
     async with app[DATABASE].connect() as conn:
         rows = (await conn.execute(sa.text("SELECT event_type, payload FROM webhook_deliveries"))).all()
     assert [r.event_type for r in rows] == ["experiment.started"]
@@ -289,7 +289,7 @@ async def test_user_deletion_hands_webhooks_to_the_successor(make_client, auth_h
         ).scalar_one()
     async with app[DATABASE].transaction() as tx:
         await app[HOST].emit(
-            tx, DomainEvent("user.deleted", {"user_public_id": owner, "successor_public_id": successor})
+            tx, UserDeleted(user_public_id=owner, successor_public_id=successor)
         )
     async with app[DATABASE].connect() as conn:
         assert (await conn.execute(sa.text("SELECT user_public_id FROM webhooks"))).scalar_one() == successor
@@ -312,7 +312,7 @@ async def test_timeouts_and_transport_errors_are_recorded(make_client, auth_head
     admin = await auth_headers(client, "admin")
     slow_hook = await _create(client, admin, f"http://127.0.0.1:{server.port}/slow")
     dead_hook = await _create(client, admin, f"http://127.0.0.1:{dead_port}/hook")
-    await _emit(client, "experiment.started", {"experiment": "Run"})
+    await _emit(client, ExperimentStarted(experiment="Run", experiment_id="e-1"))
     rows = await _wait_deliveries(client, admin, slow_hook["public_id"], lambda d: d and d[0]["status"] != "pending")
     assert (rows[0]["status"], rows[0]["last_error"], rows[0]["response_code"]) == (
         "dead_letter",

@@ -14,11 +14,17 @@ from webmacs_sdk import (
     CleanupContextSpec,
     DomainEvent,
     EventTypeSpec,
+    ExperimentStarted,
+    ExperimentStopped,
+    HealthChanged,
     IngestBatch,
     MigrationSpec,
     Route,
+    SensorReading,
     SettingsSpec,
+    ThresholdExceeded,
     Transaction,
+    UserDeleted,
     hookimpl,
 )
 from webmacs_sdk.keys import HOST
@@ -30,11 +36,11 @@ from webmacs_webhooks.settings import WebhookSettings
 
 #: The webhook event types of contract §2.4.
 EVENT_TYPES = (
-    EventTypeSpec("sensor.threshold_exceeded", "A threshold rule fired."),
-    EventTypeSpec("sensor.reading", "A sampled reading (at most one per event every few seconds)."),
-    EventTypeSpec("experiment.started", "An experiment was started."),
-    EventTypeSpec("experiment.stopped", "An experiment was stopped."),
-    EventTypeSpec("system.health_changed", "The server's health status changed."),
+    EventTypeSpec(ThresholdExceeded.TYPE, "A threshold rule fired."),
+    EventTypeSpec(SensorReading.TYPE, "A sampled reading (at most one per event every few seconds)."),
+    EventTypeSpec(ExperimentStarted.TYPE, "An experiment was started."),
+    EventTypeSpec(ExperimentStopped.TYPE, "An experiment was stopped."),
+    EventTypeSpec(HealthChanged.TYPE, "The server's health status changed."),
 )
 
 
@@ -65,10 +71,8 @@ def webmacs_cleanup_ctx() -> list[CleanupContextSpec]:
 
 @hookimpl
 async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
-    if event.type == "user.deleted":
-        successor = event.payload.get("successor_public_id")
-        if successor:
-            await store.reassign_owner(tx.conn, event.payload["user_public_id"], successor)
+    if isinstance(event, UserDeleted):
+        await store.reassign_owner(tx.conn, event.user_public_id, event.successor_public_id)
         return
     if any(spec.name == event.type for spec in app[HOST].event_types()):
         await outbox.enqueue(app, tx, event)

@@ -24,8 +24,8 @@ import attrs
 import sqlalchemy as sa
 
 from webmacs_sdk.egress import EgressClient, EgressDenied
+from webmacs_sdk.events import WebhookDeadLettered
 from webmacs_sdk.keys import DATABASE, HOST
-from webmacs_sdk.models import DomainEvent
 from webmacs_sdk.timefmt import utcnow
 from webmacs_webhooks import signing
 from webmacs_webhooks.tables import (
@@ -372,14 +372,11 @@ class Dispatcher:
             if dead and result.rowcount:
                 await self.app[HOST].emit(
                     tx,
-                    DomainEvent(
-                        "webhook.dead_lettered",
-                        {
-                            "webhook_id": hook.public_id,
-                            "url": hook.url,
-                            "event_type": claimed.event_type,
-                            "user_public_id": hook.user_public_id,
-                        },
+                    WebhookDeadLettered(
+                        webhook_id=hook.public_id,
+                        url=hook.url,
+                        event_type=claimed.event_type,
+                        user_public_id=hook.user_public_id,
                     ),
                 )
         if dead:

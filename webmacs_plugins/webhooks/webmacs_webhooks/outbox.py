@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from webmacs_sdk.db import new_public_id
-from webmacs_sdk.models import DomainEvent, Transaction
+from webmacs_sdk.events import DomainEvent
+from webmacs_sdk.models import Transaction
 from webmacs_sdk.timefmt import iso_offset, utcnow
 from webmacs_webhooks import store
 from webmacs_webhooks.runtime import runtime

@@ -12,11 +12,12 @@ import time
 from aiohttp import web
 
 from webmacs_events import store as events_store
+from webmacs_sdk.events import SensorReading
 from webmacs_sdk.keys import DATABASE, HOST
-from webmacs_sdk.models import DomainEvent, IngestBatch
+from webmacs_sdk.models import IngestBatch
 from webmacs_webhooks.runtime import runtime
 
-READING = "sensor.reading"
+READING = SensorReading.TYPE
 
 
 async def on_datapoints(app: web.Application, batch: IngestBatch) -> None:
@@ -40,6 +41,7 @@ async def on_datapoints(app: web.Application, batch: IngestBatch) -> None:
     for event_id, index in due:
         rt.last_reading[event_id] = now
         name, unit = rt.event_names.get(event_id, (None, None))
-        payload = {"sensor": event_id, "value": batch.values[index], "sensor_name": name, "unit": unit}
+        reading = SensorReading(sensor=event_id, value=batch.values[index], sensor_name=name, unit=unit,
+                                occurred_at=batch.timestamps[index])
         async with app[DATABASE].transaction() as tx:
-            await host.emit(tx, DomainEvent(READING, payload, occurred_at=batch.timestamps[index]))
+            await host.emit(tx, reading)

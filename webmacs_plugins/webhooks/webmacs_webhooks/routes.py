@@ -13,6 +13,7 @@ from aiohttp import web
 from webmacs_sdk.db import conflict_on_duplicate, fetch_page, new_public_id
 from webmacs_sdk.egress import EgressDenied, vet
 from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
+from webmacs_sdk.events import WebhookTest
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
@@ -34,7 +35,7 @@ from webmacs_webhooks.tables import PENDING, webhook_deliveries, webhooks
 routes = RouteTable("/api/v1/webhooks")
 
 DUPLICATE = "Webhook already exists."
-TEST_EVENT = "webhook.test"
+TEST_EVENT = WebhookTest.TYPE
 
 
 def _not_found(public_id: str) -> NotFound:
@@ -207,14 +208,12 @@ async def redeliver(request: web.Request) -> web.Response:
 @routes.post("/{public_id}/test", policy=Policy.ADMIN)
 async def send_test(request: web.Request) -> web.Response:
     """Queue a ``webhook.test`` ping to this webhook (whatever it subscribes to)."""
-    from webmacs_sdk.models import DomainEvent
-
     rt = runtime(request.app)
     delivery_id = new_public_id()
     async with request.app[DATABASE].transaction() as tx:
         hook = await _webhook(tx.conn, request.match_info["public_id"])
         now = utcnow()
-        body = body_for(DomainEvent(TEST_EVENT, {"webhook_id": hook.public_id}, occurred_at=now))
+        body = body_for(WebhookTest(webhook_id=hook.public_id, occurred_at=now))
         await tx.conn.execute(
             sa.insert(webhook_deliveries).values(
                 public_id=delivery_id,
