@@ -143,3 +143,15 @@ async def test_roles_follow_the_groups_claim(make_client, auth_headers, certifie
     assert (await sign_in(client, "worker"))["role"] == "operator"
     stale = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {viewer_token}"})
     assert stale.status == 401
+
+
+async def test_another_server_process_finishes_the_sign_in(make_client, certified_idp):
+    # Two apps on one database stand for two server processes behind a load balancer.
+    first = await make_client(*PLUGINS, env=sso_env(certified_idp.issuer))
+    second = await make_client(*PLUGINS, env=sso_env(certified_idp.issuer))
+    path = await to_callback(first, "newcomer")
+    binding = first.session.cookie_jar.filter_cookies(first.make_url("/api/v1/auth/sso/callback"))["webmacs_sso"]
+    back = await second.get(path, allow_redirects=False, headers={"Cookie": f"webmacs_sso={binding.value}"})
+    assert back.status == 307, await back.text()
+    token = (await (await exchange(first, one_time_code(back))).json())["access_token"]
+    assert (await me(second, token))["email"] == "newcomer@example.com"
