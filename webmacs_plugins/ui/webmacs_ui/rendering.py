@@ -104,4 +104,5 @@ def render(request: web.Request, template: str, context: Mapping[str, Any], *, s
     }
     response = aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
     response.headers["Cache-Control"] = "no-store"
+    response.enable_compression()
     return response

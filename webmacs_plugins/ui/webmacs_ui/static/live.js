@@ -143,7 +143,13 @@
       const body = await WM.api("GET", `/api/v1/events?page=${page}&page_size=100`);
       body.data.forEach((ev) => {
         const ch = channels.get(ev.public_id);
-        if (ch) { ch.event = ev; const fresh = card(ev); ch.card.replaceWith(fresh); ch.card = fresh; }
+        if (ch) { // a value came first: its card gets the event's name, range and unit
+          ch.event = ev;
+          const fresh = card(ev);
+          ch.card.replaceWith(fresh);
+          ch.card = fresh;
+          if (ch.value !== null) show({ event_public_id: ev.public_id, value: ch.value, timestamp: new Date(ch.last * 1000).toISOString() }, false);
+        }
         else { channels.set(ev.public_id, { event: ev, card: card(ev), last: 0, interval: 0, value: null }); cardsEl.appendChild(channels.get(ev.public_id).card); }
       });
       if (page * body.page_size >= body.total) break;
@@ -156,10 +162,19 @@
   }
 
   async function start() {
+    // The newest values, the events and the stream are asked for at once: the first value shows
+    // as soon as the slowest of the first two answers.
+    const newest = WM.api("GET", "/api/v1/datapoints/latest").catch(() => []);
+    let opened = false;
+    WMStream.connect({
+      onBatch: (dps) => dps.forEach((dp) => show(dp, true)),
+      onStatus: setConn,
+      onOpen: async () => { if (opened) await latest(); opened = true; }, // after a reconnect: what was missed
+    });
     try { await loadEvents(); } catch { /* shown as cards once values arrive */ }
+    (await newest).forEach((dp) => show(dp, false));
     banners();
     buildChart();
-    WMStream.connect({ onBatch: (dps) => dps.forEach((dp) => show(dp, true)), onStatus: setConn, onOpen: latest });
   }
 
   setInterval(() => channels.forEach(freshness), 500);
