@@ -27,8 +27,14 @@ from pathlib import Path
 from typing import Any
 
 CHROMIUM = os.environ.get("WEBMACS_TEST_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 EMAIL, PASSWORD = "bench-admin@example.com", "bench-admin-password-1"
 
 
@@ -45,20 +51,33 @@ class Api:
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         request = urllib.request.Request(
-            f"{self.base}{path}", method=method, data=None if body is None else json.dumps(body).encode(),
-            headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {self.token}"} if self.token else {})})
+            f"{self.base}{path}",
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={
+                "Content-Type": "application/json",
+                **({"Authorization": f"Bearer {self.token}"} if self.token else {}),
+            },
+        )
         with urllib.request.urlopen(request, timeout=30) as resp:
             return json.loads(resp.read() or b"null")
 
 
 def start_server(workdir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "WEBMACS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bench-ui.db'}",
-           "WEBMACS_HOST": "127.0.0.1", "WEBMACS_PORT": str(port), "WEBMACS_SECRET_KEY": "bench-ui-secret-key-0123456789abcdef",
-           "WEBMACS_INITIAL_ADMIN_EMAIL": EMAIL, "WEBMACS_INITIAL_ADMIN_PASSWORD": PASSWORD,
-           "WEBMACS_PLUGIN_DIR": str(workdir / "plugins")}
+    env = {
+        **os.environ,
+        "WEBMACS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bench-ui.db'}",
+        "WEBMACS_HOST": "127.0.0.1",
+        "WEBMACS_PORT": str(port),
+        "WEBMACS_SECRET_KEY": "bench-ui-secret-key-0123456789abcdef",
+        "WEBMACS_INITIAL_ADMIN_EMAIL": EMAIL,
+        "WEBMACS_INITIAL_ADMIN_PASSWORD": PASSWORD,
+        "WEBMACS_PLUGIN_DIR": str(workdir / "plugins"),
+    }
     log = (workdir / "server.log").open("wb")
-    return subprocess.Popen([sys.executable, "-m", "webmacs_core", "serve"], env=env, cwd=workdir,
-                            stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "webmacs_core", "serve"], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
+    )
 
 
 def wait_healthy(base: str) -> None:
@@ -74,11 +93,18 @@ def wait_healthy(base: str) -> None:
 
 
 def start_controller(workdir: Path, port: int, token: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "WEBMACS_SERVER_URL": "http://127.0.0.1", "WEBMACS_SERVER_PORT": str(port),
-           "WEBMACS_API_TOKEN": token, "WEBMACS_AUTO_SEED": "false", "WEBMACS_SPOOL_PATH": str(workdir / "spool.db")}
+    env = {
+        **os.environ,
+        "WEBMACS_SERVER_URL": "http://127.0.0.1",
+        "WEBMACS_SERVER_PORT": str(port),
+        "WEBMACS_API_TOKEN": token,
+        "WEBMACS_AUTO_SEED": "false",
+        "WEBMACS_SPOOL_PATH": str(workdir / "spool.db"),
+    }
     log = (workdir / "controller.log").open("wb")
-    return subprocess.Popen([sys.executable, "-m", "webmacs_controller"], env=env, cwd=workdir,
-                            stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "webmacs_controller"], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
+    )
 
 
 def first_live_value(browser: Any, base: str) -> tuple[float, float, float]:
@@ -90,8 +116,10 @@ def first_live_value(browser: Any, base: str) -> tuple[float, float, float]:
     with page.expect_response(lambda r: r.url.endswith("/api/v1/auth/session")):
         page.click("button[type=submit]")
     signed_in = time.perf_counter() - started
-    page.wait_for_function("() => [...document.querySelectorAll('.value-card output')]"
-                           ".some(o => o.textContent !== '\u2013')", timeout=30000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.value-card output')].some(o => o.textContent !== '\u2013')",
+        timeout=30000,
+    )
     shown = time.perf_counter() - started
     page.wait_for_function("() => Number(document.getElementById('chart')?.dataset.points || 0) >= 1", timeout=30000)
     streamed = time.perf_counter() - started
@@ -119,7 +147,9 @@ def chart_fps(browser: Any, base: str, storage: Any, api: Api, seconds: float) -
         api.call("POST", "/api/v1/plugins", {"plugin_id": "simulated", "instance_name": f"fps-{i}"})
     instances = api.call("GET", "/api/v1/plugins?page_size=100")["data"]
     for inst in instances:
-        events += [m["event_public_id"] for m in inst["channel_mappings"] if m["direction"] == "input" and m["event_public_id"]]
+        events += [
+            m["event_public_id"] for m in inst["channel_mappings"] if m["direction"] == "input" and m["event_public_id"]
+        ]
     events = events[:20]
     if len(events) < 20:
         raise SystemExit(f"only {len(events)} input channels to chart")
@@ -133,9 +163,14 @@ def chart_fps(browser: Any, base: str, storage: Any, api: Api, seconds: float) -
         tick = 0
         while not stop.is_set():
             now = time.time()
-            points = [{"event_public_id": e, "value": 50 + 40 * math.sin(tick / 10 + i),
-                       "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"}
-                      for i, e in enumerate(events)]
+            points = [
+                {
+                    "event_public_id": e,
+                    "value": 50 + 40 * math.sin(tick / 10 + i),
+                    "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z",
+                }
+                for i, e in enumerate(events)
+            ]
             api.call("POST", "/api/v1/datapoints/batch", {"datapoints": points})
             tick += 1
             time.sleep(max(0.0, 0.1 - (time.time() - now)))
@@ -144,11 +179,14 @@ def chart_fps(browser: Any, base: str, storage: Any, api: Api, seconds: float) -
     feeder.start()
     page.wait_for_timeout(2000)
     before = int(page.locator("#chart").get_attribute("data-points") or 0)
-    frames = page.evaluate("""(ms) => new Promise((done) => {
+    frames = page.evaluate(
+        """(ms) => new Promise((done) => {
         let frames = 0; const end = performance.now() + ms;
         const step = (t) => { frames += 1; if (t < end) requestAnimationFrame(step); else done(frames); };
         requestAnimationFrame(step);
-    })""", int(seconds * 1000))
+    })""",
+        int(seconds * 1000),
+    )
     grown = int(page.locator("#chart").get_attribute("data-points") or 0) - before
     stop.set()
     feeder.join()
@@ -179,18 +217,24 @@ def main() -> None:
             context = browser.new_context()
             signed_in, shown, streamed = first_live_value(context, base)
             storage = context.storage_state()
-            print(f"first live value after sign-in: {shown * 1000:.0f} ms on the page, "
-                  f"{streamed * 1000:.0f} ms from the stream (target <= 1000 ms); of these, the sign-in "
-                  f"request (bcrypt) took {signed_in * 1000:.0f} ms")
+            print(
+                f"first live value after sign-in: {shown * 1000:.0f} ms on the page, "
+                f"{streamed * 1000:.0f} ms from the stream (target <= 1000 ms); of these, the sign-in "
+                f"request (bcrypt) took {signed_in * 1000:.0f} ms"
+            )
             transferred, requests = overview_bytes(browser, base, storage)
-            print(f"overview page, first visit: {transferred / 1024:.1f} KB transferred compressed in "
-                  f"{requests} responses (target <= 200 KB)")
+            print(
+                f"overview page, first visit: {transferred / 1024:.1f} KB transferred compressed in "
+                f"{requests} responses (target <= 200 KB)"
+            )
             controller.terminate()
             controller.wait()
             controller = None
             fps, grown = chart_fps(browser, base, storage, api, args.seconds)
-            print(f"overview chart, 20 series x 10 updates/s: {fps:.1f} frames/s over {args.seconds:.0f} s "
-                  f"({grown} new x-values drawn)")
+            print(
+                f"overview chart, 20 series x 10 updates/s: {fps:.1f} frames/s over {args.seconds:.0f} s "
+                f"({grown} new x-values drawn)"
+            )
             browser.close()
     finally:
         if controller is not None:
