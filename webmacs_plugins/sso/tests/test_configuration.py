@@ -70,6 +70,16 @@ async def test_derived_redirect_and_frontend_urls_and_a_refusal_at_the_idp(make_
     assert done.headers["Location"].startswith("https://ui.example.org/sso-callback?code=")
 
 
+async def test_over_https_the_binding_cookie_cannot_be_planted_by_a_subdomain(make_client, handmade_idp):
+    env = sso_env(handmade_idp.issuer, WEBMACS_OIDC_REDIRECT_URI="https://webmacs.example.org/api/v1/auth/sso/callback")
+    client = await make_client(*PLUGINS, env=env)
+    resp = await client.get("/api/v1/auth/sso/authorize", allow_redirects=False,
+                            headers={"Cookie": "__Host-webmacs_sso=planted"})
+    cookie = resp.cookies["__Host-webmacs_sso"]
+    assert cookie["secure"] and cookie["path"] == "/" and cookie["httponly"]
+    assert cookie.value != "planted" and len(cookie.value) == 43
+
+
 @pytest.mark.parametrize(("name", "value"), [("WEBMACS_OIDC_DEFAULT_ROLE", "superuser"),
                                              ("WEBMACS_OIDC_ROLE_MAP", "wm-admins=root"),
                                              ("WEBMACS_OIDC_ROLE_MAP", "wm-admins"),

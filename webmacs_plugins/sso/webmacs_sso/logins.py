@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from datetime import timedelta
@@ -25,8 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sso.tables import sso_codes, sso_logins
 
-#: The cookie binding a sign-in to the browser that started it.
+#: The cookie binding a sign-in to the browser that started it. Over https it is a ``__Host-``
+#: cookie, which no sibling subdomain can plant (a planted binding would allow login CSRF).
 BINDING_COOKIE = "webmacs_sso"
+SECURE_BINDING_COOKIE = "__Host-webmacs_sso"
+_BINDING = re.compile(r"[A-Za-z0-9_-]{43}")
 #: ``iss`` of the state JWT (contract §1.4).
 STATE_ISSUER = "webmacs-sso"
 
@@ -61,6 +65,11 @@ def s256_challenge(verifier: str) -> str:
 
 def new_binding() -> str:
     return secrets.token_urlsafe(32)
+
+
+def usable_binding(value: str | None) -> str | None:
+    """``value`` if it has the shape of a binding this server made (43 URL-safe characters)."""
+    return value if value is not None and _BINDING.fullmatch(value) else None
 
 
 def _state_key(secret_key: str) -> OctKey:

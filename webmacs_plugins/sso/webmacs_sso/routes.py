@@ -15,7 +15,7 @@ from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import RequestModel, json_response, parse_body
 from webmacs_sso import accounts, codes, idtoken, logins, messages
-from webmacs_sso.runtime import AUTHORIZE_PATH, COOKIE_PATH, FAILED_PATH, Runtime, local_path, runtime
+from webmacs_sso.runtime import AUTHORIZE_PATH, FAILED_PATH, Runtime, local_path, runtime
 from webmacs_users import store
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,8 @@ async def sso_authorize(request: web.Request) -> web.Response:
     rt.require_enabled()
     metadata = await rt.provider.metadata()
     # One binding per browser, reused while it lives, so sign-ins started in two tabs both work.
-    binding = request.cookies.get(logins.BINDING_COOKIE) or logins.new_binding()
+    cookie, cookie_path, secure = rt.binding_cookie()
+    binding = logins.usable_binding(request.cookies.get(cookie)) or logins.new_binding()
     # ``next`` (ours): the web UI's sign-in page starts here and wants a browser session at the end.
     return_to = (local_path(request.query["next"]) or "/") if "next" in request.query else None
     async with request.app[DATABASE].transaction() as tx:
@@ -67,8 +68,8 @@ async def sso_authorize(request: web.Request) -> web.Response:
     separator = "&" if "?" in metadata.authorization_endpoint else "?"
     response = _redirect(f"{metadata.authorization_endpoint}{separator}{query}")
     # SameSite=Lax: the IdP's redirect back is a top-level GET, which Lax cookies accompany.
-    response.set_cookie(logins.BINDING_COOKIE, binding, max_age=rt.settings.oidc_state_ttl_seconds,
-                        path=COOKIE_PATH, httponly=True, samesite="Lax", secure=rt.secure_cookies())
+    response.set_cookie(cookie, binding, max_age=rt.settings.oidc_state_ttl_seconds,
+                        path=cookie_path, httponly=True, samesite="Lax", secure=secure)
     return response
 
 
@@ -91,7 +92,7 @@ async def sso_callback(request: web.Request) -> web.Response:
     if state_id is None:
         raise messages.bad_state()
     async with request.app[DATABASE].transaction() as tx:
-        pending = await logins.take(tx.conn, state_id, request.cookies.get(logins.BINDING_COOKIE))
+        pending = await logins.take(tx.conn, state_id, request.cookies.get(rt.binding_cookie()[0]))
     if pending is None:
         raise messages.bad_state()
     if pending.return_to is None:

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from webmacs_sdk.egress import HostResolver
 from webmacs_sdk.keys import HOST, SETTINGS
-from webmacs_sso import messages
+from webmacs_sso import logins, messages
 from webmacs_sso.provider import IdentityProvider
 from webmacs_sso.settings import SsoSettings
 
@@ -71,8 +71,11 @@ class Runtime:
         origins = self.app[SETTINGS].cors_origins
         return origins[0].rstrip("/") if origins else "http://localhost:5173"
 
-    def secure_cookies(self) -> bool:
-        return self.redirect_uri().startswith("https://")
+    def binding_cookie(self) -> tuple[str, str, bool]:
+        """Name, path and ``Secure`` flag of the binding cookie: ``__Host-`` (path ``/``) over https."""
+        if self.redirect_uri().startswith("https://"):
+            return logins.SECURE_BINDING_COOKIE, "/", True
+        return logins.BINDING_COOKIE, COOKIE_PATH, False
 
 
 def local_path(value: str | None) -> str | None:
