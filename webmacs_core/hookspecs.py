@@ -23,7 +23,6 @@ Plugins implement these with ``from webmacs_sdk import hookimpl``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from webmacs_sdk.device.hookspec import webmacs_register_drivers  # noqa: F401 (part of the catalogue)
@@ -42,14 +41,12 @@ if TYPE_CHECKING:
         EventTypeSpec,
         IngestFilterSpec,
         LiveBusSpec,
-        MenuItem,
         MigrationSpec,
         Route,
         RuleActionSpec,
         RuleOperatorSpec,
         SettingsSpec,
         StorageBackendSpec,
-        WidgetTypeSpec,
     )
 
 
@@ -483,48 +480,6 @@ def webmacs_health(app: web.Application) -> dict[str, Any]:
 
     :param app: the running application.
     :returns: a JSON-serialisable mapping.
-
-    .. versionadded:: 2.0
-    """
-
-
-# --------------------------------------------------------------------------------------
-# Web UI extension points
-# --------------------------------------------------------------------------------------
-
-
-@hookspec
-def webmacs_templates() -> Iterable[Path]:
-    """Contribute Jinja2 template folders to the web UI.
-
-    Sync; called once while the app is built. Later folders do not override earlier ones.
-
-    :returns: folder paths.
-
-    .. versionadded:: 2.0
-    """
-
-
-@hookspec
-def webmacs_menu_items() -> Iterable[MenuItem]:
-    """Contribute entries to the web UI's navigation.
-
-    Sync; called when the UI renders its navigation; items are shown when the viewer's
-    role satisfies the item's policy, ordered by ``order``.
-
-    :returns: MenuItem objects.
-
-    .. versionadded:: 2.0
-    """
-
-
-@hookspec
-def webmacs_widget_types() -> Iterable[WidgetTypeSpec]:
-    """Contribute dashboard widget types to the web UI.
-
-    Sync; called when the UI renders a dashboard.
-
-    :returns: WidgetTypeSpec objects.
 
     .. versionadded:: 2.0
     """

@@ -7,10 +7,20 @@ template), ``webmacs_sign_in_methods``, ``webmacs_menu_items``, ``webmacs_widget
 
 from __future__ import annotations
 
+from typing import Any
+
 from webmacs_sdk import CleanupContextSpec, MenuItem, Page, Policy, Route, hookimpl
 from webmacs_ui.overview import overview_context
 from webmacs_ui.rendering import templates_ctx
 from webmacs_ui.routes import routes
+
+
+@hookimpl
+def webmacs_addhooks(pluginmanager: Any) -> None:
+    """The UI's own hooks (pages, sign-in methods, menu items, widget types, template folders)."""
+    from webmacs_ui import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 @hookimpl
