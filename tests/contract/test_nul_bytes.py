@@ -5,7 +5,6 @@ telemetry batch it is that item's permanent rejection, and the rest of the batch
 from __future__ import annotations
 
 import orjson
-import pytest
 from routes_support import concrete_routes
 
 NUL = "\x00"
@@ -21,16 +20,6 @@ BODY = {
     "status": "error", "error_message": f"m{NUL}", "is_global": False, "logging_type": "info",
     "event_public_ids": [f"e{NUL}"], "code": f"c{NUL}", "datapoints": [{"value": 1, "event_public_id": f"e{NUL}"}],
 }
-
-
-@pytest.fixture
-async def dataplane_client(make_client, auth_headers):
-    client = await make_client("users", "auth", "events", "experiments", "datapoints")
-    op = await auth_headers(client, "operator")
-    event = {"name": "Temp", "min_value": -100, "max_value": 100, "unit": "C", "type": "sensor"}
-    assert (await client.post("/api/v1/events", json=event, headers=op)).status == 201
-    listed = await (await client.get("/api/v1/events", headers=op)).json()
-    return client, op, listed["data"][0]["public_id"]
 
 
 async def test_nul_in_any_body_field_path_id_or_query_is_a_4xx_with_detail(full_client, auth_headers):

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import annotated_types
+import orjson
 import pydantic
 from pydantic.fields import FieldInfo
 
@@ -124,3 +125,13 @@ async def test_out_of_range_numbers_and_dates_are_422(full_client, auth_headers)
     for query in ("page=99999999999999999999", "page=9223372036854775807", "page_size=1e400"):
         resp = await client.get(f"/api/v1/events?{query}", headers=admin)
         assert resp.status == 422, (query, await resp.text())
+
+
+async def test_a_telemetry_timestamp_out_of_range_rejects_that_item_only(dataplane_client):
+    client, op, event = dataplane_client
+    token = op["Authorization"].split(" ", 1)[1]
+    ws = await client.ws_connect(f"/ws/controller/telemetry?token={token}&ack=1&controller_id=dates")
+    frame = {"seq": 1, "datapoints": [{"value": 1, "event_public_id": event},
+                                      {"value": 2, "event_public_id": event, "timestamp": "0001-01-01T00:00:00+14:00"}]}
+    await ws.send_str(orjson.dumps(frame).decode())
+    assert await ws.receive_json() == {"type": "ack", "seq": 1, "accepted": 1, "rejected": 1, "duplicate": False}

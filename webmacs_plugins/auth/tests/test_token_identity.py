@@ -16,8 +16,8 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def ws_close_reason(client, token: str) -> str | None:
-    ws = await client.ws_connect("/ws/datapoints/stream", params={"token": token})
+async def ws_close_reason(client, token: str, path: str = "/ws/datapoints/stream") -> str | None:
+    ws = await client.ws_connect(path, params={"token": token})
     msg = await ws.receive()
     await ws.close()
     return None if ws.close_code != 1008 else msg.extra
@@ -32,7 +32,8 @@ async def test_a_revoked_token_stays_revoked_however_it_is_spelled(make_client):
     for spelling in (token, token + "="):
         resp = await client.get("/api/v1/auth/me", headers=bearer(spelling))
         assert resp.status == 401 and await resp.json() == REVOKED, spelling[-4:]
-        assert await ws_close_reason(client, spelling) == "Token has been revoked", spelling[-4:]
+        for path in ("/ws/datapoints/stream", "/ws/controller/telemetry"):
+            assert await ws_close_reason(client, spelling, path) == "Token has been revoked", (path, spelling[-4:])
     for spelling in (token + "==", token + "===", token + "=.", token.replace(".", "=.", 1)):
         assert (await client.get("/api/v1/auth/me", headers=bearer(spelling))).status == 401, spelling
         assert await ws_close_reason(client, spelling) is not None, spelling

@@ -61,9 +61,10 @@ def to_timestamp(value: Any) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        # 0001-01-01T00:00:00+14:00 lies before the year 1 in UTC: no datetime can hold it.
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def parse_items(items: Sequence[Any], now: datetime | None = None) -> Columns:
