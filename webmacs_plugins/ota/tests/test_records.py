@@ -129,3 +129,32 @@ async def test_check_without_releases_and_through_the_egress_guard(make_client, 
     client = await make_client(*PLUGINS, env={**base, "WEBMACS_GITHUB_REPO": ""})
     body = await (await client.get("/api/v1/ota/check", headers=await auth_headers(client))).json()
     assert body["github_error"] == "github_repo not configured"
+
+
+async def test_a_restart_fails_records_left_mid_update_and_a_deleted_creator_leaves_no_owner(
+        make_client, auth_headers, tmp_path):
+    import sqlalchemy as sa
+
+    from webmacs_ota.tables import firmware_updates
+    from webmacs_sdk.keys import DATABASE
+
+    env = {"WEBMACS_UPDATE_DIR": str(tmp_path / "u")}
+    client = await make_client(*PLUGINS, env=env)
+    admin = await auth_headers(client)
+    operator = await auth_headers(client, "operator")  # created by the admin; promoted below
+    me = await (await client.get("/api/v1/auth/me", headers=operator)).json()
+    for version in ("3.0.0", "3.0.1"):
+        await client.post("/api/v1/ota", json={"version": version}, headers=admin)
+    async with client.app[DATABASE].transaction() as tx:  # as a server killed during an install leaves it
+        await tx.conn.execute(sa.update(firmware_updates).where(firmware_updates.c.version == "3.0.0")
+                              .values(status="applying", user_public_id=me["public_id"]))
+    client = await make_client(*PLUGINS, env=env)  # restarted on the same database
+    admin = await auth_headers(client)
+    record = await _record(client, admin, "3.0.0")
+    assert (record["status"], record["error_message"]) == (
+        "failed", "interrupted: the server stopped before this step finished")
+    assert (await _record(client, admin, "3.0.1"))["status"] == "pending"
+    resp = await client.delete(f"/api/v1/users/{me['public_id']}", headers=admin)
+    assert resp.status == 200, await resp.text()
+    record = await _record(client, admin, "3.0.0")
+    assert record["user_public_id"] is None  # BEAT (#27): the list still answers

@@ -37,6 +37,7 @@ def webmacs_register_routes() -> list[Route]:
 
 
 async def _outcome_watcher(app: web.Application) -> AsyncIterator[None]:
+    await workflow.fail_interrupted(app)
     task = None
     if workflow.runtime(app).layout is not None:
         task = app[HOST].spawn(workflow.watch_outcomes(app), name="ota.outcomes")

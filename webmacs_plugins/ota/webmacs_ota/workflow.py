@@ -262,6 +262,22 @@ async def record_outcome(app: web.Application) -> bool:
     return True
 
 
+INTERRUPTED = "interrupted: the server stopped before this step finished"
+
+
+async def fail_interrupted(app: web.Application) -> int:
+    """At start: records left mid-update (downloading, verifying, applying) by a stopped server are
+    failed with the reason, so they can be applied again (failed → pending). Returns how many."""
+    moving = (UpdateStatus.DOWNLOADING, UpdateStatus.VERIFYING, UpdateStatus.APPLYING)
+    async with app[DATABASE].connect() as conn:
+        stuck = (await conn.execute(
+            sa.select(firmware_updates.c.public_id).where(firmware_updates.c.status.in_(moving))
+        )).scalars().all()
+    for public_id in stuck:
+        await _fail(app, str(public_id), INTERRUPTED, None)
+    return len(stuck)
+
+
 async def watch_outcomes(app: web.Application) -> None:
     """Background loop: pick up the supervisor's reports while the server runs."""
     while True:
