@@ -35,6 +35,17 @@
       label.querySelector("input").addEventListener("change", (e) => setActuator(ev, e.target.checked ? ev.max_value : ev.min_value));
       li.appendChild(label);
     }
+    if (ev.type === "range" && canOperate) {
+      const id = `set-${ev.public_id}`;
+      const wrap = document.createElement("div");
+      wrap.className = "field";
+      wrap.innerHTML = `<label for="${id}"></label><input id="${id}" type="range">`;
+      wrap.querySelector("label").textContent = `Set ${ev.name}`;
+      const slider = wrap.querySelector("input");
+      Object.assign(slider, { min: ev.min_value, max: ev.max_value, step: "any", value: ev.min_value });
+      slider.addEventListener("change", () => setActuator(ev, Number(slider.value)));
+      li.appendChild(wrap);
+    }
     return li;
   }
 
@@ -74,6 +85,8 @@
       ch.card.querySelector(".fill").style.width = `${(share * 100).toFixed(1)}%`;
       const toggle = ch.card.querySelector(".toggle input");
       if (toggle) toggle.checked = dp.value > lo;
+      const slider = ch.card.querySelector('input[type="range"]');
+      if (slider && document.activeElement !== slider) slider.value = dp.value;
       freshness(ch);
     }
     if (live) addPoint(dp.event_public_id, t, dp.value);
