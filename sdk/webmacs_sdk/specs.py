@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from webmacs_sdk.models import Principal, Role
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -30,6 +32,16 @@ class Policy(enum.Enum):
     AUTHENTICATED = "authenticated"
     OPERATOR = "operator"
     ADMIN = "admin"
+
+    def admits(self, principal: Principal | None) -> bool:
+        """Whether ``principal`` (None: signed out) satisfies this policy (role ranks: :class:`Role`)."""
+        if self is Policy.PUBLIC:
+            return True
+        if principal is None:
+            return False
+        if self is Policy.AUTHENTICATED:
+            return True
+        return principal.role.at_least(Role(self.value))
 
 
 Handler = Callable[["web.Request"], Awaitable["web.StreamResponse"]]
@@ -138,6 +150,19 @@ class SettingsSpec:
 
     name: str
     cls: type[Any]
+
+
+@attrs.frozen
+class OwnedTable:
+    """A table whose rows belong to a user, by public id in ``column``.
+
+    When a user is deleted, the users plugin hands these rows to the admin deleting it
+    (``webmacs_user_owned_tables``), so removing an account never wipes the data it created.
+    ``table`` is an SQLAlchemy ``Table``.
+    """
+
+    table: Any
+    column: str = "user_public_id"
 
 
 @attrs.frozen

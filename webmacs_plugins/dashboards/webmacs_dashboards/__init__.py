@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
 from webmacs_dashboards import pages as ui_pages
-from webmacs_dashboards import store
 from webmacs_dashboards.routes import routes
-from webmacs_sdk import DomainEvent, MigrationSpec, Route, Transaction, UserDeleted, hookimpl
+from webmacs_dashboards.tables import dashboards
+from webmacs_sdk import MigrationSpec, OwnedTable, Route, hookimpl
 
 
 @hookimpl
@@ -23,10 +21,9 @@ def webmacs_register_routes() -> list[Route]:
     return list(routes)
 
 
-@hookimpl
-async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
-    if isinstance(event, UserDeleted):
-        await store.reassign_owner(tx.conn, event.user_public_id, event.successor_public_id)
+@hookimpl(optionalhook=True)
+def webmacs_user_owned_tables() -> list[OwnedTable]:
+    return [OwnedTable(dashboards)]
 
 
 @hookimpl(optionalhook=True)

@@ -38,12 +38,6 @@ async def widgets_of(conn: AsyncConnection, dashboard_ids: Sequence[int]) -> dic
     return grouped
 
 
-async def reassign_owner(conn: AsyncConnection, old_owner: str, new_owner: str) -> None:
-    await conn.execute(
-        sa.update(dashboards).where(dashboards.c.user_public_id == old_owner).values(user_public_id=new_owner)
-    )
-
-
 def widget_response(row: Row) -> dict[str, Any]:
     """DashboardWidgetResponse."""
     return {

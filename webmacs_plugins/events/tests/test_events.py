@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from webmacs_events import resolver, store
-from webmacs_sdk.events import UserDeleted
-from webmacs_sdk.keys import DATABASE, HOST
+from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.models import IngestBatch, RejectReason
 
 BASE = "/api/v1/events"
@@ -136,9 +135,8 @@ async def test_store_create_and_user_deletion_reassigns(make_client, auth_header
     assert row.public_id and row.type == "actuator"
     async with app[DATABASE].connect() as conn:
         assert (await store.by_name(conn, "p1")).public_id == row.public_id
-    async with app[DATABASE].transaction() as tx:
-        await app[HOST].emit(tx, UserDeleted(user_public_id=me["public_id"],
-                                                 successor_public_id=boss["public_id"]))
+    deleted = await client.delete(f"/api/v1/users/{me['public_id']}", headers=admin)
+    assert deleted.status == 200, await deleted.text()
     event = await find(client, admin, "p1")
     assert event["user_public_id"] == boss["public_id"]
     async with app[DATABASE].connect() as conn:

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aiohttp import web
-
-from webmacs_events import pages, resolver, store
+from webmacs_events import pages, resolver
 from webmacs_events.routes import routes
-from webmacs_sdk import IngestFilterSpec, MigrationSpec, Page, Route, hookimpl
-from webmacs_sdk.events import DomainEvent, UserDeleted
-from webmacs_sdk.models import Transaction
+from webmacs_events.tables import events
+from webmacs_sdk import IngestFilterSpec, MigrationSpec, OwnedTable, Page, Route, hookimpl
 
 
 @hookimpl
@@ -37,8 +34,6 @@ def webmacs_ingest_filters() -> list[IngestFilterSpec]:
     return [IngestFilterSpec("events.resolve", resolver.resolve_batch, order=10)]
 
 
-@hookimpl
-async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
-    # BEAT: deleting a user hands their channels to the successor instead of wiping the data.
-    if isinstance(event, UserDeleted):
-        await store.reassign_owner(tx.conn, event.user_public_id, event.successor_public_id)
+@hookimpl(optionalhook=True)
+def webmacs_user_owned_tables() -> list[OwnedTable]:
+    return [OwnedTable(events)]

@@ -88,13 +88,6 @@ async def delete_many(conn: AsyncConnection, public_ids: Iterable[str]) -> int:
     return int(result.rowcount or 0)
 
 
-async def reassign_owner(conn: AsyncConnection, old_owner: str, new_owner: str) -> None:
-    """Give every event of ``old_owner`` to ``new_owner`` (a user is about to be deleted)."""
-    await conn.execute(
-        sa.update(events).where(events.c.user_public_id == old_owner).values(user_public_id=new_owner)
-    )
-
-
 def to_response(row: Row) -> dict[str, Any]:
     """EventResponse of contract §2.5."""
     return {

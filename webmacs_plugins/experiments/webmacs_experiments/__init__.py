@@ -11,14 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
 from webmacs_experiments import pages as ui_pages
-from webmacs_experiments import store, tagging
+from webmacs_experiments import tagging
 from webmacs_experiments.routes import routes
-from webmacs_sdk import EventTypeSpec, IngestFilterSpec, MigrationSpec, Route, hookimpl
-from webmacs_sdk.events import DomainEvent, ExperimentStarted, ExperimentStopped, UserDeleted
-from webmacs_sdk.models import Transaction
+from webmacs_experiments.tables import experiments
+from webmacs_sdk import EventTypeSpec, IngestFilterSpec, MigrationSpec, OwnedTable, Route, hookimpl
+from webmacs_sdk.events import ExperimentStarted, ExperimentStopped
 
 
 @hookimpl
@@ -44,11 +42,9 @@ def webmacs_event_types() -> list[EventTypeSpec]:
     ]
 
 
-@hookimpl
-async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
-    # BEAT: deleting a user hands their experiments (and so their datapoints) to the successor.
-    if isinstance(event, UserDeleted):
-        await store.reassign_owner(tx.conn, event.user_public_id, event.successor_public_id)
+@hookimpl(optionalhook=True)
+def webmacs_user_owned_tables() -> list[OwnedTable]:
+    return [OwnedTable(experiments)]
 
 
 @hookimpl(optionalhook=True)

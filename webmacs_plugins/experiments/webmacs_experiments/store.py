@@ -30,12 +30,6 @@ async def name_taken(conn: AsyncConnection, name: str, *, exclude_id: int | None
     return (await conn.execute(query.limit(1))).first() is not None
 
 
-async def reassign_owner(conn: AsyncConnection, old_owner: str, new_owner: str) -> None:
-    """Give every experiment of ``old_owner`` to ``new_owner`` (a user is about to be deleted)."""
-    owned = experiments.c.user_public_id == old_owner
-    await conn.execute(sa.update(experiments).where(owned).values(user_public_id=new_owner))
-
-
 def to_response(row: Row) -> dict[str, Any]:
     """ExperimentResponse of contract §2.5."""
     return {

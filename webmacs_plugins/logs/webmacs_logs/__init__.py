@@ -10,7 +10,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from webmacs_logs import pages as ui_pages
@@ -18,7 +17,7 @@ from webmacs_logs import store
 from webmacs_logs.messages import MESSAGES
 from webmacs_logs.routes import routes
 from webmacs_logs.tables import log_entries
-from webmacs_sdk import DATABASE, SETTINGS, DomainEvent, MigrationSpec, Route, Transaction, UserDeleted, hookimpl
+from webmacs_sdk import DATABASE, SETTINGS, DomainEvent, MigrationSpec, OwnedTable, Route, Transaction, hookimpl
 from webmacs_users.store import first_admin
 
 log = logging.getLogger(__name__)
@@ -43,15 +42,13 @@ async def webmacs_startup(app: web.Application) -> None:
         await store.write_entry(tx.conn, f"WebMACS Backend v{app[SETTINGS].version} started.", "info", admin.public_id)
 
 
+@hookimpl(optionalhook=True)
+def webmacs_user_owned_tables() -> list[OwnedTable]:
+    return [OwnedTable(log_entries)]
+
+
 @hookimpl
 async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
-    if isinstance(event, UserDeleted):
-        await tx.conn.execute(
-            sa.update(log_entries)
-            .where(log_entries.c.user_public_id == event.user_public_id)
-            .values(user_public_id=event.successor_public_id)
-        )
-        return
     entry = MESSAGES.get(event.type)
     if entry is None:
         return

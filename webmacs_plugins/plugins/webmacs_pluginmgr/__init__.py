@@ -12,14 +12,13 @@ from typing import Any
 
 from aiohttp import web
 
-from webmacs_pluginmgr import active, store
+from webmacs_pluginmgr import active
 from webmacs_pluginmgr import pages as ui_pages
 from webmacs_pluginmgr.packages_api import startup
 from webmacs_pluginmgr.routes import routes
 from webmacs_pluginmgr.settings import PluginMgrSettings
-from webmacs_sdk import IngestFilterSpec, MigrationSpec, Route, SettingsSpec, hookimpl
-from webmacs_sdk.events import DomainEvent, UserDeleted
-from webmacs_sdk.models import Transaction
+from webmacs_pluginmgr.tables import plugin_instances
+from webmacs_sdk import IngestFilterSpec, MigrationSpec, OwnedTable, Route, SettingsSpec, hookimpl
 
 
 @hookimpl
@@ -47,11 +46,9 @@ async def webmacs_startup(app: web.Application) -> None:
     await startup(app)
 
 
-@hookimpl
-async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
-    # BEAT: a deleted user's instances go to the successor instead of cascading away.
-    if isinstance(event, UserDeleted):
-        await store.reassign_owner(tx.conn, event.user_public_id, event.successor_public_id)
+@hookimpl(optionalhook=True)
+def webmacs_user_owned_tables() -> list[OwnedTable]:
+    return [OwnedTable(plugin_instances)]
 
 
 @hookimpl(optionalhook=True)

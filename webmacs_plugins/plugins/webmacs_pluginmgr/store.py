@@ -104,15 +104,6 @@ async def events_only_mapped_by(conn: AsyncConnection, instance_id: int) -> list
     return sorted(mapped - kept)
 
 
-async def reassign_owner(conn: AsyncConnection, old_owner: str, new_owner: str) -> None:
-    """Give every instance of ``old_owner`` to ``new_owner`` (the user is about to be deleted)."""
-    await conn.execute(
-        sa.update(plugin_instances)
-        .where(plugin_instances.c.user_public_id == old_owner)
-        .values(user_public_id=new_owner)
-    )
-
-
 def mapping_response(row: Row) -> dict[str, Any]:
     """ChannelMappingResponse of contract §2.5."""
     return {

@@ -11,23 +11,21 @@ from typing import Any
 from aiohttp import web
 
 from webmacs_rules import pages as ui_pages
-from webmacs_rules import store
 from webmacs_rules.actions import ACTIONS
 from webmacs_rules.engine import engine
 from webmacs_rules.operators import OPERATORS
 from webmacs_rules.routes import routes
 from webmacs_rules.settings import RulesSettings
+from webmacs_rules.tables import rules
 from webmacs_sdk import (
     CleanupContextSpec,
-    DomainEvent,
     IngestBatch,
     MigrationSpec,
+    OwnedTable,
     Route,
     RuleActionSpec,
     RuleOperatorSpec,
     SettingsSpec,
-    Transaction,
-    UserDeleted,
     hookimpl,
 )
 
@@ -73,10 +71,9 @@ async def webmacs_on_datapoints(app: web.Application, batch: IngestBatch) -> Non
     await engine(app).evaluate(batch)
 
 
-@hookimpl
-async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
-    if isinstance(event, UserDeleted):
-        await store.reassign_owner(tx.conn, event.user_public_id, event.successor_public_id)
+@hookimpl(optionalhook=True)
+def webmacs_user_owned_tables() -> list[OwnedTable]:
+    return [OwnedTable(rules)]
 
 
 @hookimpl(optionalhook=True)

@@ -31,12 +31,6 @@ async def enabled_rules(conn: AsyncConnection) -> list[Row]:
     return list((await conn.execute(query)).all())
 
 
-async def reassign_owner(conn: AsyncConnection, old_owner: str, new_owner: str) -> None:
-    await conn.execute(
-        sa.update(rules).where(rules.c.user_public_id == old_owner).values(user_public_id=new_owner)
-    )
-
-
 def to_response(row: Row) -> dict[str, Any]:
     """RuleResponse in the contract's field order, then the additive fields."""
     return {

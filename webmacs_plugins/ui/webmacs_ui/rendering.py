@@ -22,8 +22,6 @@ OWN_TEMPLATES = Path(__file__).parent / "templates"
 #: The hooks whose implementing plugins have their ``templates/`` folder searched.
 UI_HOOKS = ("webmacs_ui_pages", "webmacs_templates", "webmacs_menu_items", "webmacs_widget_types",
             "webmacs_sign_in_methods")
-_RANK = {Policy.PUBLIC: 0, Policy.AUTHENTICATED: 1, Policy.OPERATOR: 2, Policy.ADMIN: 3}
-_ROLE_RANK = {"viewer": 1, "operator": 2, "admin": 3}
 
 
 ASSETS: web.AppKey[assets.Assets] = web.AppKey("ui_assets", assets.Assets)
@@ -74,8 +72,7 @@ async def templates_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def allowed(policy: Policy, caller: Principal | None) -> bool:
     """Whether ``caller`` (None: signed out) satisfies ``policy``."""
-    rank = _ROLE_RANK[caller.role.value] if caller else 0
-    return _RANK[policy] <= rank
+    return policy.admits(caller)
 
 
 def collect(app: web.Application, hook_name: str, **arguments: Any) -> list[Any]:

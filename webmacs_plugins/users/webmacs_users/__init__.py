@@ -12,11 +12,16 @@ from typing import Any
 from aiohttp import web
 
 from webmacs_sdk import MigrationSpec, Route, SettingsSpec, hookimpl
-from webmacs_users import cli
+from webmacs_users import cli, hookspecs
 from webmacs_users import pages as ui_pages
 from webmacs_users.routes import routes
 from webmacs_users.seed import seed_admin
 from webmacs_users.settings import UsersSettings
+
+
+@hookimpl
+def webmacs_addhooks(pluginmanager: Any) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 @hookimpl

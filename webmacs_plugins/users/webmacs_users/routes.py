@@ -117,8 +117,9 @@ async def delete_user(request: web.Request) -> web.Response:
             raise Conflict("You cannot delete your own account.")
         if row.role == Role.ADMIN.value and await store.count_admins(tx.conn) <= 1:
             raise Conflict("Cannot delete the last admin.")
-        # Plugins re-home the user's events, experiments, dashboards... to the admin deleting
+        # What the user owned (events, experiments, dashboards...) goes to the admin deleting
         # them, so removing an account never wipes the data it created.
+        await store.rehome_owned_rows(tx.conn, request.app[HOST].hook(), row.public_id, caller.public_id)
         await request.app[HOST].emit(
             tx, UserDeleted(user_public_id=row.public_id, successor_public_id=caller.public_id, actor=caller)
         )

@@ -126,3 +126,12 @@ def to_response(row: Row) -> dict[str, Any]:
         "registered_on": iso_z(row.registered_on),
         "sso_provider": row.sso_provider,
     }
+
+
+async def rehome_owned_rows(conn: AsyncConnection, hook: Any, old_owner: str, new_owner: str) -> None:
+    """Hand every row declared through ``webmacs_user_owned_tables`` from ``old_owner`` to ``new_owner``."""
+    caller = getattr(hook, "webmacs_user_owned_tables", None)
+    for specs in caller() if caller is not None else ():
+        for spec in specs or ():
+            column = spec.table.c[spec.column]
+            await conn.execute(sa.update(spec.table).where(column == old_owner).values({spec.column: new_owner}))

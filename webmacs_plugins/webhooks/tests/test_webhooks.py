@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from aiohttp import web
 
-from webmacs_sdk import DATABASE, HOST, DomainEvent, ExperimentStarted, UserDeleted, UserLoggedIn
+from webmacs_sdk import DATABASE, HOST, DomainEvent, ExperimentStarted, UserLoggedIn
 
 FAST = {
     "WEBMACS_EGRESS_ALLOW": "127.0.0.1/32",
@@ -281,16 +281,14 @@ async def test_user_deletion_hands_webhooks_to_the_successor(make_client, auth_h
     await _create(client, admin, "https://hooks.example.com/owned")
     app = client.server.app
     async with app[DATABASE].connect() as conn:
-        owner = (await conn.execute(sa.text("SELECT user_public_id FROM webhooks"))).scalar_one()
+        successor = (await conn.execute(sa.text("SELECT user_public_id FROM webhooks"))).scalar_one()
     await auth_headers(client, "operator")
-    async with app[DATABASE].connect() as conn:
-        successor = (
-            await conn.execute(sa.text("SELECT public_id FROM users WHERE username = 'operator'"))
-        ).scalar_one()
     async with app[DATABASE].transaction() as tx:
-        await app[HOST].emit(
-            tx, UserDeleted(user_public_id=owner, successor_public_id=successor)
-        )
+        owner = (
+            await tx.conn.execute(sa.text("SELECT public_id FROM users WHERE username = 'operator'"))
+        ).scalar_one()
+        await tx.conn.execute(sa.text("UPDATE webhooks SET user_public_id = :owner"), {"owner": owner})
+    assert (await client.delete(f"/api/v1/users/{owner}", headers=admin)).status == 200
     async with app[DATABASE].connect() as conn:
         assert (await conn.execute(sa.text("SELECT user_public_id FROM webhooks"))).scalar_one() == successor
 

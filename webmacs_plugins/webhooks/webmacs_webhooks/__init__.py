@@ -19,20 +19,21 @@ from webmacs_sdk import (
     HealthChanged,
     IngestBatch,
     MigrationSpec,
+    OwnedTable,
     Route,
     SensorReading,
     SettingsSpec,
     ThresholdExceeded,
     Transaction,
-    UserDeleted,
     hookimpl,
 )
 from webmacs_sdk.keys import HOST
-from webmacs_webhooks import outbox, readings, store
+from webmacs_webhooks import outbox, readings
 from webmacs_webhooks import pages as ui_pages
 from webmacs_webhooks.lifecycle import dispatcher_ctx
 from webmacs_webhooks.routes import routes
 from webmacs_webhooks.settings import WebhookSettings
+from webmacs_webhooks.tables import webhooks
 
 #: The webhook event types of contract §2.4.
 EVENT_TYPES = (
@@ -71,11 +72,13 @@ def webmacs_cleanup_ctx() -> list[CleanupContextSpec]:
 
 @hookimpl
 async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
-    if isinstance(event, UserDeleted):
-        await store.reassign_owner(tx.conn, event.user_public_id, event.successor_public_id)
-        return
     if any(spec.name == event.type for spec in app[HOST].event_types()):
         await outbox.enqueue(app, tx, event)
+
+
+@hookimpl(optionalhook=True)
+def webmacs_user_owned_tables() -> list[OwnedTable]:
+    return [OwnedTable(webhooks)]
 
 
 @hookimpl

@@ -97,9 +97,3 @@ async def attempts_of(conn: AsyncConnection, delivery_id: int) -> list[Row]:
         .order_by(webhook_delivery_attempts.c.attempt, webhook_delivery_attempts.c.id)
     )
     return list((await conn.execute(query)).all())
-
-
-async def reassign_owner(conn: AsyncConnection, old_owner: str, new_owner: str) -> None:
-    await conn.execute(
-        sa.update(webhooks).where(webhooks.c.user_public_id == old_owner).values(user_public_id=new_owner)
-    )
