@@ -60,14 +60,15 @@ async def test_derived_redirect_and_frontend_urls_and_a_refusal_at_the_idp(make_
     cookie = resp.cookies["webmacs_sso"]
     assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/api/v1/auth/sso"
 
-    denied = await client.get(f"/api/v1/auth/sso/callback?error=access_denied&state={asked['state']}")
-    assert (denied.status, (await denied.json())["detail"]) == (
-        400, "Identity provider refused the sign-in: access_denied.")
-
     approved = await client.session.get(resp.headers["Location"], allow_redirects=False)
     back = approved.headers["Location"]
     done = await client.get(back[back.index("/api/"):], allow_redirects=False)
     assert done.headers["Location"].startswith("https://ui.example.org/sso-callback?code=")
+
+    again = query_of((await client.get("/api/v1/auth/sso/authorize", allow_redirects=False)).headers["Location"])
+    denied = await client.get(f"/api/v1/auth/sso/callback?error=access_denied&state={again['state']}")
+    assert (denied.status, (await denied.json())["detail"]) == (
+        400, "Identity provider refused the sign-in: access_denied.")
 
 
 async def test_over_https_the_binding_cookie_cannot_be_planted_by_a_subdomain(make_client, handmade_idp):

@@ -2,7 +2,7 @@
 
 import re
 
-from idp_support import callback_path, sign_in_at_provider, sso_env
+from idp_support import callback_path, query_of, sign_in_at_provider, sso_env
 from sso_flow import emails
 
 from webmacs_sso import messages
@@ -55,6 +55,16 @@ async def test_a_refused_sign_in_shows_why_and_signs_nobody_in(make_client, cert
     done = await _through_idp(client, "/api/v1/auth/sso/authorize?next=//elsewhere.example", "newcomer")
     assert done.headers["Location"] == "/"
     assert await emails(client) == {"admin@example.com", "newcomer@example.com"}
+
+
+async def test_cancelling_at_the_provider_comes_back_to_a_page_that_says_so(make_client, certified_idp):
+    client = await make_client(*PLUGINS, env=sso_env(certified_idp.issuer))
+    to_idp = await client.get("/api/v1/auth/sso/authorize?next=/", allow_redirects=False)
+    state = query_of(to_idp.headers["Location"])["state"]
+    back = await client.get(f"/api/v1/auth/sso/callback?error=access_denied&state={state}", allow_redirects=False)
+    assert (back.status, back.headers["Location"]) == (303, "/sso-failed?reason=refused")
+    page = await (await client.get(back.headers["Location"], headers=HTML)).text()
+    assert messages.FAILURES["refused"] in page and 'href="/signin"' in page
 
 
 async def test_no_button_while_sso_is_off(make_client):

@@ -86,13 +86,16 @@ async def sso_callback(request: web.Request) -> web.Response:
         raise _missing([name for name, value in (("code", code), ("state", state)) if not value])
     rt = runtime(request.app)
     rt.require_enabled()
-    if not code or not state:
-        raise messages.idp_refused(str(idp_error))
-    state_id = logins.state_id(state, request.app[SETTINGS].resolved_secret_key())
-    if state_id is None:
-        raise messages.bad_state()
-    async with request.app[DATABASE].transaction() as tx:
-        pending = await logins.take(tx.conn, state_id, request.cookies.get(rt.binding_cookie()[0]))
+    state_id = logins.state_id(state, request.app[SETTINGS].resolved_secret_key()) if state else None
+    pending = None
+    if state_id is not None:
+        async with request.app[DATABASE].transaction() as tx:
+            pending = await logins.take(tx.conn, state_id, request.cookies.get(rt.binding_cookie()[0]))
+    if not code:  # the IdP sent the browser back with ``error=`` (the person cancelled, say)
+        refusal = messages.idp_refused(str(idp_error))
+        if pending is not None and pending.return_to is not None:
+            raise _failure_page(refusal)
+        raise refusal
     if pending is None:
         raise messages.bad_state()
     if pending.return_to is None:
@@ -103,13 +106,16 @@ async def sso_callback(request: web.Request) -> web.Response:
     try:
         row = await _sign_in(request, rt, code, pending)
     except ApiError as exc:
-        # The web UI's visitor gets a page that says what went wrong, not a JSON body.
-        log.info("sign-in through the web UI refused: %s", exc.detail)
-        raise web.HTTPSeeOther(f"{FAILED_PATH}?{urlencode({'reason': messages.failure_key(exc)})}",
-                               headers=_PRIVATE) from None
+        raise _failure_page(exc) from None
     response = web.Response(status=303, headers={"Location": pending.return_to, **_PRIVATE})
     set_browser_session(request, response, await issue_access_token(request.app, row))
     return response
+
+
+def _failure_page(exc: ApiError) -> web.HTTPSeeOther:
+    """The web UI's visitor gets a page that says what went wrong, not a JSON body."""
+    log.info("sign-in through the web UI refused: %s", exc.detail)
+    return web.HTTPSeeOther(f"{FAILED_PATH}?{urlencode({'reason': messages.failure_key(exc)})}", headers=_PRIVATE)
 
 
 async def _sign_in(request: web.Request, rt: Runtime, code: str, pending: logins.Pending) -> store.Row:
