@@ -181,6 +181,7 @@ class HandmadeProvider:
         self.key = RSAKey.generate_key(2048, parameters={"kid": "key-1", "use": "sig", "alg": "RS256"})
         self.stranger = RSAKey.generate_key(2048, parameters={"kid": "key-1", "use": "sig", "alg": "RS256"})
         self.jwks_fetches = 0
+        self.discovery_fetches = 0
         self.reset()
 
     def reset(self) -> None:
@@ -198,6 +199,7 @@ class HandmadeProvider:
     # -- the provider's endpoints ---------------------------------------------------------------
 
     async def _discovery(self, request: web.Request) -> web.Response:
+        self.discovery_fetches += 1
         return web.json_response({
             "issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
             "token_endpoint": f"{self.issuer}/token", "jwks_uri": f"{self.issuer}/jwks",

@@ -71,6 +71,16 @@ async def test_derived_redirect_and_frontend_urls_and_a_refusal_at_the_idp(make_
         400, "Identity provider refused the sign-in: access_denied.")
 
 
+async def test_discovery_is_cached_until_it_expires(make_client, handmade_idp):
+    for max_age, fetches in (("3600", 1), ("0", 2)):
+        client = await make_client(*PLUGINS, env=sso_env(handmade_idp.issuer,
+                                                         WEBMACS_OIDC_DISCOVERY_CACHE_SECONDS=max_age))
+        before = handmade_idp.discovery_fetches
+        for _ in range(2):
+            assert (await client.get("/api/v1/auth/sso/authorize", allow_redirects=False)).status == 307
+        assert handmade_idp.discovery_fetches - before == fetches, max_age
+
+
 async def test_over_https_the_binding_cookie_cannot_be_planted_by_a_subdomain(make_client, handmade_idp):
     env = sso_env(handmade_idp.issuer, WEBMACS_OIDC_REDIRECT_URI="https://webmacs.example.org/api/v1/auth/sso/callback")
     client = await make_client(*PLUGINS, env=env)
