@@ -190,3 +190,39 @@ async def test_a_seed_admin_email_login_would_refuse_stops_the_start(make_app):
 
     with pytest.raises(SettingsError, match="WEBMACS_INITIAL_ADMIN_EMAIL: 'notanemail' is not a valid email"):
         make_app("users", "auth", env={"WEBMACS_INITIAL_ADMIN_EMAIL": "notanemail"})
+
+
+async def test_the_upgrade_refuses_to_guess_between_accounts_that_differ_only_in_case(make_app):
+    """Accounts created before the case-insensitive indexes may clash: the upgrade names them and stops."""
+    import pytest
+    import sqlalchemy as sa
+    from alembic import command
+
+    from webmacs_core import migrate
+    from webmacs_core.keys import PLUGIN_MANAGER
+    from webmacs_sdk.errors import WebmacsError
+    from webmacs_sdk.keys import DATABASE
+
+    app = make_app("users")
+    db, pm = app[DATABASE], app[PLUGIN_MANAGER]
+    config = migrate.alembic_config(pm)
+
+    def to_first_revision(sync_conn):
+        config.attributes["connection"] = sync_conn
+        command.downgrade(config, "base")
+        command.upgrade(config, "users_0001")
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(to_first_revision)
+        for index, (email, name) in enumerate((("ada@example.com", "ada"), ("ADA@example.com", "Ada"))):
+            await conn.execute(sa.text(
+                "INSERT INTO users (public_id, email, username, password_hash, role, registered_on) "
+                "VALUES (:p, :e, :u, 'x', 'viewer', CURRENT_TIMESTAMP)"), {"p": f"id-{index}", "e": email, "u": name})
+    clash = r"renamed before this upgrade: email 'ada@example.com' \(2 accounts\); username 'ada'"
+    with pytest.raises(WebmacsError, match=clash):
+        await migrate.upgrade(db, pm)
+    async with db.engine.begin() as conn:
+        await conn.execute(sa.text("UPDATE users SET username = 'ada2', email = 'ada2@example.com' "
+                                   "WHERE public_id = 'id-1'"))
+    await migrate.upgrade(db, pm)
+    await db.engine.dispose()

@@ -8,6 +8,8 @@ Create Date: 2026-12-02
 import sqlalchemy as sa
 from alembic import op
 
+from webmacs_sdk.errors import WebmacsError
+
 revision = "users_0002"
 down_revision = "users_0001"
 branch_labels = None
@@ -25,8 +27,9 @@ def upgrade() -> None:
         )).all()
         clashes += [f"{column} {row.folded!r} ({row.n} accounts)" for row in rows]
     if clashes:
-        # Merging or renaming accounts is the operator's decision, not a migration's.
-        raise RuntimeError(
+        # Merging or renaming accounts is the operator's decision, not a migration's; the command
+        # line shows this message in one line.
+        raise WebmacsError(
             "users that differ only in case must be renamed before this upgrade: " + "; ".join(clashes)
         )
     for column in _COLUMNS:
