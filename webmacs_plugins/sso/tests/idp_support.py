@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import secrets
+import select
 import shutil
 import subprocess
 import threading
@@ -80,7 +81,8 @@ class CertifiedProvider:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         assert self.process.stdout is not None
-        line = self.process.stdout.readline()  # node prints it once the port is bound
+        ready, _, _ = select.select([self.process.stdout], [], [], 60)  # printed once the port is bound
+        line = self.process.stdout.readline() if ready else ""
         if not line.startswith("LISTENING "):
             self.stop()
             raise RuntimeError(f"the test OpenID provider did not start: {line!r}")
