@@ -37,7 +37,7 @@ class OtaStatusChanged(OtaEvent):
 
 @attrs.define(kw_only=True)
 class OtaRunning(OtaEvent):
-    """The controller reports the update's version running."""
+    """The supervisor reports the update's version running (it answered ``/health/ready`` in time)."""
 
     TYPE: ClassVar[str] = "ota.running"
 

@@ -18,7 +18,7 @@ from aiohttp import BodyPartReader, web
 
 from webmacs_ota import records, releases, workflow
 from webmacs_ota.bundle import BundleRejected
-from webmacs_ota.events import OtaStatusChanged
+from webmacs_ota.events import OtaFailed, OtaStatusChanged
 from webmacs_ota.states import UpdateStatus
 from webmacs_ota.tables import firmware_updates
 from webmacs_sdk.db import conflict_on_duplicate, fetch_page
@@ -142,8 +142,15 @@ async def upload_bundle(request: web.Request) -> web.Response:
 async def _apply_logged(app: web.Application, public_id: str, actor: Any, name: str) -> None:
     try:
         await workflow.apply(app, public_id, actor)
-    except ApiError:
-        pass  # the record is failed and its log entry written by the workflow
+    except ApiError as exc:
+        # A failed step already failed the record with its log entry; a refusal before the first
+        # step (another update running) left it pending, which the log must say.
+        async with app[DATABASE].transaction() as tx:
+            row = await records.by_public_id(tx.conn, public_id)
+            if row is not None and row.status == UpdateStatus.PENDING:
+                await records.emit(app, tx, OtaFailed, f"OTA update {row.version} was not applied automatically: "
+                                   f"{exc.detail} Apply it when the other update has finished.", actor,
+                                   update_id=public_id, version=row.version)
     except Exception:
         workflow.log.exception("applying the uploaded bundle %s failed", name)
 

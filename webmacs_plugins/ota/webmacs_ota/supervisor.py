@@ -89,7 +89,9 @@ class Supervisor:
     def wait_ready(self, timeout: float) -> str | None:
         """None once ``/health/ready`` answers 200, else why not (exited, or timed out)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.stopping:
+        while time.monotonic() < deadline:
+            if self.stopping:
+                return "was not ready when the supervisor was asked to stop"
             if self.child is None or self.child.poll() is not None:
                 code = self.child.returncode if self.child else None
                 return f"exited with status {code} before answering /health/ready"
@@ -150,6 +152,8 @@ class Supervisor:
         write_json(layout.outcome_file, {**outcome, "result": "rolled_back", "at": _now(),
                                          "reason": f"version {version} {problem}; switched back to {old} and "
                                                    f"{restored}"})
+        if self.stopping:  # asked to stop while the new version was starting: leave the old one in place
+            return
         self.start()
         if (again := self.wait_ready(self.options.ota_ready_timeout_seconds)) is not None:
             log.error("the previous version %s %s too", old, again)
