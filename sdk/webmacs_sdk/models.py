@@ -45,6 +45,8 @@ class Principal:
     credential: str = attrs.field(repr=False, default="")
     credential_kind: str = ""
     credential_id: str | None = None
+    #: The user signed in with a one-time password and must choose their own (the web UI insists).
+    password_change_required: bool = False
 
     @property
     def is_admin(self) -> bool:

@@ -112,3 +112,36 @@ async def test_widget_types_list_contributions(make_client, auth_headers, tmp_pa
     client = await make_client("users", "auth", "ui", kiln(tmp_path))
     types = await (await client.get("/api/v1/ui/widget-types", headers=await auth_headers(client))).json()
     assert {"name": "kiln_curve", "label": "Kiln firing curve"} in types
+
+
+async def test_one_time_admin_password_must_be_replaced_before_anything_else(make_client):
+    import sqlalchemy as sa
+
+    from webmacs_sdk.keys import DATABASE
+    from webmacs_users.tables import users
+
+    client = await make_client("users", "auth", "ui", "events")
+    async with client.app[DATABASE].transaction() as tx:  # as the first start with a printed password leaves it
+        await tx.conn.execute(sa.update(users).values(password_change_required=True))
+    csrf = await sign_in(client)
+    resp = await client.get("/events", allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == "/account"
+    account = await (await client.get("/account")).text()
+    assert "You signed in with a one-time password." in account
+    me = await (await client.get("/api/v1/auth/me")).json()
+    changed = await client.put(f"/api/v1/users/{me['public_id']}", json={"password": "my-own-password-1"},
+                               headers={"X-CSRF-Token": csrf})
+    assert changed.status == 200, await changed.text()
+    client.session.cookie_jar.clear()
+    await sign_in(client, password="my-own-password-1")
+    assert (await client.get("/events", allow_redirects=False)).status == 200
+
+
+async def test_first_admin_with_a_printed_password_must_replace_it(make_client):
+    from webmacs_sdk.keys import DATABASE
+    from webmacs_users import store
+
+    client = await make_client("users", "auth", env={"WEBMACS_INITIAL_ADMIN_PASSWORD": ""})
+    async with client.app[DATABASE].connect() as conn:
+        row = await store.by_email(conn, "admin@example.com")
+    assert row.password_change_required is True

@@ -19,6 +19,8 @@ from webmacs_sdk.specs import Page, RouteTable
 from webmacs_sdk.web import optional_principal
 from webmacs_ui.rendering import allowed, collect, render
 
+#: Where a user with a one-time password is sent until they chose their own (the users plugin's page).
+ACCOUNT_PAGE = "/account"
 PAGES: web.AppKey[PageTable] = web.AppKey("ui_pages", object)  # type: ignore[arg-type]
 
 
@@ -64,6 +66,8 @@ async def show(request: web.Request) -> web.StreamResponse:
     caller = optional_principal(request)
     if caller is None and not allowed(page.policy, None):
         raise web.HTTPSeeOther(f"/signin?next={quote(request.path_qs, safe='/')}")
+    if caller is not None and caller.password_change_required and page.path != ACCOUNT_PAGE:
+        raise web.HTTPSeeOther(ACCOUNT_PAGE)
     if not allowed(page.policy, caller):
         return error_page(request, 403, "Your role may not open this page.")
     try:

@@ -87,6 +87,8 @@ async def update_user(request: web.Request) -> web.Response:
     if "password" in values:
         rounds = request.app[HOST].section(UsersSettings).bcrypt_rounds
         values["password_hash"] = await hash_password(str(values.pop("password")), rounds)
+        if caller.public_id == public_id:
+            values["password_change_required"] = False  # its holder chose it: no longer one-time
     with conflict_on_duplicate(DUPLICATE):
         async with request.app[DATABASE].transaction() as tx:
             row = await store.by_public_id(tx.conn, public_id)

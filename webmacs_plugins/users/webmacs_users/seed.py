@@ -26,7 +26,8 @@ async def seed_admin(app: web.Application) -> None:
             return
         await store.insert(tx.conn, email=normalize_email(settings.initial_admin_email),
                            username=settings.initial_admin_username,
-                           password_hash=password_hash, role=Role.ADMIN)
+                           password_hash=password_hash, role=Role.ADMIN,
+                           password_change_required=not settings.initial_admin_password)
     log.info("created the first admin %s", settings.initial_admin_email)
     if not settings.initial_admin_password:
         # Printed, not logged: the password must not end up in log files.
@@ -34,6 +35,7 @@ async def seed_admin(app: web.Application) -> None:
             "\n  First start: an admin account was created.\n"
             f"    email:    {settings.initial_admin_email}\n"
             f"    password: {password}\n"
-            "  It is shown only this once; change it with PUT /api/v1/users/<id>.\n",
+            "  It is shown only this once; the web UI asks for a new one at the first sign-in\n"
+            "  (or change it with PUT /api/v1/users/<id>).\n",
             flush=True,
         )

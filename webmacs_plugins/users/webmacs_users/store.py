@@ -80,7 +80,8 @@ async def taken(conn: AsyncConnection, *, email: str | None = None, username: st
 
 
 async def insert(conn: AsyncConnection, *, email: str, username: str, password_hash: str,
-                 role: Role, sso_provider: str | None = None, sso_subject_id: str | None = None) -> Row:
+                 role: Role, sso_provider: str | None = None, sso_subject_id: str | None = None,
+                 password_change_required: bool = False) -> Row:
     values = {
         "public_id": new_public_id(),
         "email": email,
@@ -90,6 +91,7 @@ async def insert(conn: AsyncConnection, *, email: str, username: str, password_h
         "registered_on": utcnow(),
         "sso_provider": sso_provider,
         "sso_subject_id": sso_subject_id,
+        "password_change_required": password_change_required,
     }
     result = await conn.execute(sa.insert(users).values(**values).returning(users))
     return result.one()
@@ -112,6 +114,7 @@ def principal(row: Row, credential: str = "", kind: str = "", credential_id: str
         credential=credential,
         credential_kind=kind,
         credential_id=credential_id,
+        password_change_required=bool(getattr(row, "password_change_required", False)),
     )
 
 

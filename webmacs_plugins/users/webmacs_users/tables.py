@@ -20,6 +20,9 @@ users = sa.Table(
     #: Advanced by every password or role change; access tokens carry the epoch they were issued in
     #: and stop working once it moved on.
     sa.Column("token_epoch", sa.Integer, nullable=False, server_default="0"),
+    #: Set for a one-time password (the first admin's printed one); cleared when its holder sets
+    #: their own. The web UI sends such a user to change it first.
+    sa.Column("password_change_required", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 # Emails and usernames are unique regardless of case: a viewer must not become ``ADMIN@…``/``Admin``.
