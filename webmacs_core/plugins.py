@@ -88,7 +88,12 @@ class WebmacsPluginManager(pluggy.PluginManager):
             name, plugin = item if isinstance(item, tuple) else (_plugin_name(item), item)
             self._register_one(name, _constant(plugin), (None, None), strict)
         if entrypoints:
-            for entry in find_plugins():
+            entries = find_plugins()
+            known = {entry.name for entry in entries} | {n for n, p in self.list_name_plugin() if p is not None}
+            for name in sorted(blocked_names - known):
+                log.warning("WEBMACS_DISABLE_PLUGINS names %r, which is not an installed plugin (installed: %s)",
+                            name, ", ".join(sorted(known)))
+            for entry in entries:
                 if entry.name in blocked_names:
                     self.records[entry.name] = PluginRecord(
                         entry.name, "blocked", entry.distribution, entry.version

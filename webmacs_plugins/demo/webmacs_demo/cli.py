@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -91,11 +93,33 @@ def _child_env(settings: Any, overrides: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def _port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host:port``, checked before anything starts."""
+    if not 0 < port <= 65535:
+        return f"port {port} is out of range (1 to 65535); choose another with --port or WEBMACS_PORT"
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return (
+                f"port {port} on {host} is busy (another program listens there); stop it or choose "
+                "another port with --port or WEBMACS_PORT"
+            )
+        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 def run_demo(args: argparse.Namespace, settings: Any, pm: Any) -> int:
     host = str(args.host or settings.host)
     port = int(args.port or settings.port)
     client_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
     url = f"http://{client_host}:{port}"
+    busy = _port_problem(host, port)
+    if busy:
+        print(f"webmacs demo: {busy}", file=sys.stderr)
+        return 2
     email = os.environ.get("WEBMACS_INITIAL_ADMIN_EMAIL") or DEFAULT_ADMIN_EMAIL
     password = os.environ.get("WEBMACS_INITIAL_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
     workdir = Path.cwd()

@@ -15,7 +15,7 @@ from webmacs_sdk.db import Database
 from webmacs_sdk.emails import normalize_email
 from webmacs_sdk.models import Role
 from webmacs_users import store
-from webmacs_users.passwords import hash_password, too_long
+from webmacs_users.passwords import hash_password, password_problem
 from webmacs_users.settings import UsersSettings
 from webmacs_users.tables import users
 
@@ -38,9 +38,13 @@ def create_admin(args: argparse.Namespace, settings: Any, pm: Any) -> int:
     if not 2 <= len(args.username) <= 50:
         print("webmacs: the username needs 2 to 50 characters", file=sys.stderr)
         return 2
-    password = args.password or getpass.getpass("Password for the new admin: ")
-    if len(password) < 8 or too_long(password):
-        print("webmacs: the password needs 8 to 72 bytes")
+    if args.password is None and not sys.stdin.isatty():
+        print("webmacs: create-admin has no terminal to ask for the password on; pass --password", file=sys.stderr)
+        return 2
+    password = args.password if args.password is not None else getpass.getpass("Password for the new admin: ")
+    problem = password_problem(password)
+    if problem:
+        print(f"webmacs: {problem}", file=sys.stderr)
         return 2
     rounds = settings.section("users", UsersSettings).bcrypt_rounds
     return asyncio.run(_create(settings.database_url, email, args.username, password, rounds))

@@ -10,8 +10,20 @@ import bcrypt
 MAX_PASSWORD_BYTES = 72
 
 
+MIN_PASSWORD_LENGTH = 8
+
+
 def too_long(password: str) -> bool:
     return len(password.encode("utf-8")) > MAX_PASSWORD_BYTES
+
+
+def password_problem(password: str) -> str | None:
+    """What is wrong with ``password`` under the one rule of every way to set one, or ``None``."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"the password needs at least {MIN_PASSWORD_LENGTH} characters"
+    if too_long(password):
+        return f"the password is longer than {MAX_PASSWORD_BYTES} bytes (bcrypt would cut it off)"
+    return None
 
 
 async def hash_password(password: str, rounds: int) -> str:

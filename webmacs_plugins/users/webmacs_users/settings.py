@@ -6,6 +6,7 @@ import attrs
 
 from webmacs_sdk.emails import normalize_email
 from webmacs_sdk.settings import SettingsError
+from webmacs_users.passwords import password_problem
 
 
 def _usable_email(_instance: Any, _attribute: Any, value: str) -> None:
@@ -17,6 +18,13 @@ def _usable_email(_instance: Any, _attribute: Any, value: str) -> None:
         raise SettingsError(f"WEBMACS_INITIAL_ADMIN_EMAIL: {exc}") from None
 
 
+def _valid_password(_instance: Any, _attribute: Any, value: str) -> None:
+    # The rule of the users API and create-admin; empty means "generate one".
+    problem = password_problem(value) if value else None
+    if problem:
+        raise SettingsError(f"WEBMACS_INITIAL_ADMIN_PASSWORD: {problem}")
+
+
 @attrs.frozen
 class UsersSettings:
     """Password hashing cost and the first admin, created when the user table is empty."""
@@ -26,4 +34,4 @@ class UsersSettings:
     initial_admin_email: str = attrs.field(default="admin@webmacs.io", validator=_usable_email)
     initial_admin_username: str = "admin"
     #: Empty: a random password is generated and printed once on the first start.
-    initial_admin_password: str = attrs.field(default="", repr=False)
+    initial_admin_password: str = attrs.field(default="", repr=False, validator=_valid_password)
