@@ -49,11 +49,12 @@ def _copy_scripts(source: Path, target: Path) -> None:
         destination = target / "bin" / name
         if destination.exists():
             continue
-        data = script.read_bytes()
-        first, _, rest = data.partition(b"\n")
-        if first.startswith(b"#!") and first[2:].decode(errors="replace").startswith(old_python):
-            data = new_line + rest
-        destination.write_bytes(data)
+        with script.open("rb") as fh:
+            first = fh.readline()
+        if not (first.startswith(b"#!") and first[2:].decode(errors="replace").startswith(old_python)):
+            _link_or_copy(str(script), str(destination))  # a binary or a script for another interpreter
+            continue
+        destination.write_bytes(new_line + script.read_bytes()[len(first):])
         destination.chmod(script.stat().st_mode & 0o777)
 
 
