@@ -219,6 +219,8 @@ def test_every_page_is_accessible_and_fits_a_phone(browser, site):
 
     def check(path):
         page.goto(f"{site.url}{path}")
+        if path.endswith("#dark"):
+            assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
         page.wait_for_load_state("networkidle")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], (path, width)
@@ -241,5 +243,11 @@ def test_every_page_is_accessible_and_fits_a_phone(browser, site):
         pages.append(extra)
     for path in pages[1:]:
         check(path)
+    dark = browser.new_context(viewport=PHONE, bypass_csp=True, color_scheme="dark",
+                               storage_state=context.storage_state())
+    page = dark.new_page()
+    for path in ("/", "/events", "/plugins", "/account"):  # the scheme's colours, on forms, tables, cards
+        check(f"{path}#dark")
+    dark.close()
     assert not problems, problems
     context.close()

@@ -147,7 +147,8 @@
       const instances = body.data || [];
       if (!instances.length) add("No plugin configured: add a device plugin instance on the Plugins page to collect data.");
       instances.filter((i) => i.enabled === false).forEach((i) => add(`Instance "${i.instance_name}" is disabled: its channels send no values.`));
-      if (instances.some((i) => i.plugin_id === "simulated" && i.enabled !== false)) add("Demo mode: values come from a simulated device.");
+      const demo = instances.filter((i) => i.enabled !== false && (i.demo_mode || i.plugin_id === "simulated"));
+      if (demo.length) add(`Demo mode: values of ${demo.map((i) => `"${i.instance_name}"`).join(", ")} are simulated.`);
     } catch { /* the plugins plugin may be absent */ }
   }
 
