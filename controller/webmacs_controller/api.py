@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from .httpclient import ConnectionFailed, HttpClient
@@ -65,17 +67,28 @@ class ApiClient:
             except ConnectionFailed as exc:
                 raise ApiError(f"Login request failed: {exc}") from exc
             self.last_contact = time.monotonic()
+            if resp.status in (400, 401, 403, 422):
+                raise AuthError(
+                    f"{url} refused the login of {self._settings.admin_email!r}: wrong email or password "
+                    f"(HTTP {resp.status})",
+                    resp.status,
+                )
             if resp.status != 200:
-                raise AuthError(f"Login failed with HTTP {resp.status}", resp.status)
+                raise ApiError(f"Login failed with HTTP {resp.status}", resp.status)
             try:
                 self._token = str(resp.json()["access_token"])
             except (ValueError, KeyError, TypeError) as exc:
                 raise ApiError(f"Login answer without an access token (HTTP {resp.status})") from exc
             log.info("Logged in as %s", self._settings.admin_email)
 
-    async def login_with_retry(self, stop: asyncio.Event) -> None:
-        """Log in, retrying transport failures with back-off; wrong credentials are fatal."""
+    async def login_with_retry(self, stop: asyncio.Event, within: float | None = None) -> None:
+        """Log in, retrying an unreachable server with back-off for at most ``within`` seconds.
+
+        :raises AuthError: the server refused the credentials (retrying cannot help).
+        :raises ApiError: the server was not reachable within ``within`` seconds.
+        """
         delay = 1.0
+        deadline = None if within is None else time.monotonic() + within
         while not stop.is_set():
             try:
                 await self.login()
@@ -83,8 +96,14 @@ class ApiClient:
             except AuthError:
                 raise
             except ApiError as exc:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise ApiError(
+                        f"Server {self._settings.server_url}:{self._settings.server_port} not reachable "
+                        f"after {within:.0f} s ({exc})"
+                    ) from exc
                 log.warning("Server not reachable for login (%s); retrying in %.0fs", exc, delay)
-                await _sleep_or_stop(stop, delay)
+                await _sleep_or_stop(stop, delay if left is None else min(delay, left))
                 delay = min(delay * 2, 30.0)
 
     async def request(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -121,6 +140,27 @@ class ApiClient:
             if attempt < _ATTEMPTS:
                 await asyncio.sleep(float(attempt))
         raise ApiError(f"{method} {path} failed after {_ATTEMPTS} attempts: {last_error}")
+
+    async def download(self, path: str, target: Path) -> str:
+        """Save a ``GET`` of ``path`` to ``target``; returns the SHA-256 (hex) of the bytes received."""
+        url = f"{self._settings.api_base}{path}"
+        for attempt in (1, 2):
+            sink = _HashingFile(target)
+            headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+            try:
+                resp = await self._session.request("GET", url, headers=headers, sink=sink.write)
+            except ConnectionFailed as exc:
+                raise ApiError(f"GET {path} failed: {exc}") from exc
+            finally:
+                sink.close()
+            self.last_contact = time.monotonic()
+            if resp.status == 401 and attempt == 1 and not self.uses_api_token:
+                await self.login()
+                continue
+            if resp.status != 200:
+                raise ApiError(f"GET {path} -> HTTP {resp.status}: {resp.text()[:200]}", resp.status)
+            return sink.digest.hexdigest()
+        raise ApiError(f"GET {path}: authentication refused", 401)
 
     async def get_all_pages(self, path: str) -> list[dict[str, Any]]:
         """Every item of a paginated collection (pages of 100 until ``total`` is reached)."""
@@ -165,3 +205,18 @@ class ApiClient:
 async def _sleep_or_stop(stop: asyncio.Event, delay: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), delay)
+
+
+class _HashingFile:
+    """A file being downloaded and the SHA-256 of what was written to it."""
+
+    def __init__(self, path: Path) -> None:
+        self.digest = hashlib.sha256()
+        self._file = path.open("wb")
+
+    def write(self, chunk: bytes) -> None:
+        self.digest.update(chunk)
+        self._file.write(chunk)
+
+    def close(self) -> None:
+        self._file.close()

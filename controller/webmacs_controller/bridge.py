@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from webmacs_sdk.device import PluginError, PluginState
 
@@ -49,18 +49,30 @@ class Instance:
     channel_events: dict[str, str] = field(default_factory=dict)
 
 
+class DriverSource(Protocol):
+    """Where drivers the controller does not have come from (the wheelhouse provisioner)."""
+
+    async def prepare(self, records: Iterable[Mapping[str, Any]], in_use: set[str]) -> None: ...
+
+    def provides(self, plugin_id: str) -> bool: ...
+
+    def describe(self, plugin_id: str) -> tuple[str, str]: ...
+
+
 class PluginBridge:
     """Creates, reconfigures and removes driver instances to match the server's plugin instances."""
 
-    def __init__(self, api: ApiClient, drivers: DriverCatalogue) -> None:
+    def __init__(self, api: ApiClient, drivers: DriverCatalogue, source: DriverSource | None = None) -> None:
         self._api = api
         self._drivers = drivers
+        self._source = source
         self.instances: dict[str, Instance] = {}
-        self._missing_warned: set[str] = set()
+        self._missing_warned: set[tuple[str, str]] = set()
         #: Enabled server records by public id, as of the last sync (they carry the reported ``status``).
         self.records: dict[str, dict[str, Any]] = {}
-        #: Why an enabled instance is not running here (driver missing, configuration refused).
-        self.problems: dict[str, str] = {}
+        #: Why an enabled instance is not running here: ``(status, message)``, status ``installing``
+        #: while its driver is fetched, else ``error`` (driver missing, configuration refused).
+        self.problems: dict[str, tuple[str, str]] = {}
 
     @property
     def event_to_channel(self) -> dict[str, tuple[str, str]]:
@@ -71,56 +83,99 @@ class PluginBridge:
             for channel, event in inst.channel_events.items()
         }
 
+    def drivers_in_use(self) -> set[str]:
+        return {inst.plugin.meta.id for inst in self.instances.values()}
+
     async def sync(self) -> None:
         """Bring local instances in line with the server (created, changed, disabled, deleted)."""
         records = [r for r in await self._api.list_plugin_instances() if r.get("enabled", True)]
-        wanted: dict[str, tuple[dict[str, Any], str]] = {}
         self.records = {str(r["public_id"]): r for r in records if r.get("public_id")}
         self.problems = {k: v for k, v in self.problems.items() if k in self.records}
+        if self._source is not None:
+            await self._source.prepare(records, self.drivers_in_use())
+        wanted: dict[str, tuple[dict[str, Any], str]] = {}
         for record in records:
             pid = str(record.get("plugin_id", ""))
-            if self._drivers.get(pid) is None:
-                self.problems[str(record["public_id"])] = f"Driver {pid!r} is not installed on the controller"
-                if pid not in self._missing_warned:
-                    log.warning("Driver %r of instance %r is not installed", pid, record.get("instance_name"))
-                    self._missing_warned.add(pid)
+            # Installed drivers are searched by importing them only when no uploaded package has it.
+            cls = self._drivers.get(pid, search=self._source is None or not self._source.provides(pid))
+            if cls is None:
+                status, why = (
+                    self._source.describe(pid)
+                    if self._source is not None
+                    else ("error", f"Driver {pid!r} is not installed on the controller")
+                )
+                self.problems[str(record["public_id"])] = (status, why)
+                if (pid, status) not in self._missing_warned:
+                    log.warning("Instance %r: %s", record.get("instance_name"), why)
+                    self._missing_warned.add((pid, status))
                 continue
+            # The class's identity is part of it: a new version of the driver replaces the instance.
             fingerprint = json.dumps(
-                [pid, instance_config(record), record.get("updated_on")], sort_keys=True, default=str
+                [pid, id(cls), instance_config(record), record.get("updated_on")], sort_keys=True, default=str
             )
             wanted[str(record["public_id"])] = (record, fingerprint)
 
         for public_id in list(self.instances):
-            if public_id not in wanted or wanted[public_id][1] != self.instances[public_id].fingerprint:
+            if public_id not in wanted:
                 await self.remove(public_id)
         for public_id, (record, fingerprint) in wanted.items():
-            if public_id not in self.instances:
+            inst = self.instances.get(public_id)
+            if inst is None:
                 await self._create(public_id, record, fingerprint)
+            elif inst.fingerprint != fingerprint:
+                await self._replace(inst, record, fingerprint)
         for inst in self.instances.values():
             await self._refresh_mappings(inst)
 
-    async def _create(self, public_id: str, record: Mapping[str, Any], fingerprint: str) -> None:
-        cls = self._drivers.get(str(record["plugin_id"]))
+    def _configured(self, public_id: str, record: Mapping[str, Any]) -> DevicePlugin | None:
+        cls = self._drivers.get(str(record["plugin_id"]), search=False)
         assert cls is not None  # sync() only creates instances whose driver it found
         plugin = cls()
         try:
             plugin.configure(instance_config(record))
         except PluginError as exc:
             log.error("Instance %r not started: %s", record.get("instance_name"), exc)
-            self.problems[public_id] = f"Configuration refused: {exc}"
-            return
+            self.problems[public_id] = ("error", f"Configuration refused: {exc}")
+            return None
         self.problems.pop(public_id, None)
-        inst = Instance(public_id, plugin, fingerprint)
-        self.instances[public_id] = inst
+        return plugin
+
+    async def _create(self, public_id: str, record: Mapping[str, Any], fingerprint: str) -> None:
+        plugin = self._configured(public_id, record)
+        if plugin is None:
+            return
+        self.instances[public_id] = Instance(public_id, plugin, fingerprint)
+        await self._connect(plugin)
+
+    async def _replace(self, inst: Instance, record: Mapping[str, Any], fingerprint: str) -> None:
+        """Make before break: the new instance connects first and takes over between two polls, so
+        no reading is missed; a device that takes one connection only is released first."""
+        plugin = self._configured(inst.public_id, record)
+        if plugin is None:
+            await self.remove(inst.public_id)
+            return
+        old = inst.plugin
+        try:
+            await plugin.connect()
+        except PluginError:
+            await old.disconnect()
+            await self._connect(plugin)
+        inst.plugin, inst.fingerprint = plugin, fingerprint
+        if old.state is not PluginState.DISCONNECTED:
+            await old.disconnect()
+        log.info("Instance %r now runs %s %s", plugin.instance_name, plugin.meta.id, plugin.meta.version)
+
+    async def _connect(self, plugin: DevicePlugin) -> None:
         try:
             await plugin.connect()
         except PluginError as exc:
             # Kept registered: the health monitor retries the connection.
             log.error("Instance %r could not connect: %s", plugin.instance_name, exc)
         log.info(
-            "Instance %r (%s) started: %s, %d channels, poll every %.2fs",
+            "Instance %r (%s %s) started: %s, %d channels, poll every %.2fs",
             plugin.instance_name,
-            cls.meta.id,
+            plugin.meta.id,
+            plugin.meta.version,
             plugin.state,
             len(plugin.channels),
             plugin.poll_interval,

@@ -1,16 +1,55 @@
-"""``webmacs-controller`` command line entry point."""
+"""``webmacs-controller`` command line: run (the default), ``check``, ``--help``, ``--version``.
+
+Nothing heavy is imported before a command needs it, so ``--help`` and ``--version`` answer at once
+and without contacting the server.
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import signal
+import sys
+from importlib.metadata import PackageNotFoundError, version
 
-from .controller import Controller
 from .settings import ControllerSettings, SettingsError
 
+DESCRIPTION = """\
+WebMACS edge agent: reads the sensor channels of the driver instances configured on the server,
+spools readings to disk and streams them to the server; writes output channels from the server's
+latest values. Drivers the server's instances need are fetched from its wheelhouse.
 
-async def _main(settings: ControllerSettings) -> int:
+Settings come from WEBMACS_* environment variables or a TOML file named by
+WEBMACS_CONTROLLER_CONFIG: WEBMACS_SERVER_URL (http://host), WEBMACS_SERVER_PORT (8000),
+WEBMACS_API_TOKEN or WEBMACS_ADMIN_EMAIL and WEBMACS_ADMIN_PASSWORD, WEBMACS_SPOOL_PATH,
+WEBMACS_PLUGIN_DIR, WEBMACS_TELEMETRY_MODE (websocket | http), WEBMACS_CONNECT_TIMEOUT, ...
+"""
+
+
+def _version() -> str:
+    try:
+        return version("webmacs-controller")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="webmacs-controller", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--version", action="version", version=f"webmacs-controller {_version()}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="run the controller until SIGINT/SIGTERM (the default)")
+    sub.add_parser(
+        "check", help="reach the server, log in, list its instances and whether their drivers are here"
+    )
+    return p
+
+
+async def _run(settings: ControllerSettings) -> int:
+    from .controller import Controller
+
     controller = Controller(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -18,12 +57,17 @@ async def _main(settings: ControllerSettings) -> int:
     return await controller.run()
 
 
-def main() -> int:
-    """Load settings from the environment and run the controller until SIGINT/SIGTERM."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, load settings and run the command; returns the exit code."""
+    args = parser().parse_args(argv)
     try:
         settings = ControllerSettings.load()
     except (SettingsError, OSError) as exc:
-        logging.getLogger("webmacs.controller").error("Invalid configuration: %s", exc)
+        print(f"webmacs-controller: invalid configuration: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(_main(settings))
+    if args.command == "check":
+        from .check import check
+
+        return asyncio.run(check(settings, sys.stdout))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return asyncio.run(_run(settings))

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING
 from webmacs_sdk.device.health import HealthMonitor
 
 from .actuators import ActuatorSync
-from .api import ApiClient, ApiError, AuthError
+from .api import ApiClient, ApiError
 from .bridge import PluginBridge
 from .drivers import DriverCatalogue
 from .http_telemetry import HttpTelemetry
 from .httpclient import HttpClient
+from .plugindir import PluginDirectory
+from .provisioner import DriverProvisioner
 from .sensors import SensorPump
 from .settings import ControllerSettings
 from .spool import Spool
@@ -30,6 +32,8 @@ log = logging.getLogger("webmacs.controller")
 
 START_MESSAGE = "Controller started – plugin sensor polling active"  # noqa: RUF001 (upstream text)
 STOP_MESSAGE = "Controller shutting down"
+#: Seconds one request to the change feed waits for a change (below the request timeout).
+CHANGE_WAIT = 20
 #: Longest a shutdown waits for each goodbye call (status, log entry) when the server is unreachable.
 GOODBYE_TIMEOUT = 3.0
 
@@ -48,6 +52,8 @@ class Controller:
         self.reporter: StatusReporter | None = None
         self.bridge: PluginBridge | None = None
         self.pump: SensorPump | None = None
+        self.provisioner: DriverProvisioner | None = None
+        self.sync_now = asyncio.Event()
         self.safe_state_active = False
 
     def stop(self) -> None:
@@ -61,9 +67,9 @@ class Controller:
         try:
             api = ApiClient(s, session)
             try:
-                await api.login_with_retry(self.stop_event)
-            except AuthError as exc:
-                log.error("Login refused: %s", exc)
+                await api.login_with_retry(self.stop_event, s.connect_timeout)
+            except ApiError as exc:  # wrong credentials, or no server within the connect timeout
+                log.error("%s", exc)
                 return 1
             if self.stop_event.is_set():
                 return 0
@@ -93,7 +99,12 @@ class Controller:
         s = self.settings
         if s.auto_seed and not s.is_production:
             await self._auto_seed(api)
-        self.bridge = bridge = PluginBridge(api, drivers)
+        sync_now = self.sync_now
+        self.provisioner = provisioner = DriverProvisioner(
+            api, PluginDirectory(s.plugin_dir), drivers, on_change=sync_now.set
+        )
+        await asyncio.to_thread(provisioner.load_installed)
+        self.bridge = bridge = PluginBridge(api, drivers, provisioner)
         relogin = None if api.uses_api_token else api.login
         streamer: TelemetryStreamer | HttpTelemetry
         if s.telemetry_mode == "http":
@@ -114,14 +125,19 @@ class Controller:
         actuators = ActuatorSync(api, bridge)
         monitor = HealthMonitor()
 
+        watched: dict[str, object] = {}
+
         async def sync() -> None:
+            sync_now.clear()
             await bridge.sync()
             pump.track(bridge.instances)
-            for iid in monitor.tracked_ids() - set(bridge.instances):
+            for iid in set(watched) - set(bridge.instances):
                 monitor.untrack(iid)
+                del watched[iid]
             for iid, inst in bridge.instances.items():
-                if iid not in monitor.tracked_ids():
+                if watched.get(iid) is not inst.plugin:
                     monitor.track(iid, inst.plugin)
+                    watched[iid] = inst.plugin
 
         async def flush() -> None:
             pump.flush()
@@ -136,7 +152,10 @@ class Controller:
         await api.post_log(START_MESSAGE, "info")
         tasks = [
             asyncio.create_task(streamer.run(), name="telemetry"),
-            asyncio.create_task(self._loop("plugin_sync", sync, s.plugin_sync_interval), name="sync"),
+            asyncio.create_task(
+                self._loop("plugin_sync", sync, s.plugin_sync_interval, wake=sync_now), name="sync"
+            ),
+            asyncio.create_task(self._follow_changes(api, sync_now), name="changes"),
             asyncio.create_task(self._loop("flush", flush, s.poll_interval), name="flush"),
             asyncio.create_task(self._loop("actuator", actuators.tick, s.poll_interval), name="actuator"),
             asyncio.create_task(self._loop("health", monitor.check_once, 5.0), name="health"),
@@ -150,6 +169,7 @@ class Controller:
         await pump.stop()
         await _bounded(reporter.all_inactive(), "status report")
         await bridge.shutdown()
+        await provisioner.close()
         await streamer.wait_drained(2.0)
         streamer.stop()
         tasks[0].cancel()
@@ -166,8 +186,38 @@ class Controller:
         await _bounded(api.post_log(STOP_MESSAGE, "warning"), "shutdown log entry")
         return 0
 
-    async def _loop(self, name: str, tick: Callable[[], Awaitable[None]], interval: float) -> None:
-        """Call ``tick`` every ``interval``; after failures back off 2, 4, 8 ... 60 s."""
+    async def _follow_changes(self, api: ApiClient, sync_now: asyncio.Event) -> None:
+        """Wake the sync loop as soon as the server's configuration changes (its change feed)."""
+        generation = ""
+        while True:
+            try:
+                body = await api.request(
+                    "GET", "/plugins/changes", params={"after": generation, "wait": CHANGE_WAIT}
+                )
+            except ApiError as exc:
+                if exc.status in (404, 405):
+                    log.info("The server has no change feed: configuration is synced every %.0fs",
+                             self.settings.plugin_sync_interval)
+                    return
+                log.warning("Change feed: %s; retrying", exc)
+                await asyncio.sleep(2.0)
+                continue
+            new = str((body or {}).get("generation", ""))
+            if new != generation:
+                if generation:
+                    log.info("Configuration changed on the server")
+                    sync_now.set()
+                generation = new
+
+    async def _loop(
+        self,
+        name: str,
+        tick: Callable[[], Awaitable[None]],
+        interval: float,
+        wake: asyncio.Event | None = None,
+    ) -> None:
+        """Call ``tick`` every ``interval`` (or when ``wake`` is set); after failures back off 2, 4,
+        8 ... 60 s."""
         failures = 0
         while True:
             try:
@@ -180,7 +230,11 @@ class Controller:
                 failures += 1
                 delay = min(2.0**failures, 60.0)
                 log.warning("%s failed (%s); retrying in %.0fs", name, exc, delay)
-            await asyncio.sleep(delay)
+            if wake is None or failures:
+                await asyncio.sleep(delay)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), delay)
 
     async def _watchdog(
         self,

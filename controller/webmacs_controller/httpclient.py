@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -107,8 +108,11 @@ class HttpClient:
         data: bytes | None = None,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        sink: Callable[[bytes], None] | None = None,
     ) -> Response:
         """Send one request and read the whole response.
+
+        With ``sink``, the body is passed to it chunk by chunk (a download to a file) and not kept.
 
         :raises ConnectionFailed: nothing usable came back (refused, reset, timed out, malformed).
         """
@@ -127,7 +131,7 @@ class HttpClient:
                 while True:
                     conn, reused = await self._connection(origin)
                     try:
-                        return await self._exchange(origin, conn, request, body)
+                        return await self._exchange(origin, conn, request, body, sink)
                     except _StaleConnection:
                         # The server closed a kept-alive connection before reading the request.
                         if not reused:
@@ -142,7 +146,14 @@ class HttpClient:
         reader, writer = await open_stream(origin)
         return _Connection(reader, writer), False
 
-    async def _exchange(self, origin: Origin, conn: _Connection, request: h11.Request, body: bytes) -> Response:
+    async def _exchange(
+        self,
+        origin: Origin,
+        conn: _Connection,
+        request: h11.Request,
+        body: bytes,
+        sink: Callable[[bytes], None] | None,
+    ) -> Response:
         proto = conn.protocol
         received_any = False
         try:
@@ -164,7 +175,10 @@ class HttpClient:
                     status = event.status_code
                     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in event.headers}
                 elif isinstance(event, h11.Data):
-                    chunks.append(bytes(event.data))
+                    if sink is not None and 200 <= status < 300:
+                        sink(bytes(event.data))
+                    else:
+                        chunks.append(bytes(event.data))
                 elif isinstance(event, h11.EndOfMessage):
                     break
                 elif isinstance(event, h11.ConnectionClosed):

@@ -66,8 +66,9 @@ class SensorPump:
         self.flush()
 
     async def _poll(self, inst: Instance) -> None:
-        plugin = inst.plugin
         while not self._stopping.is_set():
+            # Read each round: the bridge swaps in a replacement (new version, new configuration).
+            plugin = inst.plugin
             started = time.monotonic()
             if plugin.state is PluginState.CONNECTED and inst.channel_events:
                 try:

@@ -39,6 +39,10 @@ class ControllerSettings:
     auto_seed: bool = True
     plugin_sync_interval: float = 10.0
     spool_path: str = "webmacs-spool.db"
+    #: Where drivers fetched from the server's wheelhouse are installed (never the controller's environment).
+    plugin_dir: str = "webmacs-plugins"
+    #: Seconds the first login may wait for the server before the controller gives up with an error.
+    connect_timeout: float = 60.0
     spool_max_bytes: int = 256 * 1024 * 1024
     safe_state_after: float = 60.0
     ack_window: int = 8
@@ -57,6 +61,17 @@ class ControllerSettings:
         if self.telemetry_mode not in {"http", "websocket"}:
             raise SettingsError("WEBMACS_TELEMETRY_MODE must be 'http' or 'websocket'")
         self.server_url = self.server_url.rstrip("/")
+        parts = urlsplit(self.server_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(
+                f"WEBMACS_SERVER_URL must start with http:// or https:// and name a host "
+                f"(got {self.server_url!r}, e.g. http://192.168.1.10)"
+            )
+        if parts.port is not None or parts.path:
+            raise SettingsError(
+                f"WEBMACS_SERVER_URL is scheme and host only; the port goes in WEBMACS_SERVER_PORT "
+                f"(got {self.server_url!r})"
+            )
 
     @property
     def is_production(self) -> bool:

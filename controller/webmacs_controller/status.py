@@ -42,8 +42,8 @@ class StatusReporter:
     def wanted(self) -> dict[str, Report]:
         """What each enabled server instance should show right now."""
         result: dict[str, Report] = {}
-        for public_id, problem in self._bridge.problems.items():
-            result[public_id] = ("error", problem[:2000])
+        for public_id, (status, message) in self._bridge.problems.items():
+            result[public_id] = (status, message[:2000])
         for public_id, inst in self._bridge.instances.items():
             report = instance_report(inst)
             if report is not None:

@@ -215,6 +215,9 @@ async def test_status_report_by_controller(api: Any) -> None:
     now = await _instance(api, "S")
     assert (now["status"], now["error_message"]) == ("error", "port busy")
     assert now["updated_on"] == inst["updated_on"]
+    # A controller fetching the driver from the wheelhouse says so (stored by both databases).
+    assert (await api.put(url, json={"status": "installing"}, headers=api.operator)).status == 200
+    assert (await _instance(api, "S"))["status"] == "installing"
 
 
 async def test_channel_mapping_crud_and_ownership(api: Any) -> None:

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from webmacs_sdk.web import RequestModel
 
-PluginStatus = Literal["inactive", "connected", "error", "demo"]
+PluginStatus = Literal["inactive", "connected", "error", "demo", "installing"]
 Direction = Literal["input", "output", "bidirectional"]
 
 
