@@ -94,6 +94,8 @@ class IngestBatch:
     rejected: list[Rejection] = attrs.field(factory=list)
     principal: Principal | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
+    #: Filters must not trust their caches: a retry after a row they resolved was deleted.
+    recheck: bool = False
 
     def __len__(self) -> int:
         return len(self.values)

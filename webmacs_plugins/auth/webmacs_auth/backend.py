@@ -12,7 +12,7 @@ from webmacs_auth.tables import blacklist_tokens
 from webmacs_sdk.errors import AuthenticationFailed
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.models import Principal
-from webmacs_users import store
+from webmacs_users import public as users_api
 
 #: Credentials with this prefix belong to the API-token backend.
 API_TOKEN_PREFIX = "wm_"
@@ -46,13 +46,13 @@ class JwtBackend:
                 raise REVOKED
             if claims.expired:
                 raise INVALID
-            row = await store.by_id(conn, claims.user_id)
+            row = await users_api.by_id(conn, claims.user_id)
         if row is None:
             raise NO_USER
         if row.token_epoch != claims.epoch:
             # Issued before the password or the role changed.
             raise INVALID
-        return store.principal(row, credential, "jwt", credential_id=claims.jti)
+        return users_api.principal(row, credential, "jwt", credential_id=claims.jti)
 
 
 def _is_websocket(request: web.Request) -> bool:

@@ -34,3 +34,6 @@ def set_browser_session(request: web.Request, response: web.StreamResponse, toke
     response.set_cookie(SESSION_COOKIE, token, path="/", httponly=True, samesite="Lax",
                         secure=request.secure, max_age=minutes * 60)
     return csrf_token(request.app[SETTINGS].resolved_secret_key(), token)
+
+
+__all__ = ["issue_access_token", "set_browser_session"]

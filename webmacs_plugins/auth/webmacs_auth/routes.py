@@ -31,8 +31,7 @@ from webmacs_sdk.web import (
     principal,
     status_response,
 )
-from webmacs_users import store
-from webmacs_users.passwords import hash_password, verify_password
+from webmacs_users import public as users_api
 
 routes = RouteTable("/api/v1/auth")
 #: ``credential_kind`` of a principal signed in by the browser session cookie.
@@ -55,7 +54,7 @@ async def _dummy_hash(app: web.Application, rounds: int) -> str:
     """A hash of the configured cost, checked for unknown emails so timing does not reveal them."""
     cache = app[HOST].state(DUMMY_HASH, list)
     if not cache:
-        cache.append(await hash_password("unknown-account-timing-equaliser", rounds))
+        cache.append(await users_api.hash_password("unknown-account-timing-equaliser", rounds))
     return cache[0]
 
 
@@ -84,14 +83,12 @@ async def check_password(request: web.Request, email: str, password: str) -> Any
         raise _too_many(reservation)
 
     async with request.app[DATABASE].connect() as conn:
-        row = await store.by_email(conn, email)
+        row = await users_api.by_email(conn, email)
     if row is None:
-        from webmacs_users.settings import UsersSettings
-
-        rounds = request.app[HOST].section(UsersSettings).bcrypt_rounds
-        await verify_password(password, await _dummy_hash(request.app, rounds))
+        rounds = users_api.bcrypt_rounds(request.app)
+        await users_api.verify_password(password, await _dummy_hash(request.app, rounds))
         raise Unauthorized("Invalid email or password.")
-    if not await verify_password(password, row.password_hash):
+    if not await users_api.verify_password(password, row.password_hash):
         raise Unauthorized("Invalid email or password.")
     throttle.succeeded(reservation)
     return row
@@ -103,7 +100,7 @@ async def issue_for(request: web.Request, row: Any) -> str:
     host = request.app[HOST]
     async with request.app[DATABASE].transaction() as tx:
         await host.emit(tx, UserLoggedIn(username=row.username, user_public_id=row.public_id,
-                                         actor=store.principal(row)))
+                                         actor=users_api.principal(row)))
     return token
 
 
@@ -136,7 +133,7 @@ async def logout(request: web.Request) -> web.Response:
 async def me(request: web.Request) -> web.Response:
     caller = principal(request)
     async with request.app[DATABASE].connect() as conn:
-        row = await store.by_id(conn, caller.user_id)
+        row = await users_api.by_id(conn, caller.user_id)
     if row is None:
         raise Unauthorized("User not found.")
-    return json_response(store.to_response(row))
+    return json_response(users_api.to_response(row))

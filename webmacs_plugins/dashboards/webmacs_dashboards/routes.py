@@ -12,7 +12,7 @@ from aiohttp import web
 from webmacs_dashboards import store
 from webmacs_dashboards.schemas import DashboardCreate, DashboardUpdate, WidgetCreate, WidgetUpdate
 from webmacs_dashboards.tables import WIDGET_TYPES, dashboard_widgets, dashboards
-from webmacs_events import store as events_store
+from webmacs_events import public as events_public
 from webmacs_sdk.db import count, new_public_id
 from webmacs_sdk.errors import Forbidden, NotFound, ValidationFailed
 from webmacs_sdk.keys import DATABASE, HOST
@@ -60,7 +60,7 @@ async def _widget(conn: Any, dashboard: Any, widget_id: str) -> Any:
 
 
 async def _require_event(conn: Any, event_public_id: str | None) -> None:
-    if event_public_id is not None and await events_store.by_public_id(conn, event_public_id) is None:
+    if event_public_id is not None and await events_public.by_public_id(conn, event_public_id) is None:
         raise NotFound("Event not found.")
 
 

@@ -12,8 +12,6 @@ from aiohttp import web
 from sqlalchemy import exc as sa_exc
 
 from webmacs_datapoints.storage import StaleReference
-from webmacs_events import resolver
-from webmacs_experiments import tagging
 from webmacs_sdk.db import is_unique_violation
 from webmacs_sdk.keys import HOST
 from webmacs_sdk.models import IngestBatch, IngestResult, Principal
@@ -120,18 +118,16 @@ async def ingest(
     principal: Principal | None = None,
 ) -> IngestResult:
     """Run the core pipeline; if an event or experiment was deleted between resolution and
-    storage, forget the cached ids and run it again."""
+    storage, run it again with ``recheck`` (the filters ask the database, not their caches)."""
     host = app[HOST]
     for attempt in range(3):
         batch = IngestBatch(
             list(columns.event_public_ids), list(columns.values), list(columns.timestamps),
-            source_id=source_id, sequence=sequence, principal=principal,
+            source_id=source_id, sequence=sequence, principal=principal, recheck=attempt > 0,
         )
         try:
             return await host.ingest(batch)
         except Exception as exc:
             if attempt == 2 or not _is_stale_reference(exc):
                 raise
-            resolver.invalidate()
-            tagging.invalidate()
     raise AssertionError("unreachable")

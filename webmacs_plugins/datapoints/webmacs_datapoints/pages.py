@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from webmacs_datapoints.routes import list_datapoints
-from webmacs_events import store as events_store
+from webmacs_events import public as events_public
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Page, Policy
 from webmacs_sdk.web import handler_json
@@ -19,13 +19,13 @@ RANGES = [(20, "20 minutes"), (60, "1 hour"), (360, "6 hours"), (1440, "1 day"),
 
 async def datapoints_context(request: web.Request) -> Mapping[str, Any]:
     async with request.app[DATABASE].connect() as conn:
-        names = dict(await events_store.choices(conn))
+        names = dict(await events_public.choices(conn))
     return {"listing": await handler_json(list_datapoints, request), "event_names": names}
 
 
 async def history_context(request: web.Request) -> Mapping[str, Any]:
     async with request.app[DATABASE].connect() as conn:
-        events = await events_store.choices(conn)
+        events = await events_public.choices(conn)
     return {"events": events, "ranges": RANGES}
 
 

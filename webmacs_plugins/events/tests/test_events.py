@@ -116,7 +116,7 @@ async def test_resolver_forgets_deleted_events(make_client, auth_headers):
 
     # Deleted by another plugin through the public store, in its own transaction.
     async with app[DATABASE].transaction() as tx:
-        assert await store.delete_many(tx.conn, [b["public_id"], "missing"]) == 1
+        assert await store.delete_many(app, tx.conn, [b["public_id"], "missing"]) == 1
     third = batch(b["public_id"])
     await resolver.resolve_batch(app, third)
     assert len(third) == 0 and third.event_ids == []

@@ -84,6 +84,6 @@ async def update_event(request: web.Request) -> web.Response:
 async def delete_event(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     async with request.app[DATABASE].transaction() as tx:
-        if not await store.delete_many(tx.conn, [public_id]):
+        if not await store.delete_many(request.app, tx.conn, [public_id]):
             raise _not_found(public_id)
     return status_response("Event successfully deleted.")

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webmacs_events import resolver
@@ -74,7 +75,7 @@ async def create(
     return (await conn.execute(sa.insert(events).values(**values).returning(events))).one()
 
 
-async def delete_many(conn: AsyncConnection, public_ids: Iterable[str]) -> int:
+async def delete_many(app: web.Application, conn: AsyncConnection, public_ids: Iterable[str]) -> int:
     """Delete events (their datapoints and rules go with them through their foreign keys).
 
     Every ingestion cache forgets its resolved ids, so datapoints for these events are
@@ -83,7 +84,7 @@ async def delete_many(conn: AsyncConnection, public_ids: Iterable[str]) -> int:
     wanted = list(dict.fromkeys(public_ids))
     if not wanted:
         return 0
-    resolver.invalidate_on_commit(conn)
+    resolver.invalidate_on_commit(app, conn)
     result = await conn.execute(sa.delete(events).where(events.c.public_id.in_(wanted)))
     return int(result.rowcount or 0)
 

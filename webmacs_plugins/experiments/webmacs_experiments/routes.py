@@ -63,7 +63,7 @@ async def _stop(app: web.Application, tx: Transaction, row: sa.Row[Any], actor: 
     if not result.rowcount:
         return False
     await app[HOST].emit(tx, ExperimentStopped(experiment=row.name, experiment_id=row.public_id, actor=actor))
-    tx.after_commit(tagging.invalidate)
+    tx.after_commit(lambda: tagging.invalidate(app))
     return True
 
 
@@ -82,7 +82,7 @@ async def _start(app: web.Application, name: str, caller: Principal) -> None:
             public_id=public_id, name=name, started_on=utcnow(), user_public_id=caller.public_id,
         ))
         await app[HOST].emit(tx, ExperimentStarted(experiment=name, experiment_id=public_id, actor=caller))
-        tx.after_commit(tagging.invalidate)
+        tx.after_commit(lambda: tagging.invalidate(app))
 
 
 @routes.post("", policy=Policy.OPERATOR)
@@ -150,6 +150,6 @@ async def delete_experiment(request: web.Request) -> web.Response:
         result = await tx.conn.execute(sa.delete(experiments).where(experiments.c.public_id == public_id))
         if not result.rowcount:
             raise _not_found(public_id)
-        tagging.invalidate()
-        tx.after_commit(tagging.invalidate)
+        tagging.invalidate(request.app)
+        tx.after_commit(lambda: tagging.invalidate(request.app))
     return status_response("Experiment successfully deleted.")

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from webmacs_events import store as events_store
+from webmacs_events import public as events_public
 from webmacs_pluginmgr import sandbox, store
 from webmacs_pluginmgr.catalogue import catalogue_for
 from webmacs_pluginmgr.packages_api import plugin_dir_for, probe_limits
@@ -124,9 +124,9 @@ async def map_channels(
         event_public_id: str | None = None
         if auto_create_events:
             name = event_name(instance_name, channel.name)
-            existing = await events_store.by_name(conn, name)
+            existing = await events_public.by_name(conn, name)
             if existing is None:
-                existing = await events_store.create(
+                existing = await events_public.create(
                     conn,
                     name=name,
                     min_value=channel.min_value,
@@ -147,7 +147,7 @@ async def map_channels(
         )
 
 
-async def delete_instance(conn: AsyncConnection, instance_id: int) -> int:
+async def delete_instance(app: web.Application, conn: AsyncConnection, instance_id: int) -> int:
     """Contract §4.2: the instance's events go with it: their rules and datapoints through the events'
     foreign keys, dashboard widgets detached; then the instance, whose mappings cascade.
 
@@ -155,6 +155,6 @@ async def delete_instance(conn: AsyncConnection, instance_id: int) -> int:
     Returns the number of events deleted.
     """
     doomed = await store.events_only_mapped_by(conn, instance_id)
-    deleted = await events_store.delete_many(conn, doomed)
+    deleted = await events_public.delete_many(app, conn, doomed)
     await conn.execute(sa.delete(plugin_instances).where(plugin_instances.c.id == instance_id))
     return deleted

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from webmacs_events import store as events_store
+from webmacs_events import public as events_public
 from webmacs_pluginmgr import catalogue, changes, instances, packages_api, store, wheelhouse
 from webmacs_pluginmgr.active import active_for
 from webmacs_pluginmgr.changes import changes_for
@@ -169,7 +169,7 @@ async def delete_instance(request: web.Request) -> web.Response:
         row = await store.instance_by_public_id(tx.conn, public_id)
         if row is None:
             raise _instance_not_found(public_id)
-        await instances.delete_instance(tx.conn, row.id)
+        await instances.delete_instance(request.app, tx.conn, row.id)
         active.invalidate_on_commit(tx)
         changes_for(request.app).bump_on_commit(tx)
     return status_response("Plugin instance successfully deleted.")
@@ -212,7 +212,7 @@ async def _mapping_or_404(conn: AsyncConnection, instance_id: int, mapping_id: s
 
 
 async def _require_event(conn: AsyncConnection, event_public_id: str | None) -> None:
-    if event_public_id is not None and await events_store.by_public_id(conn, event_public_id) is None:
+    if event_public_id is not None and await events_public.by_public_id(conn, event_public_id) is None:
         raise NotFound("Event not found.")
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from webmacs_events import store as events_store
+from webmacs_events import public as events_public
 from webmacs_rules.routes import list_rules
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.specs import Page, Policy
@@ -17,7 +17,7 @@ from webmacs_sdk.web import handler_json
 async def rules_context(request: web.Request) -> Mapping[str, Any]:
     host = request.app[HOST]
     async with request.app[DATABASE].connect() as conn:
-        events = await events_store.choices(conn)
+        events = await events_public.choices(conn)
     return {
         "listing": await handler_json(list_rules, request),
         "events": events,

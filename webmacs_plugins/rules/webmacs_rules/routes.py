@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
-from webmacs_events import store as events_store
+from webmacs_events import public as events_public
 from webmacs_rules import store
 from webmacs_rules.engine import engine
 from webmacs_rules.schemas import RuleCreate, RuleUpdate
@@ -90,7 +90,7 @@ def _cross_field_problem(
 
 
 async def _require_event(conn: Any, event_public_id: str) -> None:
-    if await events_store.by_public_id(conn, event_public_id) is None:
+    if await events_public.by_public_id(conn, event_public_id) is None:
         raise NotFound("Event not found.")
 
 

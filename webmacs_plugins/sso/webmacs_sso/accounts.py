@@ -19,7 +19,7 @@ from webmacs_sdk.errors import BadRequest
 from webmacs_sdk.models import Role
 from webmacs_sso import messages
 from webmacs_sso.settings import SsoSettings, parse_role_map
-from webmacs_users import store
+from webmacs_users import public as users_api
 
 log = logging.getLogger(__name__)
 
@@ -89,15 +89,15 @@ def mapped_role(identity: Identity, settings: SsoSettings) -> Role | None:
     return max(roles, key=lambda r: r.rank) if roles else Role(settings.oidc_default_role)
 
 
-async def resolve(conn: AsyncConnection, identity: Identity, settings: SsoSettings) -> store.Row:
+async def resolve(conn: AsyncConnection, identity: Identity, settings: SsoSettings) -> users_api.Row:
     """The user this identity signs in as, linked or created as the contract says.
 
     :raises Forbidden: linking or creation refused (contract messages).
     """
     provider = settings.oidc_provider_name
-    row = await store.by_sso_identity(conn, provider, identity.subject)
+    row = await users_api.by_sso_identity(conn, provider, identity.subject)
     if row is None:
-        row = await store.by_email(conn, identity.email)
+        row = await users_api.by_email(conn, identity.email)
         if row is not None:
             row = await _link(conn, row, identity, provider)
         else:
@@ -105,36 +105,36 @@ async def resolve(conn: AsyncConnection, identity: Identity, settings: SsoSettin
     return await _apply_role(conn, row, mapped_role(identity, settings))
 
 
-async def _link(conn: AsyncConnection, row: store.Row, identity: Identity, provider: str) -> store.Row:
+async def _link(conn: AsyncConnection, row: users_api.Row, identity: Identity, provider: str) -> users_api.Row:
     if not identity.email_verified:
         raise messages.forbidden(messages.LINK_UNVERIFIED)
     if row.role == Role.ADMIN.value:
         log.warning("refused to link admin %s to %s automatically", row.email, provider)
         raise messages.forbidden(messages.ADMIN_LINK)
     log.info("linked user %s to %s", row.username, provider)
-    return await store.link_sso(conn, row.id, provider, identity.subject)
+    return await users_api.link_sso(conn, row.id, provider, identity.subject)
 
 
-async def _create(conn: AsyncConnection, identity: Identity, settings: SsoSettings) -> store.Row:
+async def _create(conn: AsyncConnection, identity: Identity, settings: SsoSettings) -> users_api.Row:
     if not settings.oidc_auto_create_users:
         raise messages.forbidden(messages.NO_AUTO_CREATE)
     if not identity.email_verified:
         raise messages.forbidden(messages.CREATE_UNVERIFIED)
     username = username_from(identity.username_hint)
-    if await store.taken(conn, username=username):
+    if await users_api.taken(conn, username=username):
         username = f"{username[:USERNAME_MAX - 7]}_{secrets.token_hex(3)}"
     role = mapped_role(identity, settings) or Role(settings.oidc_default_role)
     try:
         async with conn.begin_nested():
             # Not a password hash: bcrypt refuses it, so no password ever signs this user in.
-            row = await store.insert(conn, email=identity.email, username=username,
+            row = await users_api.insert(conn, email=identity.email, username=username,
                                      password_hash=f"!sso:{secrets.token_hex(16)}", role=role,
                                      sso_provider=settings.oidc_provider_name, sso_subject_id=identity.subject)
     except sa.exc.IntegrityError as exc:
         if not is_unique_violation(exc):
             raise
         # A parallel callback of the same person created the account first.
-        found = await store.by_sso_identity(conn, settings.oidc_provider_name, identity.subject)
+        found = await users_api.by_sso_identity(conn, settings.oidc_provider_name, identity.subject)
         if found is None:
             raise
         return found
@@ -142,11 +142,11 @@ async def _create(conn: AsyncConnection, identity: Identity, settings: SsoSettin
     return row
 
 
-async def _apply_role(conn: AsyncConnection, row: store.Row, role: Role | None) -> store.Row:
+async def _apply_role(conn: AsyncConnection, row: users_api.Row, role: Role | None) -> users_api.Row:
     """Give ``row`` the role its claim maps to; the last admin is never demoted this way."""
     if role is None or row.role == role.value:
         return row
-    if row.role == Role.ADMIN.value and await store.count_admins(conn) <= 1:
+    if row.role == Role.ADMIN.value and await users_api.count_admins(conn) <= 1:
         log.warning("the role claim would demote %s, the last admin; kept admin", row.username)
         return row
-    return await store.set_role(conn, row.id, role)  # ends the tokens issued under the old role
+    return await users_api.set_role(conn, row.id, role)  # ends the tokens issued under the old role

@@ -16,7 +16,7 @@ from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import RequestModel, json_response, parse_body
 from webmacs_sso import accounts, codes, idtoken, logins, messages
 from webmacs_sso.runtime import AUTHORIZE_PATH, FAILED_PATH, Runtime, local_path, runtime
-from webmacs_users import store
+from webmacs_users import public as users_api
 
 log = logging.getLogger(__name__)
 routes = RouteTable("/api/v1/auth/sso")
@@ -118,7 +118,7 @@ def _failure_page(exc: ApiError) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(f"{FAILED_PATH}?{urlencode({'reason': messages.failure_key(exc)})}", headers=_PRIVATE)
 
 
-async def _sign_in(request: web.Request, rt: Runtime, code: str, pending: logins.Pending) -> store.Row:
+async def _sign_in(request: web.Request, rt: Runtime, code: str, pending: logins.Pending) -> users_api.Row:
     """The user the IdP's answer signs in, resolved, linked or created, with the sign-in logged."""
     metadata = await rt.provider.metadata()
     # RFC 9207: an IdP that names itself in the response must be the one this sign-in went to.
@@ -130,7 +130,7 @@ async def _sign_in(request: web.Request, rt: Runtime, code: str, pending: logins
         row = await accounts.resolve(tx.conn, identity, rt.settings)
         await request.app[HOST].emit(tx, UserLoggedInSso(
             username=row.username, user_public_id=row.public_id, provider=rt.settings.oidc_provider_name,
-            actor=store.principal(row)))
+            actor=users_api.principal(row)))
     return row
 
 
@@ -163,7 +163,7 @@ async def sso_exchange(request: web.Request) -> web.Response:
     body = await parse_body(request, ExchangeRequest)
     async with request.app[DATABASE].transaction() as tx:
         user_id = await codes.redeem(tx.conn, body.code)
-        row = await store.by_id(tx.conn, user_id) if user_id is not None else None
+        row = await users_api.by_id(tx.conn, user_id) if user_id is not None else None
     if row is None:
         raise BadRequest(messages.BAD_CODE)
     token = await issue_access_token(request.app, row)

@@ -13,7 +13,7 @@ from webmacs_sdk.models import Principal
 from webmacs_sdk.timefmt import utcnow
 from webmacs_tokens.secrets import PREFIX, digest
 from webmacs_tokens.tables import api_tokens
-from webmacs_users import store
+from webmacs_users import public as users_api
 
 #: ``last_used_at`` is written at most this often per token, so reads stay reads.
 TOUCH_INTERVAL = timedelta(seconds=30)
@@ -38,10 +38,10 @@ class ApiTokenBackend:
             now = utcnow()
             if token.expires_at is not None and token.expires_at <= now:
                 raise AuthenticationFailed("API token has expired.", "API token expired")
-            owner = await store.by_id(conn, token.user_id)
+            owner = await users_api.by_id(conn, token.user_id)
         if owner is None:
             raise AuthenticationFailed("Token owner not found.", "User not found")
         if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
             async with db.transaction() as tx:
                 await tx.conn.execute(sa.update(api_tokens).where(api_tokens.c.id == token.id).values(last_used_at=now))
-        return store.principal(owner, credential, "api_token", token.public_id)
+        return users_api.principal(owner, credential, "api_token", token.public_id)
