@@ -20,7 +20,7 @@ from webmacs_sdk.sessions import SESSION_COOKIE, csrf_token
 
 
 async def issue_access_token(app: web.Application, user: Any) -> str:
-    """A fresh access token for ``user`` (a row of the users table, as ``webmacs_users.store`` returns)."""
+    """A fresh access token for ``user`` (a row of the users table, as ``webmacs_users.public`` returns)."""
     settings = app[HOST].section(AuthSettings)
     return tokens.issue(user.id, Role(user.role), user.token_epoch, app[SETTINGS].resolved_secret_key(),
                         algorithm=settings.jwt_algorithm,
