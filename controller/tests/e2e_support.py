@@ -10,7 +10,14 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from webmacs_sdk.device import ChannelDescriptor, ChannelDirection, ChannelValue, DevicePlugin, PluginMeta
+from webmacs_sdk.device import (
+    ChannelDescriptor,
+    ChannelDirection,
+    ChannelValue,
+    DevicePlugin,
+    PluginConnectionError,
+    PluginMeta,
+)
 
 INSTANCE_ID = "11111111-1111-1111-1111-111111111111"
 COUNT_EVENT = "aaaaaaaa-0000-0000-0000-000000000001"
@@ -51,6 +58,8 @@ class CounterDevice(DevicePlugin):
         return float(next(CounterDevice.counter)) if channel_id == "count" else 42.0
 
     async def _do_write(self, channel_id: str, value: float) -> None:
+        if value == 42.0:
+            raise PluginConnectionError(self.meta.id, "valve jammed")
         CounterDevice.valve = value
 
 
@@ -70,6 +79,7 @@ class FakeServer:
     logs: list[str] = field(default_factory=list)
     logins: int = 0
     controller_ids: set[str] = field(default_factory=set)
+    latest_valve: float = 150.0
     port: int = 0
 
     def app(self) -> web.Application:
@@ -129,7 +139,7 @@ class FakeServer:
     async def latest(self, request: web.Request) -> web.Response:
         return web.json_response(
             [
-                {"event_public_id": VALVE_EVENT, "value": 150.0},
+                {"event_public_id": VALVE_EVENT, "value": self.latest_valve},
                 {"event_public_id": COUNT_EVENT, "value": 1.0},
             ]
         )

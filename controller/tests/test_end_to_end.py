@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from e2e_support import COUNT_EVENT, CounterDevice, FakeServer, FaultProxy
+from e2e_support import COUNT_EVENT, VALVE_EVENT, CounterDevice, FakeServer, FaultProxy
 
 from webmacs_controller.controller import START_MESSAGE, STOP_MESSAGE, Controller
 from webmacs_controller.settings import ControllerSettings
@@ -62,6 +62,10 @@ def counts(server: FakeServer) -> list[float]:
     return [dp["value"] for dp in server.readings if dp["event_public_id"] == COUNT_EVENT]
 
 
+def valve_reports(server: FakeServer) -> list[float]:
+    return [dp["value"] for dp in server.readings if dp["event_public_id"] == VALVE_EVENT]
+
+
 def assert_exactly_once_in_order(server: FakeServer) -> None:
     produced = next(CounterDevice.counter) - 1  # every value the device ever handed out
     assert counts(server) == [float(i) for i in range(1, produced + 1)]
@@ -79,6 +83,14 @@ async def test_every_reading_arrives_once_in_order_through_20_cuts(
     run = asyncio.create_task(controller.run())
     await wait_for(lambda: len(counts(server)) > 20)
     assert CounterDevice.valve == 100.0  # latest value 150 written, clamped to the channel range
+    # What the driver applied goes back as the output's newest value, and only that.
+    await wait_for(lambda: valve_reports(server) == [100.0])
+    # A write the driver refuses is logged on the server; the output still holds (and reports) 100.
+    server.latest_valve = 42.0
+    await wait_for(lambda: any("refused the value 42" in entry for entry in server.logs))
+    assert "Output Counter/valve refused the value 42: [counter] valve jammed" in server.logs
+    await wait_for(lambda: valve_reports(server)[-1:] == [100.0] and len(valve_reports(server)) >= 2)
+    assert CounterDevice.valve == 100.0
 
     for _ in range(20):
         await asyncio.sleep(0.2)

@@ -122,7 +122,7 @@ class Controller:
         log.info("Telemetry over %s", "REST batches" if s.telemetry_mode == "http" else "the WebSocket")
         self.reporter = reporter = StatusReporter(api, bridge)
         self.pump = pump = SensorPump(spool, streamer.notify, s.max_batch_size, s.dedup_enabled)
-        actuators = ActuatorSync(api, bridge)
+        actuators = ActuatorSync(api, bridge, report=pump.record)
         monitor = HealthMonitor()
 
         watched: dict[str, object] = {}

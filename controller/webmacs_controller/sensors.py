@@ -101,6 +101,15 @@ class SensorPump:
         if len(self._buffer) >= self._max_batch:
             self.flush()
 
+    def record(self, event_public_id: str, value: float) -> None:
+        """Queue one reading taken outside the polls (the value an output was set to)."""
+        self._last_sent[event_public_id] = value
+        self._buffer.append(
+            {"value": value, "event_public_id": event_public_id, "timestamp": datetime.now(UTC).isoformat()}
+        )
+        self.readings += 1
+        self.flush()
+
     def flush(self) -> int:
         """Write buffered readings to the spool in batches of ``max_batch_size``; returns batches written."""
         written = 0
