@@ -65,7 +65,8 @@ async def test_apply_downloads_checks_installs_and_asks_for_the_switch(make_clie
 
     # Success, through a redirect: downloaded, checked, installed, switch requested.
     good = {"download_url": str(server.make_url("/latest")), "file_hash_sha256": sha256_file(bundle)}
-    assert await apply("2.0.3", good) == (200, {"status": "success", "message": "Firmware update applied successfully."})
+    assert await apply("2.0.3", good) == (
+        200, {"status": "success", "message": "Firmware update applied successfully."})
     for _ in range(600):
         record = await _record(client, admin, "2.0.3")
         if record["status"] in ("completed", "failed"):
