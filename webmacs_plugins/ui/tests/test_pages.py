@@ -47,3 +47,20 @@ async def test_every_menu_page_renders_and_hides_forbidden_actions(make_client, 
     assert "experiment-start" not in pages[("viewer", "/experiments")]
     blocked = await client.get("/webhooks", headers={"Accept": "text/html"})
     assert blocked.status == 403
+
+
+async def test_logs_page_filters_by_type_and_text_and_pages(make_client, auth_headers):
+    client = await make_client("users", "auth", "logs", "ui")
+    headers = await auth_headers(client, "operator")
+    for i in range(30):
+        kind = "error" if i % 3 == 0 else "info"
+        body = {"content": f"{kind} entry number {i}", "logging_type": kind}
+        assert (await client.post("/api/v1/logging", json=body, headers=headers)).status == 201
+    await session_for(client, auth_headers, "viewer")
+    errors = await (await client.get("/logs?type=error&page_size=5")).text()
+    assert errors.count("error entry number") == 5 and "info entry" not in errors
+    assert "Page 1 of 2 (10 in all)" in errors and "type=error" in errors.split('rel="next"')[0]
+    found = await (await client.get("/logs?q=number%2017")).text()
+    assert "info entry number 17" in found and "number 16" not in found
+    none = await (await client.get("/logs?q=%25")).text()  # a LIKE wildcard is searched for, not obeyed
+    assert "No log entries match the filter." in none

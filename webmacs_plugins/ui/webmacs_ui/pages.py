@@ -1,6 +1,6 @@
 """Pages contributed through ``webmacs_ui_pages``: routing, access, and the error pages.
 
-Two catch-all routes (``/{page}`` and ``/{page}/{item}``) serve every contributed page; aiohttp
+Two catch-all routes (``/{page}`` and ``/{page}/{public_id}``) serve every contributed page; aiohttp
 tries them only after every fixed route, so a page never shadows an API path. Their core policy
 is public: the page's own policy is checked here, so a signed-out visitor is sent to sign in
 (with ``next``) and a lower role sees the 403 page instead of a JSON error.
@@ -15,13 +15,12 @@ from aiohttp import web
 
 from webmacs_sdk.errors import ApiError
 from webmacs_sdk.keys import HOST
-from webmacs_sdk.specs import Page, RouteTable
+from webmacs_sdk.specs import Page, Policy, RouteTable
 from webmacs_sdk.web import optional_principal
 from webmacs_ui.rendering import allowed, collect, render
 
 #: Where a user with a one-time password is sent until they chose their own (the users plugin's page).
 ACCOUNT_PAGE = "/account"
-PAGES: web.AppKey[PageTable] = web.AppKey("ui_pages", object)  # type: ignore[arg-type]
 
 
 @attrs.frozen
@@ -39,6 +38,9 @@ class PageTable:
             ):
                 return page
         return None
+
+
+PAGES: web.AppKey[PageTable] = web.AppKey("ui_pages", PageTable)
 
 
 def page_table(app: web.Application) -> PageTable:
@@ -81,8 +83,7 @@ async def show(request: web.Request) -> web.StreamResponse:
 
 
 def add_page_routes(routes: RouteTable) -> None:
-    from webmacs_sdk.specs import Policy
-
+    """The overview at ``/`` and the two catch-alls every other page is served by."""
     segment = "{page:[a-z][a-z0-9-]*}"
     routes.get("/", policy=Policy.PUBLIC)(show)
     routes.route("GET", f"/{segment}", policy=Policy.PUBLIC)(show)
