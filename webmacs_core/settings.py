@@ -62,7 +62,8 @@ class Settings:
     #: Seconds a client may take to send a request's headers, and then its body (slow clients are cut off).
     header_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 60.0
-    #: Proxies whose ``X-Forwarded-For`` is believed (addresses or CIDR networks).
+    #: Proxies whose ``X-Forwarded-For`` (client address) and ``X-Forwarded-Proto`` (https) are
+    #: believed (addresses or CIDR networks).
     trusted_proxies: tuple[str, ...] = ()
     #: Datapoint timestamps further in the future than this are rejected.
     max_clock_skew_seconds: float = 300.0

@@ -192,6 +192,16 @@ def client_address(request: web.Request, trusted_proxies: Sequence[str] = ()) ->
     return hops[0] if hops else peer
 
 
+def is_https(request: web.Request, trusted_proxies: Sequence[str] = ()) -> bool:
+    """Whether the client reached us over https: directly, or through a trusted proxy that says so
+    in ``X-Forwarded-Proto`` (a TLS-terminating reverse proxy); an untrusted peer cannot claim it."""
+    if request.secure:
+        return True
+    if not trusted_proxies or not _is_trusted(request.remote or "", trusted_proxies):
+        return False
+    return request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower() == "https"
+
+
 def _is_trusted(address: str, trusted_proxies: Sequence[str]) -> bool:
     import ipaddress
 

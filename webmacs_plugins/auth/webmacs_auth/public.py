@@ -17,6 +17,7 @@ from webmacs_auth.settings import AuthSettings
 from webmacs_sdk.keys import HOST, SETTINGS
 from webmacs_sdk.models import Role
 from webmacs_sdk.sessions import SESSION_COOKIE, csrf_token
+from webmacs_sdk.web import is_https
 
 
 async def issue_access_token(app: web.Application, user: Any) -> str:
@@ -29,10 +30,12 @@ async def issue_access_token(app: web.Application, user: Any) -> str:
 
 def set_browser_session(request: web.Request, response: web.StreamResponse, token: str) -> str:
     """Make ``token`` the browser's session on ``response`` (HttpOnly, SameSite=Lax, Secure over
-    https, living as long as the token); returns the session's CSRF token."""
+    https, also behind a trusted proxy that terminates it, living as long as the token); returns
+    the session's CSRF token."""
     minutes = request.app[HOST].section(AuthSettings).access_token_expire_minutes
-    response.set_cookie(SESSION_COOKIE, token, path="/", httponly=True, samesite="Lax",
-                        secure=request.secure, max_age=minutes * 60)
+    secure = is_https(request, request.app[SETTINGS].trusted_proxies)
+    response.set_cookie(SESSION_COOKIE, token, path="/", httponly=True, samesite="Lax", secure=secure,
+                        max_age=minutes * 60)
     return csrf_token(request.app[SETTINGS].resolved_secret_key(), token)
 
 

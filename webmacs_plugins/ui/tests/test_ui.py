@@ -145,3 +145,19 @@ async def test_first_admin_with_a_printed_password_must_replace_it(make_client):
     async with client.app[DATABASE].connect() as conn:
         row = await store.by_email(conn, "admin@example.com")
     assert row.password_change_required is True
+
+
+async def test_session_cookie_is_secure_behind_a_trusted_https_proxy(make_client):
+    client = await make_client("users", "auth", env={"WEBMACS_TRUSTED_PROXIES": "127.0.0.1/32"})
+    body = {"email": "admin@example.com", "password": "admin-password-1"}
+    proxied = await client.post("/api/v1/auth/session", json=body, headers={"X-Forwarded-Proto": "https"})
+    assert "secure" in proxied.headers["Set-Cookie"].lower()
+    plain = await client.post("/api/v1/auth/session", json=body)
+    assert "secure" not in plain.headers["Set-Cookie"].lower()
+
+
+async def test_an_untrusted_peer_cannot_claim_https(make_client):
+    client = await make_client("users", "auth")
+    body = {"email": "admin@example.com", "password": "admin-password-1"}
+    resp = await client.post("/api/v1/auth/session", json=body, headers={"X-Forwarded-Proto": "https"})
+    assert "secure" not in resp.headers["Set-Cookie"].lower()
