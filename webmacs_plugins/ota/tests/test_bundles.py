@@ -133,6 +133,8 @@ async def test_a_good_bundle_is_kept_and_recorded(make_client, auth_headers, tmp
     assert (record["version"], record["status"], record["has_firmware_file"], record["file_size_bytes"]) == (
         "2.0.1", "pending", True, size)
     assert "file_path" not in record
+    logs = await (await client.get("/api/v1/logging/?page_size=100", headers=admin)).json()
+    assert any("bundle 'webmacs-update-2.0.1.tar.gz' received; not installed" in e["content"] for e in logs["data"])
     # Without the supervisor nothing can be installed: apply says so and changes nothing.
     resp = await client.post(f"/api/v1/ota/{record['public_id']}/apply", headers=admin)
     assert resp.status == 400 and "supervisor" in (await resp.json())["detail"]

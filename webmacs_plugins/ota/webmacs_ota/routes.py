@@ -134,6 +134,13 @@ async def upload_bundle(request: web.Request) -> web.Response:
         raise
     if state.layout is not None:
         app[HOST].spawn(_apply_logged(app, public_id, principal(request), name), name=f"ota.apply.{name}")
+    else:
+        version = checked.manifest.version
+        async with app[DATABASE].transaction() as tx:
+            await records.emit(app, tx, OtaStatusChanged,
+                               f"OTA update {version}: bundle '{name}' received; not installed, because this server "
+                               "does not run under the OTA supervisor.", principal(request),
+                               update_id=public_id, version=version)
     return status_response(
         f"Bundle '{name}' uploaded ({size:,} bytes). Update will be applied automatically.", status=201
     )
