@@ -43,8 +43,6 @@ if TYPE_CHECKING:
         LiveBusSpec,
         MigrationSpec,
         Route,
-        RuleActionSpec,
-        RuleOperatorSpec,
         SettingsSpec,
         StorageBackendSpec,
     )
@@ -272,20 +270,6 @@ def webmacs_permission(principal: Principal, action: str, resource: Any) -> bool
     """
 
 
-@hookspec
-def webmacs_on_logout(app: web.Application, tx: Transaction, principal: Principal) -> None:
-    """Notify that ``principal`` logged out; revoke the credential it used.
-
-    May be async; awaited inside the logout transaction. The JWT backend blacklists the
-    token; the API-token plugin revokes an API token used to log out.
-
-    :param app: the running application.
-    :param tx: the logout transaction.
-    :param principal: the caller, with ``credential`` and ``credential_kind``.
-
-    .. versionadded:: 2.0
-    """
-
 
 # --------------------------------------------------------------------------------------
 # Storage and ingestion
@@ -352,48 +336,6 @@ def webmacs_on_datapoints(app: web.Application, batch: IngestBatch) -> None:
         @hookimpl
         async def webmacs_on_datapoints(app, batch):
             await app[HOST].live_bus.publish("datapoints", encode(batch))
-
-    .. versionadded:: 2.0
-    """
-
-
-# --------------------------------------------------------------------------------------
-# Rules
-# --------------------------------------------------------------------------------------
-
-
-@hookspec
-def webmacs_register_rule_operators() -> Iterable[RuleOperatorSpec]:
-    """Declare comparisons threshold rules can use (``gt``, ``between``...).
-
-    Sync; called once while the app is built. Names are unique across plugins.
-
-    :returns: RuleOperatorSpec objects.
-
-    Example::
-
-        @hookimpl
-        def webmacs_register_rule_operators():
-            return [RuleOperatorSpec("gt", lambda v, t, h: v > t)]
-
-    .. versionadded:: 2.0
-    """
-
-
-@hookspec
-def webmacs_register_rule_actions() -> Iterable[RuleActionSpec]:
-    """Declare what a rule can do when it fires (``webhook``, ``log``, or a third party's).
-
-    Sync; called once while the app is built. ``run`` is awaited inside the transaction
-    that records the firing, so an outbox row written there is durable with it.
-
-    :returns: RuleActionSpec objects.
-
-    Example::
-
-        @hookimpl
-        def webmacs_register_rule_actions():
-            return [RuleActionSpec("notify-shift", notify_shift)]
 
     .. versionadded:: 2.0
     """

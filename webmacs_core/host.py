@@ -17,7 +17,7 @@ from webmacs_sdk.events import DomainEvent
 from webmacs_sdk.hooks import call_hook
 from webmacs_sdk.models import IngestBatch, IngestResult, Principal, Transaction
 from webmacs_sdk.protocols import LiveBus, StorageBackend
-from webmacs_sdk.specs import EventTypeSpec, RuleActionSpec, RuleOperatorSpec, SettingsSpec
+from webmacs_sdk.specs import EventTypeSpec, SettingsSpec
 from webmacs_sdk.timefmt import utcnow
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,6 @@ class CoreHost:
         self._sections: dict[type[Any], Any] = {}
         self._section_names = {spec.cls: spec.name for spec in self._settings_specs()}
         self._event_types: list[EventTypeSpec] = pm.collect("webmacs_event_types")
-        self._operators: dict[str, RuleOperatorSpec] = pm.named("webmacs_register_rule_operators")
-        self._actions: dict[str, RuleActionSpec] = pm.named("webmacs_register_rule_actions")
         self._drivers: list[type[Any]] = pm.collect("webmacs_register_drivers")
         self._tasks: set[asyncio.Task[Any]] = set()
         self.pipeline: IngestionPipeline | None = None
@@ -112,12 +110,6 @@ class CoreHost:
 
     def event_types(self) -> Sequence[EventTypeSpec]:
         return self._event_types
-
-    def rule_operators(self) -> dict[str, RuleOperatorSpec]:
-        return self._operators
-
-    def rule_actions(self) -> dict[str, RuleActionSpec]:
-        return self._actions
 
     def drivers(self) -> Sequence[type[Any]]:
         return self._drivers

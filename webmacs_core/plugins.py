@@ -14,7 +14,7 @@ from webmacs_core import defaults, hookspecs
 from webmacs_sdk.device.hookspec import DriverClassPlugin
 from webmacs_sdk.discovery import find_plugins
 from webmacs_sdk.errors import PluginConflictError, PluginLoadError
-from webmacs_sdk.hooks import attribute_impl, is_async_impl, results_by_plugin
+from webmacs_sdk.hooks import attribute_impl, is_async_impl, named_results
 from webmacs_sdk.markers import PROJECT_NAME
 
 log = logging.getLogger(__name__)
@@ -151,17 +151,7 @@ class WebmacsPluginManager(pluggy.PluginManager):
 
     def named(self, hook_name: str) -> dict[str, Any]:
         """Specs of a registration hook keyed by ``name``; a duplicate name is a conflict error."""
-        table: dict[str, Any] = {}
-        owners: dict[str, str] = {}
-        for plugin, specs in reversed(results_by_plugin(getattr(self.hook, hook_name))):
-            for spec in specs:
-                if spec.name in table:
-                    raise PluginConflictError(
-                        f"{hook_name}: {spec.name!r} is registered by both {owners[spec.name]!r} and {plugin!r}"
-                    )
-                table[spec.name] = spec
-                owners[spec.name] = plugin
-        return table
+        return named_results(getattr(self.hook, hook_name))
 
     def select(self, hook_name: str, name: str, kind: str) -> Any:
         """The spec named by configuration, or a startup error listing what is available."""

@@ -104,6 +104,26 @@ def results_by_plugin(caller: Any, /, **kwargs: Any) -> list[tuple[str, Any]]:
     return pairs
 
 
+def named_results(caller: Any, /, **kwargs: Any) -> dict[str, Any]:
+    """The specs a registration hook returned, keyed by ``spec.name``, in registration order.
+
+    :raises PluginConflictError: two plugins register the same name (the message names both).
+    """
+    from webmacs_sdk.errors import PluginConflictError
+
+    table: dict[str, Any] = {}
+    owners: dict[str, str] = {}
+    for plugin, specs in reversed(results_by_plugin(caller, **kwargs)):
+        for spec in specs:
+            if spec.name in table:
+                raise PluginConflictError(
+                    f"{caller.name}: {spec.name!r} is registered by both {owners[spec.name]!r} and {plugin!r}"
+                )
+            table[spec.name] = spec
+            owners[spec.name] = plugin
+    return table
+
+
 async def call_hook(
     caller: Any,
     /,
@@ -148,4 +168,6 @@ async def call_hook(
     return outcome
 
 
-__all__ = ["HookOutcome", "ImplResult", "attribute_impl", "call_hook", "is_async_impl", "results_by_plugin"]
+__all__ = [
+    "HookOutcome", "ImplResult", "attribute_impl", "call_hook", "is_async_impl", "named_results", "results_by_plugin",
+]

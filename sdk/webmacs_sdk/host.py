@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from webmacs_sdk.events import DomainEvent
     from webmacs_sdk.models import IngestBatch, IngestResult, Transaction
     from webmacs_sdk.protocols import LiveBus, StorageBackend
-    from webmacs_sdk.specs import EventTypeSpec, RuleActionSpec, RuleOperatorSpec
+    from webmacs_sdk.specs import EventTypeSpec
 
 T = TypeVar("T")
 
@@ -63,13 +63,6 @@ class Host(Protocol):
         """Every domain event type webhooks may subscribe to."""
         ...
 
-    def rule_operators(self) -> dict[str, RuleOperatorSpec]:
-        """Registered rule operators by name."""
-        ...
-
-    def rule_actions(self) -> dict[str, RuleActionSpec]:
-        """Registered rule actions by name."""
-        ...
 
     def drivers(self) -> Sequence[type[Any]]:
         """Device driver classes registered through ``webmacs_register_drivers``."""

@@ -196,3 +196,9 @@ def test_an_implementation_not_matching_a_plugins_spec_fails_to_load():
 
     with pytest.raises(PluginLoadError, match="colour"):
         build_plugin_manager(plugins=[GadgetOwner(), Wrong()], entrypoints=False, strict=True)
+
+
+def test_every_user_owned_table_of_the_shipped_plugins_is_declared_through_webmacs_user_owned_tables():
+    pm = build_plugin_manager(plugins=sorted(installed_plugins()), entrypoints=False, strict=True)
+    declared = {spec.table.name for specs in pm.hook.webmacs_user_owned_tables() for spec in specs}
+    assert {"events", "experiments", "rules", "dashboards", "webhooks", "log_entries"} <= declared

@@ -120,7 +120,7 @@ class DoorKeeper:
 
         return [AuthBackendSpec("static", Backend, priority=10)]
 
-    @hookimpl
+    @hookimpl(optionalhook=True)  # declared by the auth plugin
     def webmacs_on_logout(self, app, tx, principal):
         self.logouts.append(principal.credential_kind)
 
@@ -144,7 +144,7 @@ async def test_configured_auth_backends_exclude_the_others(make_client):
 class Registries:
     name = "registries"
 
-    @hookimpl
+    @hookimpl(optionalhook=True)  # declared by the rules plugin
     def webmacs_register_rule_operators(self):
         return [RuleOperatorSpec("near", lambda v, t, h: abs(v - t) < (h or 1.0), needs_high=False)]
 
@@ -177,19 +177,24 @@ class Registries:
         return None
 
 
+RULES = ("users", "auth", "events", "rules")
+
+
 async def test_webmacs_register_rule_operators_and_webmacs_event_types_reach_the_host(make_client):
-    client = await make_client(Registries())
-    host = client.app[HOST]
-    assert host.rule_operators()["near"].test(1.0, 1.5, None)
-    assert "batch.finished" in [spec.name for spec in host.event_types()]
+    from webmacs_rules.public import registry
+
+    client = await make_client(*RULES, Registries())
+    assert registry(client.app).operators["near"].test(1.0, 1.5, None)
+    assert "batch.finished" in [spec.name for spec in client.app[HOST].event_types()]
 
 
-async def test_duplicate_rule_operator_names_conflict(make_app):
-    class Again(Registries):
+async def test_duplicate_rule_operator_names_conflict(make_app, aiohttp_client):
+    class Again:
         name = "again"
+        webmacs_register_rule_operators = Registries.webmacs_register_rule_operators
 
-    with pytest.raises(PluginConflictError, match="near"):
-        make_app(Registries(), Again())
+    with pytest.raises(PluginConflictError, match="'near' is registered by both 'registries' and 'again'"):
+        await aiohttp_client(make_app(*RULES, Registries(), Again()))
 
 
 async def test_webmacs_register_live_buses_is_chosen_by_configuration(make_client):
@@ -274,9 +279,11 @@ async def test_webmacs_register_rule_actions_reach_the_host(make_client):
     class Pager:
         name = "pager"
 
-        @hookimpl
+        @hookimpl(optionalhook=True)
         def webmacs_register_rule_actions(self):
             return [RuleActionSpec("page-operator", page_operator, "pages the operator on call")]
 
-    client = await make_client(Pager())
-    assert client.app[HOST].rule_actions()["page-operator"].run is page_operator
+    from webmacs_rules.public import registry
+
+    client = await make_client(*RULES, Pager())
+    assert registry(client.app).actions["page-operator"].run is page_operator

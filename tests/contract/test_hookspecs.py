@@ -1,5 +1,6 @@
 """The hook catalogue is the plugin authors' contract: every hook documented, every hook tested."""
 
+import importlib
 import inspect
 import re
 from pathlib import Path
@@ -9,8 +10,13 @@ import pytest
 from webmacs_core import hookspecs
 
 ROOT = Path(__file__).resolve().parents[2]
-HOOKS = sorted(name for name, obj in vars(hookspecs).items()
-               if name.startswith("webmacs_") and inspect.isfunction(obj))
+
+#: The core's catalogue and the hook specs plugins add through ``webmacs_addhooks``.
+SPEC_MODULES = [hookspecs, *(importlib.import_module(f"{path.parent.name}.hookspecs")
+                             for path in sorted(ROOT.glob("webmacs_plugins/*/webmacs_*/hookspecs.py")))]
+SPECS = {name: obj for module in SPEC_MODULES for name, obj in vars(module).items()
+         if name.startswith("webmacs_") and inspect.isfunction(obj)}
+HOOKS = sorted(SPECS)
 TEST_DIRS = [ROOT / "tests", ROOT / "sdk" / "tests", ROOT / "controller" / "tests",
              *ROOT.glob("webmacs_plugins/*/tests"), *ROOT.glob("examples/*/tests")]
 
@@ -21,7 +27,7 @@ def test_catalogue_is_not_empty():
 
 @pytest.mark.parametrize("name", HOOKS)
 def test_hook_is_fully_documented(name):
-    spec = getattr(hookspecs, name)
+    spec = SPECS[name]
     doc = inspect.getdoc(spec) or ""
     assert len(doc) > 120, f"{name} has no real docstring"
     assert re.search(r"\b(Sync|May be async)\b", doc), f"{name} does not say whether it may be async"

@@ -12,7 +12,7 @@ def webmacs_settings_model() -> list[SettingsSpec]:
     return [SettingsSpec("rule_actions_example", RuleActionSettings)]
 
 
-@hookimpl
+@hookimpl(optionalhook=True)
 def webmacs_register_rule_actions() -> list[RuleActionSpec]:
     return list(ACTIONS)
 

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from webmacs_auth import hookspecs
 from webmacs_auth.backend import JwtBackend
 from webmacs_auth.cleanup import cleanup_ctx
 from webmacs_auth.routes import routes
 from webmacs_auth.session import CookieBackend
 from webmacs_auth.settings import AuthSettings
 from webmacs_sdk import AuthBackendSpec, CleanupContextSpec, MigrationSpec, Route, SettingsSpec, hookimpl
+
+
+@hookimpl
+def webmacs_addhooks(pluginmanager: Any) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 @hookimpl

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from webmacs_rules import hookspecs
 from webmacs_rules import pages as ui_pages
 from webmacs_rules.actions import ACTIONS
 from webmacs_rules.engine import engine
@@ -43,6 +44,11 @@ def webmacs_migrations() -> list[MigrationSpec]:
 @hookimpl
 def webmacs_register_routes() -> list[Route]:
     return list(routes)
+
+
+@hookimpl
+def webmacs_addhooks(pluginmanager: Any) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 @hookimpl

@@ -39,6 +39,7 @@ from aiohttp import web
 from webmacs_events import public as events_public
 from webmacs_rules import store
 from webmacs_rules.operators import EPSILON, describe, number
+from webmacs_rules.registry import registry
 from webmacs_rules.settings import RulesSettings
 from webmacs_rules.tables import ARMED, FIRING, PENDING, rules
 from webmacs_sdk.events import RuleFired
@@ -132,7 +133,7 @@ class RuleEngine:
         self._stale = True
 
     async def load(self) -> None:
-        operators = self.app[HOST].rule_operators()
+        operators = registry(self.app).operators
         async with self.app[DATABASE].connect() as conn:
             rows = await store.enabled_rules(conn)
         index: dict[str, list[LiveRule]] = {}
@@ -259,8 +260,7 @@ class RuleEngine:
             self._stale = True
 
     async def _fire(self, rule: LiveRule, value: float, at: datetime, now: datetime) -> bool:
-        host = self.app[HOST]
-        action = host.rule_actions().get(rule.action_type)
+        action = registry(self.app).actions.get(rule.action_type)
         cutoff = now - timedelta(seconds=rule.cooldown)
         async with self.app[DATABASE].transaction() as tx:
             result = await tx.conn.execute(

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from webmacs_events import public as events_public
+from webmacs_rules.registry import registry
 from webmacs_rules.routes import list_rules
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.specs import Page, Policy
@@ -23,8 +24,8 @@ async def rules_context(request: web.Request) -> Mapping[str, Any]:
         "events": events,
         "event_names": dict(events),
         "operators": [(name, name + (" (needs upper threshold)" if spec.needs_high else ""))
-                      for name, spec in sorted(host.rule_operators().items())],
-        "actions": sorted(host.rule_actions()),
+                      for name, spec in sorted(registry(request.app).operators.items())],
+        "actions": sorted(registry(request.app).actions),
         "event_types": sorted({spec.name for spec in host.event_types()}),
     }
 

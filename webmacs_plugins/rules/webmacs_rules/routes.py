@@ -11,6 +11,7 @@ from aiohttp import web
 from webmacs_events import public as events_public
 from webmacs_rules import store
 from webmacs_rules.engine import engine
+from webmacs_rules.registry import registry
 from webmacs_rules.schemas import RuleCreate, RuleUpdate
 from webmacs_rules.tables import ARMED, rules
 from webmacs_sdk.db import conflict_on_duplicate, fetch_page, new_public_id, row_or_404
@@ -64,8 +65,8 @@ def _check_names(request: web.Request, values: dict[str, Any]) -> None:
     host = request.app[HOST]
     errors = []
     checks = (
-        ("operator", list(host.rule_operators())),
-        ("action_type", list(host.rule_actions())),
+        ("operator", list(registry(request.app).operators)),
+        ("action_type", list(registry(request.app).actions)),
         ("webhook_event_type", [spec.name for spec in host.event_types()]),
     )
     for field, allowed in checks:
@@ -79,7 +80,7 @@ def _check_names(request: web.Request, values: dict[str, Any]) -> None:
 def _cross_field_problem(
     request: web.Request, operator: str, threshold: float, high: float | None
 ) -> str | None:
-    spec = request.app[HOST].rule_operators().get(operator)
+    spec = registry(request.app).operators.get(operator)
     if spec is None or not spec.needs_high:
         return None
     if high is None:

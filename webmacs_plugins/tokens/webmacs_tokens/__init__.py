@@ -33,7 +33,7 @@ def webmacs_register_routes() -> list[Route]:
     return list(routes)
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # declared by the auth plugin
 async def webmacs_on_logout(app: web.Application, tx: Transaction, principal: Principal) -> None:
     if principal.credential_kind == "api_token" and principal.credential_id:
         await tx.conn.execute(sa.delete(api_tokens).where(api_tokens.c.public_id == principal.credential_id))
