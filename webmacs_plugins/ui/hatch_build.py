@@ -19,5 +19,5 @@ class AssetsBuildHook(BuildHookInterface):  # type: ignore[misc]
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        if module.build(dev=False, quiet=True):
+        if module.build(quiet=True):  # with the dev packages: a checkout keeps what its tests use
             build_data["artifacts"].append("webmacs_ui/static/vendor/*")
