@@ -26,6 +26,8 @@ _PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 class ExchangeRequest(RequestModel):
+    """``POST /exchange``: the one-time code the callback put in the web app's URL."""
+
     code: str
 
 
