@@ -200,7 +200,7 @@ def test_viewer_is_offered_no_admin_actions(browser, site):
         page.goto(f"{site.url}{path}")
         assert page.locator("[data-api]").count() == 0, path
         assert page.locator("form").count() == 0, path
-    for path in ("/webhooks", "/rules"):
+    for path in ("/webhooks", "/rules", "/users"):
         response = page.goto(f"{site.url}{path}")
         assert response.status == 403 and "Your role may not open this page." in page.content()
     assert page.goto(f"{site.url}/api/v1/webhooks").status == 403
