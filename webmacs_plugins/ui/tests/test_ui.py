@@ -161,3 +161,14 @@ async def test_an_untrusted_peer_cannot_claim_https(make_client):
     body = {"email": "admin@example.com", "password": "admin-password-1"}
     resp = await client.post("/api/v1/auth/session", json=body, headers={"X-Forwarded-Proto": "https"})
     assert "secure" not in resp.headers["Set-Cookie"].lower()
+
+
+async def test_without_the_chart_library_the_overview_says_so_and_still_works(make_client, monkeypatch):
+    from webmacs_ui import assets
+
+    monkeypatch.setattr(assets, "CHART_SCRIPT", "vendor/not-built.js")  # as after a build without npm
+    client = await make_client("users", "auth", "ui")
+    await sign_in(client)
+    page = await (await client.get("/")).text()
+    assert "Charts are unavailable" in page and "uPlot" not in page
+    assert 'id="cards"' in page and "stream.js" in page
