@@ -90,19 +90,23 @@ _NUL_MESSAGE = "String must not contain the NUL character (\\u0000)"
 
 
 def nul_errors(data: Any, loc: Sequence[str | int]) -> list[dict[str, Any]]:
-    """422 entries for every string (value or key) holding a NUL character, anywhere in ``data``."""
+    """422 entries for every string (value or key) holding a NUL character, anywhere in ``data``.
+
+    Walks with its own stack: JSON nests deeper than Python's recursion limit allows."""
     errors: list[dict[str, Any]] = []
-    if isinstance(data, str):
-        if NUL in data:
-            errors.append({"type": "string_nul", "loc": list(loc), "msg": _NUL_MESSAGE, "input": data})
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            if isinstance(key, str) and NUL in key:
-                errors.append({"type": "string_nul", "loc": [*loc, key], "msg": _NUL_MESSAGE, "input": key})
-            errors.extend(nul_errors(value, [*loc, key]))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            errors.extend(nul_errors(value, [*loc, index]))
+    pending: list[tuple[Any, tuple[str | int, ...]]] = [(data, tuple(loc))]
+    while pending:
+        value, where = pending.pop()
+        if isinstance(value, str):
+            if NUL in value:
+                errors.append({"type": "string_nul", "loc": list(where), "msg": _NUL_MESSAGE, "input": value})
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                pending.append((item, (*where, key)))
+                if isinstance(key, str) and NUL in key:
+                    pending.append((key, (*where, key)))
+        elif isinstance(value, list):
+            pending.extend((item, (*where, index)) for index, item in reversed(list(enumerate(value))))
     return errors
 
 

@@ -57,6 +57,10 @@ async def test_body_nul_is_a_422_that_names_the_field(full_client, auth_headers)
     assert error["loc"] == ["body", "name"] and error["type"] == "string_nul"
     resp = await client.put(f"/api/v1/users/abc{NUL}", json={"username": "fine"}, headers=admin)
     assert resp.status == 404 and await resp.json() == {"detail": "Not Found"}
+    # The check walks JSON as deep as the parser allows (deeper than Python's recursion limit).
+    deep = b'{"name": ' + b"[" * 1020 + b'"x\\u0000"' + b"]" * 1020 + b"}"
+    resp = await client.post("/api/v1/experiments", data=deep, headers={**admin, "Content-Type": "application/json"})
+    assert resp.status == 422 and (await resp.json())["detail"][0]["type"] == "string_nul"
 
 
 async def test_nul_in_one_telemetry_datapoint_rejects_that_item_only(dataplane_client, auth_headers):
