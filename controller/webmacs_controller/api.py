@@ -56,8 +56,10 @@ class ApiClient:
         return bool(self._settings.api_token)
 
     async def login(self) -> None:
-        """Obtain a JWT with the configured email and password (no-op with an API token)."""
+        """Obtain a JWT with the configured email and password; with an API token, check that the
+        server takes it."""
         if self.uses_api_token:
+            await self._check_token()
             return
         async with self._login_lock:
             url = f"{self._settings.api_base}/auth/login"
@@ -80,6 +82,20 @@ class ApiClient:
             except (ValueError, KeyError, TypeError) as exc:
                 raise ApiError(f"Login answer without an access token (HTTP {resp.status})") from exc
             log.info("Logged in as %s", self._settings.admin_email)
+
+    async def _check_token(self) -> None:
+        url = f"{self._settings.api_base}/plugins"
+        try:
+            resp = await self._session.request(
+                "GET", url, params={"page": 1, "page_size": 1}, headers={"Authorization": f"Bearer {self._token}"}
+            )
+        except ConnectionFailed as exc:
+            raise ApiError(f"Server request failed: {exc}") from exc
+        self.last_contact = time.monotonic()
+        if resp.status in (401, 403):
+            raise AuthError(f"{url} refused the API token (HTTP {resp.status})", resp.status)
+        if resp.status != 200:
+            raise ApiError(f"GET {url} -> HTTP {resp.status}", resp.status)
 
     async def login_with_retry(self, stop: asyncio.Event, within: float | None = None) -> None:
         """Log in, retrying an unreachable server with back-off for at most ``within`` seconds.
