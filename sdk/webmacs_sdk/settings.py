@@ -1,7 +1,8 @@
 """Settings: attrs classes filled from ``WEBMACS_*`` environment variables and a TOML file.
 
 Each field ``foo_bar`` of a settings class is read from ``WEBMACS_FOO_BAR`` (environment wins)
-or from the key ``foo_bar`` of its TOML table. Lists accept JSON (``["a","b"]``) or commas.
+or from the key ``foo_bar`` of its TOML table, and structured by cattrs into the field's type.
+Lists accept JSON (``["a","b"]``) or commas; booleans ``1/0``, ``true/false``, ``yes/no``, ``on/off``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
+import cattrs
 
 T = TypeVar("T")
 ENV_PREFIX = "WEBMACS_"
@@ -23,50 +25,80 @@ class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names the variable."""
 
 
-def _coerce(raw: Any, annotation: Any, name: str) -> Any:
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin in (typing.Union, types.UnionType):
-        if raw is None or (isinstance(raw, str) and raw == "" and type(None) in args):
-            return None
-        inner = [a for a in args if a is not type(None)]
-        return _coerce(raw, inner[0], name)
-    if annotation is bool:
-        if isinstance(raw, bool):
-            return raw
-        text = str(raw).strip().lower()
-        if text in {"1", "true", "yes", "on"}:
-            return True
-        if text in {"0", "false", "no", "off", ""}:
-            return False
-        raise SettingsError(f"{name}: expected a boolean, got {raw!r}")
-    if annotation in (int, float):
+def _text_bool(raw: Any, _: type) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"expected a boolean, got {raw!r}")
+
+
+def _number(raw: Any, kind: type) -> Any:
+    if isinstance(raw, bool):  # TOML true is not a number
+        raise ValueError(f"expected a number, got {raw!r}")
+    try:
+        return kind(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a number, got {raw!r}") from None
+
+
+def _items(raw: Any) -> Any:
+    """A list from TOML as it is; from the environment as JSON (``["a","b"]``) or comma-separated."""
+    if not isinstance(raw, str):
+        return raw
+    text = raw.strip()
+    if text.startswith("["):
         try:
-            return annotation(raw)
-        except (TypeError, ValueError):
-            raise SettingsError(f"{name}: expected a number, got {raw!r}") from None
-    if annotation is Path:
-        return Path(raw)
-    if origin in (list, tuple) or annotation in (list, tuple):
-        if isinstance(raw, str):
-            text = raw.strip()
-            if text.startswith("["):
-                try:
-                    raw = json.loads(text)
-                except json.JSONDecodeError:
-                    raise SettingsError(f"{name}: invalid JSON list {raw!r}") from None
-            else:
-                raw = [part.strip() for part in text.split(",") if part.strip()]
-        item_type = args[0] if args else str
-        items = [_coerce(item, item_type, name) for item in raw]
-        return tuple(items) if (origin is tuple or annotation is tuple) else items
-    if annotation is str:
-        return str(raw)
-    return raw
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise ValueError(f"invalid JSON list {raw!r}") from None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _is_sequence(kind: Any) -> bool:
+    return typing.get_origin(kind) in (list, tuple) or kind in (list, tuple)
+
+
+def _optional_of(kind: Any) -> Any:
+    args = typing.get_args(kind)
+    if typing.get_origin(kind) in (typing.Union, types.UnionType) and type(None) in args:
+        return next(a for a in args if a is not type(None))
+    return None
+
+
+def _converter() -> cattrs.Converter:
+    """cattrs structuring for settings: text from the environment, typed values from TOML."""
+    converter = cattrs.Converter()
+    converter.register_structure_hook(bool, _text_bool)
+    converter.register_structure_hook(int, _number)
+    converter.register_structure_hook(float, _number)
+    converter.register_structure_hook(str, lambda raw, _: str(raw))
+    converter.register_structure_hook(Path, lambda raw, _: Path(raw))
+
+    def sequence(kind: Any) -> Any:
+        args = typing.get_args(kind)
+        item = args[0] if args else str
+        container = tuple if (typing.get_origin(kind) or kind) is tuple else list
+        return lambda raw, _: container(converter.structure(value, item) for value in _items(raw))
+
+    def optional(kind: Any) -> Any:
+        inner = _optional_of(kind)
+        return lambda raw, _: None if raw is None or raw == "" else converter.structure(raw, inner)
+
+    converter.register_structure_hook_factory(_is_sequence, sequence)
+    converter.register_structure_hook_factory(lambda kind: _optional_of(kind) is not None, optional)
+    return converter
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
 
 
 def load_settings(cls: type[T], table: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> T:
-    """Build ``cls`` from a TOML table and the environment (environment wins).
+    """Build ``cls`` from a TOML table and the environment (environment wins), structured by cattrs.
 
     :raises SettingsError: with the variable name when a value cannot be converted.
     """
@@ -77,10 +109,23 @@ def load_settings(cls: type[T], table: Mapping[str, Any] | None = None, environ:
     for field in attrs.fields(cls):  # type: ignore[arg-type]
         env_name = ENV_PREFIX + field.name.upper()
         if env_name in environ:
-            values[field.name] = _coerce(environ[env_name], hints[field.name], env_name)
+            name, raw = env_name, environ[env_name]
         elif field.name in table:
-            values[field.name] = _coerce(table[field.name], hints[field.name], field.name)
+            name, raw = field.name, table[field.name]
+        else:
+            continue
+        try:
+            values[field.name] = _CONVERTER.structure(raw, hints[field.name])
+        except Exception as exc:
+            raise SettingsError(f"{name}: {_reason(exc)}") from None
     return cls(**values)
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost message of a cattrs error (it wraps the hook's ``ValueError``)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return str(exc) or type(exc).__name__
 
 
 def read_toml(path: Path | None) -> dict[str, Any]:
@@ -96,3 +141,6 @@ def read_toml(path: Path | None) -> dict[str, Any]:
         raise SettingsError(f"settings file not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from None
+
+
+_CONVERTER = _converter()
