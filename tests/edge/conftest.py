@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,3 +27,18 @@ def postgres_url() -> Iterator[str]:
         yield database.url
     finally:
         database.drop()
+
+
+@pytest.fixture(scope="session")
+def edge_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One server and one controller process for the tests of drivers reaching the edge."""
+    from edge_support import EdgeStack
+
+    stack = EdgeStack(tmp_path_factory.mktemp("edge-stack"))
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        if stack.log.exists():
+            print(stack.log.read_text(errors="replace")[-4000:])

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,55 @@ class Api:
     async def instance(self, name: str) -> dict[str, Any]:
         page = await self.call("GET", "/plugins?page_size=100")
         return next(r for r in page["data"] if r["instance_name"] == name)
+
+
+class EdgeStack:
+    """A server on SQLite with a plugin directory, and a ``webmacs-controller`` process against it,
+    started once and shared by the tests that deliver drivers to the edge."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.server_plugins = root / "server-plugins"
+        self.controller_plugins = root / "controller-plugins"
+        self.server = ServerProcess(
+            root, f"sqlite+aiosqlite:///{root / 'edge.db'}", free_port(),
+            {"WEBMACS_PLUGIN_DIR": str(self.server_plugins)},
+        )
+        self.log = root / "controller.log"
+        self.controller: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.server.start()
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.server.proc is not None and self.server.proc.poll() is None, self.server.tail()
+            with contextlib.suppress(OSError), urllib.request.urlopen(f"{self.server.url}/health", timeout=2) as resp:
+                if resp.status == 200:
+                    break
+            assert time.monotonic() < deadline, "server did not become healthy\n" + self.server.tail()
+            time.sleep(0.05)
+        env = {
+            **os.environ,
+            "WEBMACS_SERVER_URL": "http://127.0.0.1",
+            "WEBMACS_SERVER_PORT": str(self.server.port),
+            "WEBMACS_ADMIN_EMAIL": ADMIN_EMAIL,
+            "WEBMACS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "WEBMACS_POLL_INTERVAL": "0.2",
+            # The periodic sync is far off: changes must arrive through the change feed.
+            "WEBMACS_PLUGIN_SYNC_INTERVAL": "600",
+            "WEBMACS_AUTO_SEED": "false",
+            "WEBMACS_SPOOL_PATH": str(self.root / "spool.db"),
+            "WEBMACS_PLUGIN_DIR": str(self.controller_plugins),
+        }
+        with self.log.open("wb") as out:
+            self.controller = subprocess.Popen([sys.executable, "-m", "webmacs_controller"], env=env,
+                                               stdout=out, stderr=subprocess.STDOUT)
+
+    def controller_alive(self) -> bool:
+        return self.controller is not None and self.controller.poll() is None
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.terminate()
+            self.controller.wait(20)
+        self.server.stop()

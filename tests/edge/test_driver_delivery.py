@@ -14,18 +14,14 @@ import hashlib
 import io
 import itertools
 import json
-import os
-import subprocess
-import sys
 import time
 import zipfile
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-from edge_support import ADMIN_EMAIL, ADMIN_PASSWORD, Api, ServerProcess, free_port
+from edge_support import Api, EdgeStack
 
 DRIVER = '''
 from webmacs_sdk import hookimpl
@@ -83,12 +79,6 @@ def driver_wheel(module: str, version: str) -> tuple[str, bytes]:
     return f"{module}-{version}-py3-none-any.whl", out.getvalue()
 
 
-def start_controller(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "webmacs_controller"], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
-
-
 async def upload(api: Api, filename: str, data: bytes) -> None:
     form = aiohttp.FormData()
     form.add_field("file", data, filename=filename, content_type="application/octet-stream")
@@ -125,103 +115,73 @@ async def latest(api: Api, event: str) -> dict[str, Any] | None:
 
 
 async def test_uploaded_driver_runs_switches_versions_stops_when_disabled_and_tampering_is_refused(
-    tmp_path: Path,
+    edge_stack: EdgeStack,
 ) -> None:
-    server = ServerProcess(
-        tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'edge.db'}", free_port(),
-        {"WEBMACS_PLUGIN_DIR": str(tmp_path / "server-plugins")},
-    )
-    server.start()
-    controller: subprocess.Popen[bytes] | None = None
-    log = tmp_path / "controller.log"
-    try:
-        await server.wait_healthy()
-        api = Api(server.url)
-        await api.login()
-        await api.call("POST", "/plugins", {"plugin_id": "simulated", "instance_name": "Other", "demo_mode": True,
-                                            "config_json": json.dumps({"poll_interval_ms": 200})}, expect=201)
-        env = {
-            **os.environ,
-            "WEBMACS_SERVER_URL": "http://127.0.0.1",
-            "WEBMACS_SERVER_PORT": str(server.port),
-            "WEBMACS_ADMIN_EMAIL": ADMIN_EMAIL,
-            "WEBMACS_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "WEBMACS_POLL_INTERVAL": "0.2",
-            # The periodic sync is far off: changes must arrive through the change feed.
-            "WEBMACS_PLUGIN_SYNC_INTERVAL": "600",
-            "WEBMACS_AUTO_SEED": "false",
-            "WEBMACS_SPOOL_PATH": str(tmp_path / "spool.db"),
-            "WEBMACS_PLUGIN_DIR": str(tmp_path / "controller-plugins"),
-        }
-        controller = start_controller(env, log)
-        other = (await api.instance("Other"))["channel_mappings"][0]["event_public_id"]
-        await eventually(lambda: latest(api, other), 20, "readings of the bundled simulated driver")
+    api = Api(edge_stack.server.url)
+    await api.login()
+    await api.call("POST", "/plugins", {"plugin_id": "simulated", "instance_name": "Other", "demo_mode": True,
+                                        "config_json": json.dumps({"poll_interval_ms": 200})}, expect=201)
+    other = (await api.instance("Other"))["channel_mappings"][0]["event_public_id"]
+    await eventually(lambda: latest(api, other), 20, "readings of the bundled simulated driver")
 
-        # 1. Upload while the controller runs, create an instance: its readings arrive within 10 s.
-        await upload(api, *driver_wheel("ticker", "1.0"))
-        started = time.monotonic()
-        await api.call("POST", "/plugins", {"plugin_id": "ticker", "instance_name": "Ticker", "demo_mode": False,
-                                            "config_json": json.dumps({"poll_interval_ms": 100})}, expect=201)
-        ticker = await api.instance("Ticker")
-        event = ticker["channel_mappings"][0]["event_public_id"]
-        first = await eventually(lambda: latest(api, event), 10, "first reading of the uploaded driver")
-        assert first["value"] == 1.0
-        assert time.monotonic() - started < 10
+    # 1. Upload while the controller runs, create an instance: its readings arrive within 10 s.
+    await upload(api, *driver_wheel("ticker", "1.0"))
+    started = time.monotonic()
+    await api.call("POST", "/plugins", {"plugin_id": "ticker", "instance_name": "Ticker", "demo_mode": False,
+                                        "config_json": json.dumps({"poll_interval_ms": 100})}, expect=201)
+    ticker = await api.instance("Ticker")
+    event = ticker["channel_mappings"][0]["event_public_id"]
+    first = await eventually(lambda: latest(api, event), 10, "first reading of the uploaded driver")
+    assert first["value"] == 1.0
+    assert time.monotonic() - started < 10
 
-        async def connected() -> bool:
-            return (await api.instance("Ticker"))["status"] == "connected"
+    async def connected() -> bool:
+        return (await api.instance("Ticker"))["status"] == "connected"
 
-        await eventually(connected, 3, "status connected")
-        assert controller.poll() is None
-        assert any(p.name.startswith("ticker-1.0-") for p in (tmp_path / "controller-plugins").iterdir())
+    await eventually(connected, 3, "status connected")
+    assert edge_stack.controller_alive()
+    assert any(p.name.startswith("ticker-1.0-") for p in edge_stack.controller_plugins.iterdir())
 
-        # 2. A new version (the old one removed first, as the upload route requires) takes over
-        # between two polls: no gap in the readings.
-        package = next(p for p in await api.call("GET", "/plugins/packages") if p["package_name"] == "ticker")
-        await api.call("DELETE", f"/plugins/packages/{package['public_id']}")
-        await upload(api, *driver_wheel("ticker", "2.0"))
+    # 2. A new version (the old one removed first, as the upload route requires) takes over
+    # between two polls: no gap in the readings.
+    package = next(p for p in await api.call("GET", "/plugins/packages") if p["package_name"] == "ticker")
+    await api.call("DELETE", f"/plugins/packages/{package['public_id']}")
+    await upload(api, *driver_wheel("ticker", "2.0"))
 
-        async def on_v2() -> bool:
-            now = await latest(api, event)
-            return now is not None and now["value"] == 2.0
+    async def on_v2() -> bool:
+        now = await latest(api, event)
+        return now is not None and now["value"] == 2.0
 
-        await eventually(on_v2, 10, "readings of version 2")
-        await asyncio.sleep(1.0)
-        series = await readings(api, event)
-        values = [v for _, v in series]
-        assert values[0] == 1.0 and values[-1] == 2.0 and values == sorted(values)  # 1.0 … 1.0, 2.0 … 2.0
-        gaps = [(b - a).total_seconds() for (a, _), (b, _) in itertools.pairwise(series)]
-        assert max(gaps) < 0.35, f"a reading was lost at the switch: gap of {max(gaps):.2f} s"
-        assert controller.poll() is None
+    await eventually(on_v2, 10, "readings of version 2")
+    await asyncio.sleep(1.0)
+    series = await readings(api, event)
+    values = [v for _, v in series]
+    assert values[0] == 1.0 and values[-1] == 2.0 and values == sorted(values)  # 1.0 … 1.0, 2.0 … 2.0
+    gaps = [(b - a).total_seconds() for (a, _), (b, _) in itertools.pairwise(series)]
+    assert max(gaps) < 0.35, f"a reading was lost at the switch: gap of {max(gaps):.2f} s"
+    assert edge_stack.controller_alive()
 
-        # 3. Disabled: its readings stop within 2 s, the other instance goes on.
-        disabled_at = datetime.fromisoformat((await latest(api, event))["timestamp"])
-        await api.call("PUT", f"/plugins/{ticker['public_id']}", {"enabled": False})
-        other_before = (await latest(api, other))["timestamp"]
-        await asyncio.sleep(3.0)
-        last = (await readings(api, event, pages=5))[-1][0]
-        assert (last - disabled_at).total_seconds() < 2.0
-        assert (await latest(api, other))["timestamp"] > other_before
+    # 3. Disabled: its readings stop within 2 s, the other instance goes on.
+    disabled_at = datetime.fromisoformat((await latest(api, event))["timestamp"])
+    await api.call("PUT", f"/plugins/{ticker['public_id']}", {"enabled": False})
+    other_before = (await latest(api, other))["timestamp"]
+    await asyncio.sleep(3.0)
+    last = (await readings(api, event, pages=5))[-1][0]
+    assert (last - disabled_at).total_seconds() < 2.0
+    assert (await latest(api, other))["timestamp"] > other_before
 
-        # 4. A wheel whose bytes do not match the recorded SHA-256 is refused with a clear status.
-        await upload(api, *driver_wheel("gauge", "1.0"))
-        wheel = next((tmp_path / "server-plugins" / "wheels").glob("gauge-*.whl"))
-        wheel.write_bytes(wheel.read_bytes() + b"tampered")  # still a readable ZIP, but not what was uploaded
-        await api.call("POST", "/plugins", {"plugin_id": "gauge", "instance_name": "Gauge", "demo_mode": False},
-                       expect=201)
+    # 4. A wheel whose bytes do not match the recorded SHA-256 is refused with a clear status.
+    await upload(api, *driver_wheel("gauge", "1.0"))
+    wheel = next((edge_stack.server_plugins / "wheels").glob("gauge-*.whl"))
+    wheel.write_bytes(wheel.read_bytes() + b"tampered")  # still a readable ZIP, but not what was uploaded
+    await api.call("POST", "/plugins", {"plugin_id": "gauge", "instance_name": "Gauge", "demo_mode": False},
+                   expect=201)
 
-        async def refused() -> dict[str, Any] | None:
-            gauge = await api.instance("Gauge")
-            return gauge if gauge["status"] == "error" else None
+    async def refused() -> dict[str, Any] | None:
+        gauge = await api.instance("Gauge")
+        return gauge if gauge["status"] == "error" else None
 
-        gauge = await eventually(refused, 10, "the tampered wheel refused")
-        assert "SHA-256 mismatch" in gauge["error_message"]
-        assert not any(p.name.startswith("gauge-") for p in (tmp_path / "controller-plugins").iterdir())
-        assert controller.poll() is None
-    finally:
-        if controller is not None:
-            controller.terminate()
-            controller.wait(20)
-        server.stop()
-        if log.exists():
-            print(log.read_text(errors="replace")[-4000:])
+    gauge = await eventually(refused, 10, "the tampered wheel refused")
+    assert "SHA-256 mismatch" in gauge["error_message"]
+    assert not any(p.name.startswith("gauge-") for p in edge_stack.controller_plugins.iterdir())
+    assert edge_stack.controller_alive()
