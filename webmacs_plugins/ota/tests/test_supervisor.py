@@ -20,6 +20,19 @@ from webmacs_ota.layout import COMPLETE_MARKER, Layout, write_json
 
 READY_TIMEOUT = 4
 
+#: The supervisor without the CLI around it (``webmacs supervise`` loads every plugin first; the
+#: end-to-end test runs it that way): settings from the same environment variables.
+RUN_SUPERVISOR = """
+import os, sys, types
+from pathlib import Path
+from webmacs_ota.supervisor import Supervisor, SupervisorSettings
+core = types.SimpleNamespace(database_url=os.environ["WEBMACS_DATABASE_URL"], host=os.environ["WEBMACS_HOST"],
+                             port=int(os.environ["WEBMACS_PORT"]))
+options = SupervisorSettings(ota_ready_timeout_seconds=float(sys.argv[2]), ota_poll_seconds=0.1,
+                             ota_restart_delay_seconds=0.2)
+sys.exit(Supervisor(Path(sys.argv[1]), core, options).run())
+"""
+
 #: A stand-in ``webmacs``: records its start in the database, sets the schema revision, then
 #: either answers /health/ready with its version or (``hang``) never listens.
 STAND_IN = '''#!{python}
@@ -105,8 +118,7 @@ def test_switch_timeout_rollback_manual_rollback_and_restart(tmp_path):
            "WEBMACS_PORT": str(port), "STAND_IN_DB": str(db)}
     with log.open("wb") as out:
         supervisor = subprocess.Popen(
-            [sys.executable, "-m", "webmacs_core", "supervise", "--root", str(layout.root),
-             "--ready-timeout", str(READY_TIMEOUT)],
+            [sys.executable, "-c", RUN_SUPERVISOR, str(layout.root), str(READY_TIMEOUT)],
             cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         first = _wait(lambda: _health(port), 60, "1.0.0 never answered", log)
