@@ -136,3 +136,24 @@ def test_demo_streams_simulated_data_and_stops_cleanly_on_ctrl_c(tmp_path: Path)
             os.kill(pid, signal.SIGKILL)
     assert left == [], f"processes left behind: {left}"
     assert "Demo stopped." in out_path.read_text()
+
+    # A second demo in the same directory signs in with the password the first one printed.
+    again_path = tmp_path / "demo-again.out"
+    with again_path.open("wb") as out:
+        again = subprocess.Popen(
+            [*webmacs_command(), "demo", "--port", str(free_port())],
+            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "Ctrl-C to stop" not in again_path.read_text():
+            assert again.poll() is None, again_path.read_text()
+            assert time.monotonic() < deadline, "no banner:\n" + again_path.read_text()
+            time.sleep(0.2)
+        assert re.search(r"Password:\s+(\S+)", again_path.read_text())[1] == password[1]
+        again.send_signal(signal.SIGINT)
+        assert again.wait(30) == 0, again_path.read_text()
+    finally:
+        if again.poll() is None:
+            again.kill()
+            again.wait()

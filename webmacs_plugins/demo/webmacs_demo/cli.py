@@ -30,6 +30,7 @@ DEFAULT_ADMIN_EMAIL = "admin@webmacs.io"
 SERVER_LOG = "webmacs-demo-server.log"
 CONTROLLER_LOG = "webmacs-demo-controller.log"
 SPOOL_FILE = "webmacs-demo-spool.db"
+CREDENTIALS_FILE = "webmacs-demo-admin.txt"
 STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 
@@ -111,6 +112,24 @@ def _port_problem(host: str, port: int) -> str | None:
     return None
 
 
+def _remembered_password(workdir: Path, email: str) -> str:
+    """The demo admin's password, made on the first run and kept beside the database for the next ones.
+
+    The server seeds the admin only into an empty database, so a second demo in the same directory
+    must log in with the password of the first; the file is readable by its owner only.
+    """
+    path = workdir / CREDENTIALS_FILE
+    with contextlib.suppress(OSError, ValueError):
+        stored_email, stored_password = path.read_text().split()
+        if stored_email == email:
+            return stored_password
+    password = secrets.token_urlsafe(12)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(f"{email}\n{password}\n")
+    return password
+
+
 def run_demo(args: argparse.Namespace, settings: Any, pm: Any) -> int:
     host = str(args.host or settings.host)
     port = int(args.port or settings.port)
@@ -121,8 +140,8 @@ def run_demo(args: argparse.Namespace, settings: Any, pm: Any) -> int:
         print(f"webmacs demo: {busy}", file=sys.stderr)
         return 2
     email = os.environ.get("WEBMACS_INITIAL_ADMIN_EMAIL") or DEFAULT_ADMIN_EMAIL
-    password = os.environ.get("WEBMACS_INITIAL_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
     workdir = Path.cwd()
+    password = os.environ.get("WEBMACS_INITIAL_ADMIN_PASSWORD") or _remembered_password(workdir, email)
 
     stop = _Stop()
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -66,8 +66,8 @@ class ServerApi:
         if status != 200 or not isinstance(body, dict):
             raise DemoSetupError(
                 f"cannot log in as {email} (HTTP {status}). The database already has this admin with "
-                "another password: set WEBMACS_INITIAL_ADMIN_PASSWORD to it, or run the demo in an empty "
-                "directory."
+                "another password (changed since the demo wrote it to webmacs-demo-admin.txt?): set "
+                "WEBMACS_INITIAL_ADMIN_PASSWORD to it, or run the demo in an empty directory."
             )
         self.token = str(body["access_token"])
 
