@@ -56,6 +56,8 @@ class DriverSource(Protocol):
 
     def provides(self, plugin_id: str) -> bool: ...
 
+    def finish(self, running: Iterable[type[Any]]) -> None: ...
+
     def describe(self, plugin_id: str) -> tuple[str, str]: ...
 
 
@@ -126,6 +128,8 @@ class PluginBridge:
                 await self._replace(inst, record, fingerprint)
         for inst in self.instances.values():
             await self._refresh_mappings(inst)
+        if self._source is not None:
+            self._source.finish(type(inst.plugin) for inst in self.instances.values())
 
     def _configured(self, public_id: str, record: Mapping[str, Any]) -> DevicePlugin | None:
         cls = self._drivers.get(str(record["plugin_id"]), search=False)

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import shutil
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from .api import ApiClient, ApiError
@@ -43,9 +44,8 @@ class DriverProvisioner:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         #: Why a package could not be installed, by canonical name (kept until the listing changes).
         self.failures: dict[Wheel, str] = {}
-        #: Packages replaced or removed, with the sync round they were retired in.
-        self._retired: list[tuple[Installed, int]] = []
-        self._round = 0
+        #: Packages replaced or removed; their files go once no running instance comes from them.
+        self._retired: list[Installed] = []
         self._wheels: dict[str, Wheel] = {}
         self._unsupported = False
 
@@ -74,8 +74,6 @@ class DriverProvisioner:
 
     async def prepare(self, records: Iterable[Mapping[str, Any]], in_use: set[str]) -> None:
         """Start the installs the enabled ``records`` need; unload packages nobody uses any more."""
-        self._round += 1
-        self._remove_retired()
         if self._unsupported:
             return
         try:
@@ -147,7 +145,7 @@ class DriverProvisioner:
             # until then too, for modules a driver imports late.
             deactivate(old)
             self._catalogue.drop_location(old.path)
-            self._retired.append((old, self._round))
+            self._retired.append(old)
         activate(installed)
         self._catalogue.add_entries(installed.entries())
         self.active[key] = installed
@@ -156,19 +154,34 @@ class DriverProvisioner:
         installed = self.active.pop(key)
         deactivate(installed)
         self._catalogue.drop_location(installed.path)
-        self._retired.append((installed, self._round))
+        self._retired.append(installed)
         log.info("Driver package %s %s removed from the server: unloaded", installed.wheel.package_name,
                  installed.wheel.version)
 
-    def _remove_retired(self) -> None:
-        # A sync after the one that retired a package, the bridge has replaced its instances.
-        keep = [(installed, at) for installed, at in self._retired if at >= self._round - 1]
-        for installed, at in self._retired:
-            if at < self._round - 1:
+    def finish(self, running: Iterable[type[Any]]) -> None:
+        """After the bridge applied a sync: delete retired packages no running instance comes from."""
+        homes = {Path(file).resolve() for cls in running if (file := _source_file(cls))}
+        keep: list[Installed] = []
+        for installed in self._retired:
+            if any(home.is_relative_to(installed.path) for home in homes):
+                keep.append(installed)
+            else:
                 self._dir.remove(installed)
+                log.info("Removed %s %s from the plugin directory", installed.wheel.package_name,
+                         installed.wheel.version)
         self._retired = keep
 
     async def close(self) -> None:
         for task in list(self._tasks.values()):
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+
+def _source_file(cls: type[Any]) -> str | None:
+    """The file a class's code was loaded from; read from its functions, because after a version
+    switch ``sys.modules`` maps the module's name to the new version's file."""
+    for value in vars(cls).values():
+        code = getattr(value, "__code__", None)
+        if code is not None:
+            return str(code.co_filename)
+    return None

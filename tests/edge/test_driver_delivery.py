@@ -170,6 +170,20 @@ async def test_uploaded_driver_runs_switches_versions_stops_when_disabled_and_ta
     assert (last - disabled_at).total_seconds() < 2.0
     assert (await latest(api, other))["timestamp"] > other_before
 
+    # Version 1's files went once version 2 took over; with the package removed from the server and
+    # no instance using it, version 2 is unloaded and its files go too.
+    def ticker_folders() -> list[str]:
+        return sorted(p.name for p in edge_stack.controller_plugins.iterdir() if p.name.startswith("ticker-"))
+
+    assert [name[:11] for name in ticker_folders()] == ["ticker-2.0-"]
+    package = next(p for p in await api.call("GET", "/plugins/packages") if p["package_name"] == "ticker")
+    await api.call("DELETE", f"/plugins/packages/{package['public_id']}")
+
+    async def unloaded() -> bool:
+        return ticker_folders() == []
+
+    await eventually(unloaded, 5, "the removed package unloaded")
+
     # 4. A wheel whose bytes do not match the recorded SHA-256 is refused with a clear status.
     await upload(api, *driver_wheel("gauge", "1.0"))
     wheel = next((edge_stack.server_plugins / "wheels").glob("gauge-*.whl"))
