@@ -64,3 +64,18 @@ async def test_logs_page_filters_by_type_and_text_and_pages(make_client, auth_he
     assert "info entry number 17" in found and "number 16" not in found
     none = await (await client.get("/logs?q=%25")).text()  # a LIKE wildcard is searched for, not obeyed
     assert "No log entries match the filter." in none
+
+
+async def test_webhook_and_event_edit_forms_carry_the_current_values(make_client, auth_headers):
+    client = await make_client("users", "auth", "events", "webhooks", "ui",
+                               env={"WEBMACS_EGRESS_ALLOW": "127.0.0.1/32"})
+    admin = await auth_headers(client, "admin")
+    hook = {"url": "http://127.0.0.1:9/hook", "events": ["experiment.started"]}
+    assert (await client.post("/api/v1/webhooks", json=hook, headers=admin)).status == 201
+    event = {"name": "Valve", "min_value": 0, "max_value": 1, "unit": "-", "type": "actuator"}
+    assert (await client.post("/api/v1/events", json=event, headers=admin)).status == 201
+    await session_for(client, auth_headers, "admin")
+    hooks = await (await client.get("/webhooks")).text()
+    assert 'value="experiment.started" data-list checked' in hooks and 'value="http://127.0.0.1:9/hook"' in hooks
+    events = await (await client.get("/events")).text()
+    assert '<option value="actuator" selected>' in events
