@@ -32,6 +32,7 @@ from webmacs_core.plugins import WebmacsPluginManager, build_plugin_manager
 from webmacs_core.settings import Settings
 from webmacs_sdk.hooks import call_hook
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
+from webmacs_sdk.plugindir import site_packages
 from webmacs_sdk.specs import AuthBackendSpec, CleanupContextSpec, Route
 from webmacs_sdk.web import refuse_nul
 
@@ -47,7 +48,7 @@ def plugin_manager_for(settings: Settings) -> WebmacsPluginManager:
     Wheels uploaded through the plugin manager live outside the server's environment, in
     ``<plugin_dir>/site-packages``; that folder joins the search path before discovery.
     """
-    uploaded = (settings.plugin_dir / "site-packages").resolve()
+    uploaded = site_packages(settings.plugin_dir)
     if uploaded.is_dir() and str(uploaded) not in sys.path:
         sys.path.append(str(uploaded))
         importlib.invalidate_caches()

@@ -33,7 +33,7 @@ from webmacs_pluginmgr.settings import PluginMgrSettings
 from webmacs_pluginmgr.tables import plugin_packages
 from webmacs_sdk.db import is_unique_violation, new_public_id
 from webmacs_sdk.errors import ApiError, BadRequest, Conflict, NotFound, PayloadTooLarge, ValidationFailed
-from webmacs_sdk.keys import DATABASE, HOST
+from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import json_response, principal, status_response
 from webmacs_sdk.wheelcheck import WheelInfo, WheelRejected, sanitise_filename, validate_wheel
@@ -59,7 +59,7 @@ PLUGIN_DIR: web.AppKey[PluginDir] = web.AppKey("webmacs_pluginmgr.plugin_dir", P
 def plugin_dir_for(app: web.Application) -> PluginDir:
     host = app[HOST]
     return host.state(
-        PLUGIN_DIR, lambda: PluginDir(PluginPaths.at(host.section(PluginMgrSettings).plugin_dir))
+        PLUGIN_DIR, lambda: PluginDir(PluginPaths.at(app[SETTINGS].plugin_dir))
     )
 
 

@@ -31,6 +31,7 @@ from installer.destinations import SchemeDictionaryDestination
 from installer.sources import WheelFile
 from packaging.utils import canonicalize_name
 
+from webmacs_sdk.plugindir import site_packages
 from webmacs_sdk.wheelcheck import WheelRejected
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class PluginPaths:
 
     @property
     def site(self) -> Path:
-        return self.root / "site-packages"
+        return site_packages(self.root)
 
     @property
     def tmp(self) -> Path:

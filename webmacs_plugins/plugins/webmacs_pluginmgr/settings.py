@@ -5,11 +5,10 @@ import attrs
 
 @attrs.frozen
 class PluginMgrSettings:
-    """Where uploaded plugin wheels live and how fresh the enabled-events filter must be."""
+    """How large uploaded plugin wheels may be and how fresh the enabled-events filter must be."""
 
-    #: Isolated directory for uploaded wheels (``wheels/``), their installation (``site-packages/``)
-    #: and upload scratch space (``.tmp/``). Never the server's own environment.
-    plugin_dir: str = "./plugins"
+    # The plugin directory itself is the core's setting ``plugin_dir`` (``app[SETTINGS]``): the
+    # core searches its site-packages for plugins, so there is exactly one.
     #: Largest accepted wheel upload, in bytes (contract: 50 MB).
     max_wheel_bytes: int = 50 * 1024 * 1024
     #: Seconds the ingestion filter trusts its set of enabled events when nothing changed through
