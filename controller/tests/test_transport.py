@@ -25,7 +25,11 @@ class Peer:
         app.router.add_get("/slow", self.slow)
         app.router.add_get("/ws", self.ws)
         app.router.add_get("/ws-silent", self.ws_silent)
+        app.router.add_post("/moved", self.moved)
         return app
+
+    async def moved(self, request: web.Request) -> web.Response:
+        raise web.HTTPSeeOther(location="/json?from=moved")
 
     async def json(self, request: web.Request) -> web.Response:
         return web.json_response({"q": dict(request.query)}, headers={"Retry-After": "7"})
@@ -82,6 +86,8 @@ async def test_requests_reuse_connections_and_survive_the_server_closing_idle_on
         await asyncio.sleep(0.5)  # the server closes the idle connection meanwhile
         again = await client.request("POST", f"{base}/echo", data=b"raw")
         assert again.text() == "raw"
+        followed = await client.request("POST", f"{base}/moved", json={"x": 1})  # 303: continue as GET
+        assert followed.status == 200 and followed.json() == {"q": {"from": "moved"}}
     finally:
         await client.close()
 

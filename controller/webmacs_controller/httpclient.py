@@ -13,13 +13,15 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import h11
 import orjson
 
 #: Idle connections kept per server.
 MAX_IDLE = 4
+MAX_REDIRECTS = 5
+_REDIRECTS = {301, 302, 303, 307, 308}
 _CHUNK = 65536
 
 
@@ -118,12 +120,34 @@ class HttpClient:
         """
         if params:
             url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
-        origin, target = Origin.of(url)
         body = orjson.dumps(json) if json is not None else data or b""
-        fields = [("Host", origin.host_header), ("Accept", "application/json"), ("User-Agent", "webmacs-controller")]
+        extra = list((headers or {}).items())
         if json is not None:
-            fields.append(("Content-Type", "application/json"))
-        fields += list((headers or {}).items())
+            extra.append(("Content-Type", "application/json"))
+        # Redirects are followed (a proxy moving http to https, a trailing slash), as WebMACS's own
+        # controller does; 303, and 301/302 after a POST, continue as a GET without the body.
+        for _ in range(MAX_REDIRECTS + 1):
+            response = await self._send(method, url, body, extra, sink)
+            location = response.headers.get("location")
+            if response.status not in _REDIRECTS or not location:
+                return response
+            url = urljoin(url, location)
+            if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+                method, body = "GET", b""
+                extra = [(k, v) for k, v in extra if k.lower() != "content-type"]
+        raise ConnectionFailed(f"more than {MAX_REDIRECTS} redirects, the last to {url}")
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        body: bytes,
+        headers: list[tuple[str, str]],
+        sink: Callable[[bytes], None] | None,
+    ) -> Response:
+        origin, target = Origin.of(url)
+        fields = [("Host", origin.host_header), ("Accept", "application/json"), ("User-Agent", "webmacs-controller")]
+        fields += headers
         fields.append(("Content-Length", str(len(body))))
         request = h11.Request(method=method, target=target, headers=fields)
         try:
