@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from webmacs_core.database import is_database_unavailable
 from webmacs_sdk.errors import ApiError, AuthenticationFailed, Forbidden, ServiceUnavailable, Unauthorized
@@ -99,6 +100,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return _error(405, "Method Not Allowed", {"Allow": ",".join(sorted(exc.allowed_methods))})
     except web.HTTPNotFound:
         return _error(404, "Not Found")
+    except HttpProcessingError as exc:
+        # A malformed part of the request that a handler read itself (a multipart body, say).
+        return _error(400, f"Malformed request: {exc.message}"[:200])
     except web.HTTPException as exc:
         if exc.status >= 400:
             return _error(exc.status, exc.reason)

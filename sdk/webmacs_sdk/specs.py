@@ -62,6 +62,23 @@ class Route:
     policy: Policy
     name: str | None = None
     websocket: bool = False
+    #: What the API document (``/api/v1/openapi.json``) says of the route: the pydantic models of
+    #: its JSON body and query parameters, its success status and response (a model, ``list[Model]``
+    #: or a JSON schema dict), and a one-line summary (default: the handler's docstring).
+    doc: RouteDoc | None = None
+
+
+@attrs.frozen
+class RouteDoc:
+    """The request and response shapes of one route, for the API document."""
+
+    body: type[Any] | None = None
+    query: type[Any] | None = None
+    response: Any = None
+    status: int = 200
+    summary: str = ""
+    #: The body is ``multipart/form-data`` with these file fields instead of JSON.
+    files: tuple[str, ...] = ()
 
 
 class RouteTable:
@@ -77,27 +94,34 @@ class RouteTable:
         self.routes: list[Route] = []
 
     def route(
-        self, method: str, path: str, *, policy: Policy, websocket: bool = False
+        self, method: str, path: str, *, policy: Policy, websocket: bool = False, **doc: Any
     ) -> Callable[[Handler], Handler]:
+        """Register ``handler`` for ``method path``; ``doc`` holds :class:`RouteDoc` fields
+        (``body=``, ``query=``, ``response=``, ``status=``, ``summary=``, ``files=``)."""
+
         def register(handler: Handler) -> Handler:
             self.routes.append(
-                Route(method, self.prefix + path, handler, policy, handler.__name__, websocket)
+                Route(method, self.prefix + path, handler, policy, handler.__name__, websocket,
+                      RouteDoc(**doc) if doc else None)
             )
             return handler
 
         return register
 
-    def get(self, path: str, *, policy: Policy) -> Callable[[Handler], Handler]:
-        return self.route("GET", path, policy=policy)
+    def get(self, path: str, *, policy: Policy, **doc: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, policy=policy, **doc)
 
-    def post(self, path: str, *, policy: Policy) -> Callable[[Handler], Handler]:
-        return self.route("POST", path, policy=policy)
+    def post(self, path: str, *, policy: Policy, **doc: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, policy=policy, **doc)
 
-    def put(self, path: str, *, policy: Policy) -> Callable[[Handler], Handler]:
-        return self.route("PUT", path, policy=policy)
+    def put(self, path: str, *, policy: Policy, **doc: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, policy=policy, **doc)
 
-    def delete(self, path: str, *, policy: Policy) -> Callable[[Handler], Handler]:
-        return self.route("DELETE", path, policy=policy)
+    def patch(self, path: str, *, policy: Policy, **doc: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, policy=policy, **doc)
+
+    def delete(self, path: str, *, policy: Policy, **doc: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, policy=policy, **doc)
 
     def websocket(self, path: str, *, policy: Policy) -> Callable[[Handler], Handler]:
         return self.route("GET", path, policy=policy, websocket=True)

@@ -115,7 +115,7 @@ async def test_sigterm_closes_sockets_with_1001_exits_within_2_s_and_loses_nothi
             ]
             controllers = [Controller(f"shutdown-{n}", event) for n in range(CONTROLLERS)]
             streams = [asyncio.ensure_future(c.stream(session, server.url, token)) for c in controllers]
-            await asyncio.sleep(2.0)
+            await asyncio.sleep(1.0)
             assert sum(c.acked_points for c in controllers) > 0, server.tail()
 
             took = await asyncio.to_thread(server.terminate)

@@ -58,7 +58,7 @@ async def _dummy_hash(app: web.Application, rounds: int) -> str:
     return cache[0]
 
 
-@routes.post("/login", policy=Policy.PUBLIC)
+@routes.post("/login", policy=Policy.PUBLIC, body=LoginRequest)
 async def login(request: web.Request) -> web.Response:
     body = await parse_body(request, LoginRequest)
     row = await check_password(request, body.email, body.password)

@@ -20,6 +20,7 @@ from webmacs_sdk.models import Principal
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import (
+    PageParams,
     fields_set,
     json_response,
     page_params,
@@ -90,7 +91,7 @@ def _check_widget_type(request: web.Request, value: str) -> None:
         )
 
 
-@routes.get("", policy=Policy.AUTHENTICATED)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
 async def list_dashboards(request: web.Request) -> web.Response:
     params = page_params(request)
     caller = principal(request)
@@ -110,7 +111,7 @@ async def list_dashboards(request: web.Request) -> web.Response:
     )
 
 
-@routes.post("", policy=Policy.OPERATOR)
+@routes.post("", policy=Policy.OPERATOR, body=DashboardCreate)
 async def create_dashboard(request: web.Request) -> web.Response:
     body = await parse_body(request, DashboardCreate)
     caller = principal(request)
@@ -139,7 +140,7 @@ async def get_dashboard(request: web.Request) -> web.Response:
     return json_response(store.to_response(row, widgets[row.id]))
 
 
-@routes.put("/{public_id}", policy=Policy.OPERATOR)
+@routes.put("/{public_id}", policy=Policy.OPERATOR, body=DashboardUpdate)
 async def update_dashboard(request: web.Request) -> web.Response:
     body = await parse_body(request, DashboardUpdate)
     values = {k: v for k, v in fields_set(body).items() if v is not None}
@@ -158,7 +159,7 @@ async def delete_dashboard(request: web.Request) -> web.Response:
     return status_response("Dashboard successfully deleted.")
 
 
-@routes.post("/{public_id}/widgets", policy=Policy.OPERATOR)
+@routes.post("/{public_id}/widgets", policy=Policy.OPERATOR, body=WidgetCreate)
 async def create_widget(request: web.Request) -> web.Response:
     body = await parse_body(request, WidgetCreate)
     _check_widget_type(request, body.widget_type)
@@ -183,7 +184,7 @@ async def create_widget(request: web.Request) -> web.Response:
 NULLABLE = frozenset({"event_public_id", "config_json"})
 
 
-@routes.put("/{public_id}/widgets/{widget_id}", policy=Policy.OPERATOR)
+@routes.put("/{public_id}/widgets/{widget_id}", policy=Policy.OPERATOR, body=WidgetUpdate)
 async def update_widget(request: web.Request) -> web.Response:
     body = await parse_body(request, WidgetUpdate)
     values = {k: v for k, v in fields_set(body).items() if v is not None or k in NULLABLE}

@@ -13,7 +13,7 @@ from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import RejectReason
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
-from webmacs_sdk.web import json_response, page_params, paginated, parse_body, principal, status_response
+from webmacs_sdk.web import PageParams, json_response, page_params, paginated, parse_body, principal, status_response
 
 routes = RouteTable("/api/v1/datapoints")
 
@@ -28,7 +28,7 @@ def _columns(items: list[DatapointIn]) -> Columns:
     return columns
 
 
-@routes.get("", policy=Policy.AUTHENTICATED)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
 async def list_datapoints(request: web.Request) -> web.Response:
     params = page_params(request)
     async with request.app[DATABASE].connect() as conn:
@@ -36,7 +36,7 @@ async def list_datapoints(request: web.Request) -> web.Response:
     return paginated(params.page, params.page_size, total, [queries.to_response(r) for r in rows])
 
 
-@routes.post("", policy=Policy.OPERATOR)
+@routes.post("", policy=Policy.OPERATOR, body=DatapointIn)
 async def create_datapoint(request: web.Request) -> web.Response:
     body = await parse_body(request, DatapointIn)
     result = await ingest(request.app, _columns([body]), principal=principal(request))
@@ -50,7 +50,7 @@ async def create_datapoint(request: web.Request) -> web.Response:
     raise Conflict("Datapoint rejected: " + ", ".join(sorted(r.value for r in reasons)))
 
 
-@routes.post("/batch", policy=Policy.OPERATOR)
+@routes.post("/batch", policy=Policy.OPERATOR, body=BatchIn)
 async def create_batch(request: web.Request) -> web.Response:
     body = await parse_body(request, BatchIn)
     caller = principal(request)
@@ -66,7 +66,7 @@ async def create_batch(request: web.Request) -> web.Response:
     return status_response(f"{accepted} datapoints successfully created.", status=201)
 
 
-@routes.post("/series", policy=Policy.AUTHENTICATED)
+@routes.post("/series", policy=Policy.AUTHENTICATED, body=SeriesIn)
 async def series(request: web.Request) -> web.Response:
     body = await parse_body(request, SeriesIn)
     async with request.app[DATABASE].connect() as conn:

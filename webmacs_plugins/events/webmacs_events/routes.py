@@ -14,6 +14,7 @@ from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import (
+    PageParams,
     fields_set,
     json_response,
     page_params,
@@ -30,7 +31,7 @@ def _not_found(public_id: str) -> NotFound:
     return NotFound.entity("Event", public_id)
 
 
-@routes.get("", policy=Policy.AUTHENTICATED)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
 async def list_events(request: web.Request) -> web.Response:
     params = page_params(request)
     async with request.app[DATABASE].connect() as conn:
@@ -39,7 +40,7 @@ async def list_events(request: web.Request) -> web.Response:
     return paginated(params.page, params.page_size, total, [store.to_response(r) for r in rows])
 
 
-@routes.post("", policy=Policy.OPERATOR)
+@routes.post("", policy=Policy.OPERATOR, body=EventCreate)
 async def create_event(request: web.Request) -> web.Response:
     body = await parse_body(request, EventCreate)
     owner = principal(request).public_id
@@ -56,7 +57,7 @@ async def get_event(request: web.Request) -> web.Response:
     return json_response(store.to_response(row))
 
 
-@routes.put("/{public_id}", policy=Policy.OPERATOR)
+@routes.put("/{public_id}", policy=Policy.OPERATOR, body=EventUpdate)
 async def update_event(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     body = await parse_body(request, EventUpdate)

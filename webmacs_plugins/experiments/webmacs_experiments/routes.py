@@ -23,7 +23,7 @@ from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import Principal, Transaction
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
-from webmacs_sdk.web import json_response, page_params, paginated, parse_body, principal, status_response
+from webmacs_sdk.web import PageParams, json_response, page_params, paginated, parse_body, principal, status_response
 
 routes = RouteTable("/api/v1/experiments")
 
@@ -44,7 +44,7 @@ def _conflict(exc: sa_exc.IntegrityError) -> Conflict:
     return Conflict(ALREADY_RUNNING if RUNNING_INDEX in str(exc.orig) else DUPLICATE)
 
 
-@routes.get("", policy=Policy.AUTHENTICATED)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
 async def list_experiments(request: web.Request) -> web.Response:
     params = page_params(request)
     async with request.app[DATABASE].connect() as conn:
@@ -85,7 +85,7 @@ async def _start(app: web.Application, name: str, caller: Principal) -> None:
         tx.after_commit(lambda: tagging.invalidate(app))
 
 
-@routes.post("", policy=Policy.OPERATOR)
+@routes.post("", policy=Policy.OPERATOR, body=ExperimentCreate)
 async def create_experiment(request: web.Request) -> web.Response:
     body = await parse_body(request, ExperimentCreate)
     caller = principal(request)
@@ -120,7 +120,7 @@ async def stop_experiment(request: web.Request) -> web.Response:
     return status_response("Experiment successfully stopped.")
 
 
-@routes.put("/{public_id}", policy=Policy.OPERATOR)
+@routes.put("/{public_id}", policy=Policy.OPERATOR, body=ExperimentUpdate)
 async def update_experiment(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     body = await parse_body(request, ExperimentUpdate)

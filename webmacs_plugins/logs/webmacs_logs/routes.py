@@ -15,6 +15,7 @@ from webmacs_sdk.errors import NotFound
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import (
+    PageParams,
     RequestModel,
     fields_set,
     json_response,
@@ -40,7 +41,7 @@ class LogUpdate(RequestModel):
     content: str | None = Field(default=None, min_length=1, max_length=500)
 
 
-@routes.get("", policy=Policy.AUTHENTICATED)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
 async def list_entries(request: web.Request) -> web.Response:
     params = page_params(request)
     query = sa.select(log_entries).order_by(log_entries.c.created_on.desc(), log_entries.c.id.desc())
@@ -49,7 +50,7 @@ async def list_entries(request: web.Request) -> web.Response:
     return paginated(params.page, params.page_size, total, [store.to_response(r) for r in rows])
 
 
-@routes.post("", policy=Policy.OPERATOR)
+@routes.post("", policy=Policy.OPERATOR, body=LogCreate)
 async def create_entry(request: web.Request) -> web.Response:
     caller = principal(request)
     body = await parse_body(request, LogCreate)
@@ -68,7 +69,7 @@ async def get_entry(request: web.Request) -> web.Response:
     return json_response(store.to_response(row))
 
 
-@routes.put("/{public_id}", policy=Policy.OPERATOR)
+@routes.put("/{public_id}", policy=Policy.OPERATOR, body=LogUpdate)
 async def update_entry(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     body = await parse_body(request, LogUpdate)

@@ -26,6 +26,7 @@ from webmacs_sdk.errors import ApiError, BadRequest, Conflict, NotFound, Payload
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import (
+    PageParams,
     RequestModel,
     json_response,
     page_params,
@@ -60,7 +61,7 @@ def _not_found(public_id: str) -> NotFound:
     return NotFound.entity(records.LABEL, public_id)
 
 
-@routes.get("", policy=Policy.ADMIN)
+@routes.get("", policy=Policy.ADMIN, query=PageParams)
 async def list_updates(request: web.Request) -> web.Response:
     params = page_params(request)
     async with request.app[DATABASE].connect() as conn:
@@ -69,7 +70,7 @@ async def list_updates(request: web.Request) -> web.Response:
     return paginated(params.page, params.page_size, total, [records.to_response(r) for r in rows])
 
 
-@routes.post("", policy=Policy.ADMIN)
+@routes.post("", policy=Policy.ADMIN, body=FirmwareCreate)
 async def create_update(request: web.Request) -> web.Response:
     body = await parse_body(request, FirmwareCreate)
     app = request.app
@@ -229,7 +230,7 @@ async def get_update(request: web.Request) -> web.Response:
     return json_response(records.to_response(row))
 
 
-@routes.post("/{public_id}/apply", policy=Policy.ADMIN)
+@routes.post("/{public_id}/apply", policy=Policy.ADMIN, body=ApplyBody)
 async def apply_update(request: web.Request) -> web.Response:
     # The web app sends no body; a body, when sent, must be a valid ApplyBody.
     raw = await request.read()

@@ -29,6 +29,7 @@ from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import (
+    PageParams,
     fields_set,
     json_response,
     page_params,
@@ -64,14 +65,14 @@ routes.get("/bundled", policy=Policy.AUTHENTICATED)(wheelhouse.list_bundled)
 routes.get("/wheelhouse", policy=Policy.OPERATOR)(wheelhouse.list_wheels)
 routes.get("/wheelhouse/{package_name}/{version}/{sha256}", policy=Policy.OPERATOR)(wheelhouse.download)
 routes.get("/packages", policy=Policy.AUTHENTICATED)(packages_api.list_packages)
-routes.post("/packages/upload", policy=Policy.ADMIN)(packages_api.upload_package)
+routes.post("/packages/upload", policy=Policy.ADMIN, files=("file",), status=201)(packages_api.upload_package)
 routes.delete("/packages/{public_id}", policy=Policy.ADMIN)(packages_api.delete_package)
 
 
 # ---- instances ---------------------------------------------------------------------------------
 
 
-@routes.get("", policy=Policy.AUTHENTICATED)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
 async def list_instances(request: web.Request) -> web.Response:
     params = page_params(request)
     query = sa.select(plugin_instances).order_by(plugin_instances.c.id)
@@ -82,7 +83,7 @@ async def list_instances(request: web.Request) -> web.Response:
     return paginated(params.page, params.page_size, total, data)
 
 
-@routes.post("", policy=Policy.ADMIN)
+@routes.post("", policy=Policy.ADMIN, body=InstanceCreate)
 async def create_instance(request: web.Request) -> web.Response:
     body = await parse_body(request, InstanceCreate)
     config = instances.parse_config(body.config_json)
@@ -133,7 +134,7 @@ async def get_instance(request: web.Request) -> web.Response:
     return json_response(store.instance_response(row, mappings[row.id]))
 
 
-@routes.put("/{public_id}", policy=Policy.ADMIN)
+@routes.put("/{public_id}", policy=Policy.ADMIN, body=InstanceUpdate)
 async def update_instance(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     changes = fields_set(await parse_body(request, InstanceUpdate))
@@ -175,7 +176,7 @@ async def delete_instance(request: web.Request) -> web.Response:
     return status_response("Plugin instance successfully deleted.")
 
 
-@routes.put("/{public_id}/status", policy=Policy.OPERATOR)
+@routes.put("/{public_id}/status", policy=Policy.OPERATOR, body=StatusUpdate)
 async def report_status(request: web.Request) -> web.Response:
     """The controller reports connection state (contract §8.1 item 4); ``updated_on`` is left alone
     because it signals configuration changes."""
@@ -224,7 +225,7 @@ async def list_mappings(request: web.Request) -> web.Response:
     return json_response([store.mapping_response(m) for m in mappings[instance.id]])
 
 
-@routes.post("/{public_id}/channels", policy=Policy.ADMIN)
+@routes.post("/{public_id}/channels", policy=Policy.ADMIN, body=MappingCreate)
 async def create_mapping(request: web.Request) -> web.Response:
     body = await parse_body(request, MappingCreate)
     active = active_for(request.app)
@@ -248,7 +249,7 @@ async def create_mapping(request: web.Request) -> web.Response:
     return status_response("Channel mapping created.", status=201)
 
 
-@routes.put("/{public_id}/channels/{mapping_id}", policy=Policy.ADMIN)
+@routes.put("/{public_id}/channels/{mapping_id}", policy=Policy.ADMIN, body=MappingUpdate)
 async def update_mapping(request: web.Request) -> web.Response:
     changes = fields_set(await parse_body(request, MappingUpdate))
     active = active_for(request.app)

@@ -20,6 +20,7 @@ from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import (
+    PageParams,
     fields_set,
     json_response,
     page_params,
@@ -95,7 +96,7 @@ async def _require_event(conn: Any, event_public_id: str) -> None:
         raise NotFound("Event not found.")
 
 
-@routes.get("", policy=Policy.OPERATOR)
+@routes.get("", policy=Policy.OPERATOR, query=PageParams)
 async def list_rules(request: web.Request) -> web.Response:
     params = page_params(request)
     async with request.app[DATABASE].connect() as conn:
@@ -105,7 +106,7 @@ async def list_rules(request: web.Request) -> web.Response:
     return paginated(params.page, params.page_size, total, [store.to_response(r) for r in rows])
 
 
-@routes.post("", policy=Policy.OPERATOR)
+@routes.post("", policy=Policy.OPERATOR, body=RuleCreate)
 async def create_rule(request: web.Request) -> web.Response:
     body = await parse_body(request, RuleCreate)
     _check_names(request, body.model_dump())
@@ -153,7 +154,7 @@ async def get_rule(request: web.Request) -> web.Response:
 NULLABLE = frozenset({"threshold_high", "webhook_event_type", "hysteresis"})
 
 
-@routes.put("/{public_id}", policy=Policy.OPERATOR)
+@routes.put("/{public_id}", policy=Policy.OPERATOR, body=RuleUpdate)
 async def update_rule(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     body = await parse_body(request, RuleUpdate)

@@ -160,7 +160,7 @@ async def _identity(rt: Runtime, code: str, pending: logins.Pending) -> accounts
     return accounts.Identity.from_claims(claims)
 
 
-@routes.post("/exchange", policy=Policy.PUBLIC)
+@routes.post("/exchange", policy=Policy.PUBLIC, body=ExchangeRequest)
 async def sso_exchange(request: web.Request) -> web.Response:
     body = await parse_body(request, ExchangeRequest)
     async with request.app[DATABASE].transaction() as tx:

@@ -15,6 +15,7 @@ from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import iso_z, utcnow
 from webmacs_sdk.web import (
+    PageParams,
     RequestModel,
     json_response,
     page_params,
@@ -42,7 +43,7 @@ class TokenCreate(RequestModel):
         return value
 
 
-@routes.get("", policy=Policy.AUTHENTICATED)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
 async def list_tokens(request: web.Request) -> web.Response:
     caller = principal(request)
     params = page_params(request)
@@ -69,7 +70,7 @@ async def list_tokens(request: web.Request) -> web.Response:
     return paginated(params.page, params.page_size, total, data)
 
 
-@routes.post("", policy=Policy.AUTHENTICATED)
+@routes.post("", policy=Policy.AUTHENTICATED, body=TokenCreate)
 async def create_token(request: web.Request) -> web.Response:
     caller = principal(request)
     body = await parse_body(request, TokenCreate)

@@ -13,6 +13,7 @@ from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import Role
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import (
+    PageParams,
     fields_set,
     json_response,
     page_params,
@@ -35,7 +36,7 @@ def _not_found(public_id: str) -> NotFound:
     return NotFound.entity("User", public_id)
 
 
-@routes.get("", policy=Policy.ADMIN)
+@routes.get("", policy=Policy.ADMIN, query=PageParams)
 async def list_users(request: web.Request) -> web.Response:
     params = page_params(request)
     async with request.app[DATABASE].connect() as conn:
@@ -43,7 +44,7 @@ async def list_users(request: web.Request) -> web.Response:
     return paginated(params.page, params.page_size, total, [store.to_response(r) for r in rows])
 
 
-@routes.post("", policy=Policy.ADMIN)
+@routes.post("", policy=Policy.ADMIN, body=UserCreate)
 async def create_user(request: web.Request) -> web.Response:
     body = await parse_body(request, UserCreate)
     rounds = request.app[HOST].section(UsersSettings).bcrypt_rounds
@@ -71,7 +72,7 @@ async def get_user(request: web.Request) -> web.Response:
     return json_response(store.to_response(row))
 
 
-@routes.put("/{public_id}", policy=Policy.AUTHENTICATED)
+@routes.put("/{public_id}", policy=Policy.AUTHENTICATED, body=UserUpdate)
 async def update_user(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     caller = principal(request)

@@ -18,6 +18,7 @@ from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import (
+    PageParams,
     fields_set,
     json_response,
     page_params,
@@ -77,7 +78,7 @@ async def _webhook(conn: Any, public_id: str) -> Any:
     return row
 
 
-@routes.get("", policy=Policy.ADMIN)
+@routes.get("", policy=Policy.ADMIN, query=PageParams)
 async def list_webhooks(request: web.Request) -> web.Response:
     params = page_params(request)
     async with request.app[DATABASE].connect() as conn:
@@ -85,7 +86,7 @@ async def list_webhooks(request: web.Request) -> web.Response:
     return paginated(params.page, params.page_size, total, [store.to_response(r) for r in rows])
 
 
-@routes.post("", policy=Policy.ADMIN)
+@routes.post("", policy=Policy.ADMIN, body=WebhookCreate)
 async def create_webhook(request: web.Request) -> web.Response:
     body = await parse_body(request, WebhookCreate)
     _check_events(request, body.events)
@@ -118,7 +119,7 @@ async def get_webhook(request: web.Request) -> web.Response:
     return json_response(store.to_response(row))
 
 
-@routes.put("/{public_id}", policy=Policy.ADMIN)
+@routes.put("/{public_id}", policy=Policy.ADMIN, body=WebhookUpdate)
 async def update_webhook(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     body = await parse_body(request, WebhookUpdate)
@@ -154,7 +155,7 @@ async def delete_webhook(request: web.Request) -> web.Response:
     return status_response("Webhook successfully deleted.")
 
 
-@routes.get("/{public_id}/deliveries", policy=Policy.ADMIN)
+@routes.get("/{public_id}/deliveries", policy=Policy.ADMIN, query=PageParams)
 async def list_deliveries(request: web.Request) -> web.Response:
     params = page_params(request)
     status = request.query.get("status")
