@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 
 from webmacs_core.keys import PLUGIN_MANAGER
-from webmacs_core.livebus import MemoryLiveBus
+from webmacs_sdk.livebus import MemoryLiveBus
 from webmacs_sdk.markers import hookimpl
 from webmacs_sdk.specs import LiveBusSpec, Policy, Route, RouteTable
 from webmacs_sdk.web import json_response

@@ -1,4 +1,5 @@
-"""The in-process live bus: bounded per-subscriber queues, slow subscribers cut off, never waited for."""
+"""The in-process live bus (the core's default, `WEBMACS_LIVE_BUS=memory`): bounded per-subscriber queues,
+slow subscribers cut off, never waited for. In the SDK so a plugin's tests can publish and subscribe too."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from webmacs_core.livebus import MemoryLiveBus
+from webmacs_sdk.livebus import MemoryLiveBus
 
 
 async def test_fast_consumer_gets_everything_in_order():
