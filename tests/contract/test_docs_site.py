@@ -6,10 +6,12 @@ setting of any plugin must be listed in docs/configuration.md. (Here, among the 
 because every change can break these; the tests that run the tutorials are in tests/docs.)
 """
 
+import json
 import logging
 import os
 import re
 import sys
+from html import escape as html_escape
 from pathlib import Path
 
 import attrs
@@ -108,3 +110,18 @@ def test_configuration_page_names_every_setting_and_only_real_ones(plugin_manage
     assert not controller - documented, f"controller settings missing: {sorted(controller - documented)}"
     unknown = documented - server - controller - files
     assert not unknown, f"docs/configuration.md names settings that do not exist: {sorted(unknown)}"
+
+
+def test_api_reference_lists_every_operation_of_the_openapi_document(site, tmp_path):
+    from webmacs_core.cli import main
+
+    target = tmp_path / "openapi.json"
+    assert main(["openapi", "--output", str(target)]) == 0
+    document = json.loads(target.read_text())
+    html = (site / "reference" / "api" / "index.html").read_text()
+    operations = [(method, path) for path, item in document["paths"].items() for method in item
+                  if method in {"get", "post", "put", "patch", "delete"}]
+    assert len(operations) >= 60
+    for method, path in operations:
+        assert f"<code>{html_escape(path)}</code>" in html, f"{method.upper()} {path} is missing from the API reference"
+    assert "Every route of the installed plugins" in html  # the page's own introduction is kept
