@@ -1,5 +1,5 @@
 // Shared behaviour of every page: API calls with the session's CSRF token, forms and action
-// buttons that call the JSON API, flash messages that survive the reload after an action.
+// buttons that call the JSON API, file uploads with progress, flash messages that survive the reload after an action.
 "use strict";
 const WM = (() => {
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
@@ -116,7 +116,32 @@ const WM = (() => {
     }
   }
 
+  // A file upload whose <progress> fills as the file goes out (fetch cannot report that); the
+  // API's detail is shown when the file is refused.
+  function uploadForm(event) {
+    const form = event.target.closest("form[data-upload]");
+    if (!form) return;
+    event.preventDefault();
+    const bar = form.querySelector("progress");
+    const error = form.querySelector(".form-error");
+    error.textContent = "";
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.setRequestHeader("X-CSRF-Token", csrf);
+    bar.hidden = false;
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100); };
+    xhr.onload = () => {
+      let body = {};
+      try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+      if (xhr.status < 300) flashAfterReload(body.message || form.dataset.success || "Uploaded.");
+      else { error.textContent = typeof body.detail === "string" ? body.detail : `Upload failed (${xhr.status}).`; error.focus(); }
+    };
+    xhr.onerror = () => { error.textContent = "Upload failed: the connection broke."; error.focus(); };
+    xhr.send(new FormData(form));
+  }
+
   document.addEventListener("submit", submitForm);
+  document.addEventListener("submit", uploadForm);
   document.addEventListener("click", clickAction);
 
   document.getElementById("sign-out")?.addEventListener("click", async () => {

@@ -1,4 +1,4 @@
-// Driver settings forms generated from each driver's JSON schema, and wheel upload with progress.
+// Driver settings forms generated from each driver's JSON schema.
 "use strict";
 (() => {
   const drivers = JSON.parse(document.getElementById("drivers")?.textContent || "[]");
@@ -72,26 +72,5 @@
     try { current = JSON.parse(form.dataset.current); } catch { /* shown with defaults */ }
     render(form.querySelector(".config-fields"), byId.get(form.dataset.plugin), current);
     form.addEventListener("submit", () => collect(form), true);
-  });
-
-  const upload = document.getElementById("wheel-upload");
-  upload?.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const bar = document.getElementById("wheel-progress");
-    const error = upload.querySelector(".form-error");
-    error.textContent = "";
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", upload.action);
-    xhr.setRequestHeader("X-CSRF-Token", WM.csrf);
-    bar.hidden = false;
-    xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100); };
-    xhr.onload = () => {
-      let body = {};
-      try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
-      if (xhr.status < 300) WM.flashAfterReload(body.message || "Package installed.");
-      else { error.textContent = typeof body.detail === "string" ? body.detail : `Upload failed (${xhr.status}).`; error.focus(); }
-    };
-    xhr.onerror = () => { error.textContent = "Upload failed: the connection broke."; error.focus(); };
-    xhr.send(new FormData(upload));
   });
 })();
