@@ -95,6 +95,7 @@
   function freshness(ch) {
     const age = Date.now() / 1000 - (ch.seen || ch.last);
     const limit = 2 * Math.max(ch.interval || 5, MIN_INTERVAL_S);
+    ch.card.dataset.staleAfter = limit.toFixed(2); // seconds: twice the channel's usual interval
     const stale = !ch.last || age > limit;
     ch.card.classList.toggle("stale", stale);
     ch.card.querySelector(".fresh").textContent = !ch.last ? "no data" : stale ? `stale (${Math.round(age)} s old)` : "fresh";
