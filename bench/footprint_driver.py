@@ -8,12 +8,12 @@ from webmacs_sdk import hookimpl
 from webmacs_sdk.device import (
     ChannelDescriptor,
     ChannelDirection,
-    ChannelValue,
     DevicePlugin,
     PluginInstanceConfig,
     PluginMeta,
     SimulationSpec,
 )
+from webmacs_simulated import SimulatedDevice
 
 
 class WideConfig(PluginInstanceConfig):
@@ -22,8 +22,8 @@ class WideConfig(PluginInstanceConfig):
     channels: int = Field(default=100, ge=1, le=1000)
 
 
-class WideDevice(DevicePlugin):
-    """``channels`` sine-wave inputs; in demo mode the SDK simulates them, as the simulated driver does."""
+class WideDevice(SimulatedDevice):
+    """``channels`` sine-wave inputs, always simulated (demo mode) like the simulated driver it extends."""
 
     meta = PluginMeta(id="bench_wide", name="Bench: many channels", version="1.0")
     config_schema = WideConfig
@@ -40,18 +40,6 @@ class WideDevice(DevicePlugin):
             )
             for i in range(count)
         ]
-
-    async def _do_connect(self) -> None:
-        return None
-
-    async def _do_disconnect(self) -> None:
-        return None
-
-    async def _do_read(self, channel_id: str) -> ChannelValue | None:
-        return None
-
-    async def _do_write(self, channel_id: str, value: float) -> None:
-        return None
 
 
 @hookimpl
