@@ -8,8 +8,8 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
 from e2e_support import FakeServer
+from local_server import serving
 
 CONTROLLER = [sys.executable, "-m", "webmacs_controller"]
 
@@ -31,13 +31,8 @@ async def run(*args: str, **settings: str) -> tuple[int, str, str, float]:
 @pytest.fixture
 async def server() -> AsyncIterator[FakeServer]:
     fake = FakeServer()
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield fake
-    await runner.cleanup()
+    async with serving(fake.app()) as fake.port:
+        yield fake
 
 
 async def test_help_and_version_answer_at_once_without_a_server() -> None:

@@ -5,8 +5,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from e2e_support import COUNT_EVENT, VALVE_EVENT, CounterDevice, FakeServer, FaultProxy
+from local_server import serving
 
 from webmacs_controller.controller import START_MESSAGE, STOP_MESSAGE, Controller
 from webmacs_controller.settings import ControllerSettings
@@ -19,13 +19,8 @@ async def server() -> AsyncIterator[FakeServer]:
     CounterDevice.created = []
     CounterDevice.valve = -1.0
     fake = FakeServer()
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield fake
-    await runner.cleanup()
+    async with serving(fake.app()) as fake.port:
+        yield fake
 
 
 @pytest.fixture
