@@ -1,11 +1,16 @@
-"""Helpers of the OTA tests: keys, small real wheels, good bundles and archives bent in one way."""
+"""Helpers of the OTA tests: keys, small real wheels, good bundles and archives bent in one way, processes."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
+import os
+import signal
+import socket
+import subprocess
 import tarfile
 import zipfile
 from pathlib import Path
@@ -13,6 +18,24 @@ from pathlib import Path
 from webmacs_ota import bundle, signing
 
 PLUGINS = ("users", "auth", "logs", "ota")
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process started in its own session and everything it started: TERM, then KILL after 30 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def make_keys(directory: Path, name: str = "release") -> tuple[Path, str]:

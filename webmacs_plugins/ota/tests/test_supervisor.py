@@ -8,13 +8,14 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from ota_support import free_port, stop_group
 
 from webmacs_ota.layout import COMPLETE_MARKER, Layout, write_json
 
@@ -69,12 +70,6 @@ def _stand_in(layout: Layout, version: str, revision: str, *, hang: bool = False
     (layout.version_dir(version) / COMPLETE_MARKER).write_text(version)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _health(port: int) -> dict | None:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=1) as resp:
@@ -113,7 +108,7 @@ def test_switch_timeout_rollback_manual_rollback_and_restart(tmp_path):
     _stand_in(layout, "1.0.1", "r1")
     _stand_in(layout, "1.0.2", "r2", hang=True)
     layout.point(layout.current, "1.0.0")
-    db, port, log = tmp_path / "site.db", _free_port(), tmp_path / "supervisor.log"
+    db, port, log = tmp_path / "site.db", free_port(), tmp_path / "supervisor.log"
     env = {**os.environ, "WEBMACS_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "WEBMACS_HOST": "127.0.0.1",
            "WEBMACS_PORT": str(port), "STAND_IN_DB": str(db)}
     with log.open("wb") as out:
@@ -162,10 +157,4 @@ def test_switch_timeout_rollback_manual_rollback_and_restart(tmp_path):
         assert _starts(db).count("1.0.1") == 3  # what 1.0.1 wrote (three starts) is still there
         assert not layout.previous.is_symlink()
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(supervisor.pid, signal.SIGTERM)
-        try:
-            supervisor.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(supervisor.pid, signal.SIGKILL)
-            supervisor.wait()
+        stop_group(supervisor)

@@ -15,8 +15,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +22,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from ota_support import good_bundle, make_keys
+from ota_support import free_port, good_bundle, make_keys, stop_group
 
 from webmacs_core.cli import main
 
@@ -64,12 +62,6 @@ def builds(tmp_path_factory) -> dict[str, Path]:
 
 def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-4000:]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Site:
@@ -146,7 +138,7 @@ async def test_signed_update_switches_and_a_failing_one_rolls_back(builds, tmp_p
     key, public = make_keys(tmp_path / "keys")
     root = tmp_path / "install"
     assert main(["ota", "init", str(root), str(builds["2.0.0"]), "--version", "2.0.0"]) == 0
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "WEBMACS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'webmacs.db'}",
            "WEBMACS_HOST": "127.0.0.1", "WEBMACS_PORT": str(port), "WEBMACS_SECRET_KEY": "ota-e2e-secret-" + "x" * 40,
            "WEBMACS_INITIAL_ADMIN_EMAIL": ADMIN["email"], "WEBMACS_INITIAL_ADMIN_USERNAME": "otaadmin",
@@ -194,10 +186,4 @@ async def test_signed_update_switches_and_a_failing_one_rolls_back(builds, tmp_p
                        for c in contents)
 
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(supervisor.pid, signal.SIGTERM)
-        try:
-            supervisor.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(supervisor.pid, signal.SIGKILL)
-            supervisor.wait()
+        stop_group(supervisor)
