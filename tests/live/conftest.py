@@ -10,14 +10,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from server_process import ServerProcess
+from server_process import ServerProcess, require_postgresql
 
 from webmacs_sdk.testing.databases import PostgresTestDatabase
 
 
 @pytest.fixture(scope="session")
-def live_database() -> Iterator[str]:
+def live_database(pytestconfig: pytest.Config) -> Iterator[str]:
     """A fresh PostgreSQL database for the live servers of this run (dropped at the end)."""
+    require_postgresql(pytestconfig)
     database = PostgresTestDatabase()
     database.create()
     yield database.url

@@ -12,8 +12,16 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
+
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "live-admin-password-1"
+
+
+def require_postgresql(config: pytest.Config) -> None:
+    """Live servers run on PostgreSQL; ``--webmacs-db=sqlite`` leaves them out."""
+    if "postgresql" not in str(config.getoption("--webmacs-db")):
+        pytest.skip("live-server tests run on PostgreSQL (--webmacs-db leaves it out)")
 
 
 def free_port() -> int:

@@ -13,7 +13,8 @@ from typing import Any
 
 import aiohttp
 import asyncpg
-from server_process import ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess
+import pytest
+from server_process import ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, require_postgresql
 
 from webmacs_sdk.testing.databases import PostgresTestDatabase
 
@@ -100,7 +101,10 @@ async def _event(session: aiohttp.ClientSession, url: str, token: str) -> str:
         return str((await resp.json())["data"][0]["public_id"])
 
 
-async def test_sigterm_closes_sockets_with_1001_exits_within_2_s_and_loses_nothing(tmp_path: Path) -> None:
+async def test_sigterm_closes_sockets_with_1001_exits_within_2_s_and_loses_nothing(
+    tmp_path: Path, pytestconfig: pytest.Config
+) -> None:
+    require_postgresql(pytestconfig)
     database = PostgresTestDatabase()
     database.create()
     env = {"WEBMACS_COMPACT_INTERVAL_SECONDS": "0"}
