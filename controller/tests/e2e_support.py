@@ -32,6 +32,7 @@ class CounterDevice(DevicePlugin):
     counter = itertools.count(1)
     created: list[CounterDevice] = []
     valve = -1.0
+    valve_writes: list[float] = []
 
     def __init__(self) -> None:
         super().__init__()
@@ -61,6 +62,7 @@ class CounterDevice(DevicePlugin):
         if value == 42.0:
             raise PluginConnectionError(self.meta.id, "valve jammed")
         CounterDevice.valve = value
+        CounterDevice.valve_writes.append(value)
 
 
 @dataclass
@@ -80,6 +82,7 @@ class FakeServer:
     logins: int = 0
     controller_ids: set[str] = field(default_factory=set)
     latest_valve: float = 150.0
+    updated_on: str = "2026-01-01T00:00:00Z"
     port: int = 0
 
     def app(self) -> web.Application:
@@ -113,6 +116,7 @@ class FakeServer:
                 "demo_mode": False,
                 "enabled": True,
                 "config_json": json.dumps({"poll_interval_ms": 50}),
+                "updated_on": self.updated_on,
             },
             {
                 "public_id": "disabled",

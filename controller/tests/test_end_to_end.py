@@ -18,6 +18,7 @@ async def server() -> AsyncIterator[FakeServer]:
     CounterDevice.counter = itertools.count(1)
     CounterDevice.created = []
     CounterDevice.valve = -1.0
+    CounterDevice.valve_writes = []
     fake = FakeServer()
     async with serving(fake.app()) as fake.port:
         yield fake
@@ -86,6 +87,10 @@ async def test_every_reading_arrives_once_in_order_through_20_cuts(
     assert "Output Counter/valve refused the value 42: [counter] valve jammed" in server.logs
     await wait_for(lambda: valve_reports(server)[-1:] == [100.0] and len(valve_reports(server)) >= 2)
     assert CounterDevice.valve == 100.0
+    # An edited instance is replaced; the old one's safe value is not where the output stays.
+    server.latest_valve = 150.0
+    server.updated_on = "2026-01-02T00:00:00Z"
+    await wait_for(lambda: len(CounterDevice.created) >= 2 and CounterDevice.valve_writes[-2:] == [0.0, 100.0])
 
     for _ in range(20):
         await asyncio.sleep(0.2)

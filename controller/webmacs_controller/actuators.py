@@ -32,6 +32,9 @@ class ActuatorSync:
         #: Per output: the value last asked for, and the value the driver applied for it.
         self._written: dict[tuple[str, str], float] = {}
         self._applied: dict[tuple[str, str], float] = {}
+        #: The driver instance each output was written through: a replacement (new version, new
+        #: configuration) left the output at its safe value, so it is written again.
+        self._through: dict[tuple[str, str], object] = {}
         self._refused: set[tuple[tuple[str, str], float]] = set()
         self.writes = 0
         self.refusals = 0
@@ -40,6 +43,7 @@ class ActuatorSync:
         """Forget what was written (after safe values replaced it), so the next tick writes again."""
         self._written.clear()
         self._applied.clear()
+        self._through.clear()
 
     async def tick(self) -> None:
         """One poll of the latest values."""
@@ -60,6 +64,9 @@ class ActuatorSync:
                 value = float(dp["value"])
             except (KeyError, TypeError, ValueError):
                 continue
+            if self._through.get(target) is not inst.plugin:
+                self._written.pop(target, None)
+                self._applied.pop(target, None)
             # The applied value comes back as the latest one: that is no new request either.
             if value in (self._written.get(target), self._applied.get(target)):
                 continue
@@ -67,10 +74,12 @@ class ActuatorSync:
             try:
                 applied = float(await inst.plugin.write(target[1], value))
             except Exception as exc:  # a driver failure must not stop the other outputs
+                self._through[target] = inst.plugin
                 await self._refused_write(target, event, value, inst.plugin.instance_name, exc)
                 continue
             self._written[target] = value
             self._applied[target] = applied
+            self._through[target] = inst.plugin
             self.writes += 1
             if self._report is not None:
                 self._report(event, applied)
