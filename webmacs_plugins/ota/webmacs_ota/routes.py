@@ -14,7 +14,7 @@ from typing import Any
 
 import pydantic
 import sqlalchemy as sa
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from webmacs_ota import records, releases, workflow
 from webmacs_ota.bundle import BundleRejected
@@ -22,9 +22,10 @@ from webmacs_ota.events import OtaFailed, OtaStatusChanged
 from webmacs_ota.states import UpdateStatus
 from webmacs_ota.tables import firmware_updates
 from webmacs_sdk.db import conflict_on_duplicate, fetch_page
-from webmacs_sdk.errors import ApiError, BadRequest, Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from webmacs_sdk.errors import ApiError, BadRequest, Conflict, NotFound, PayloadTooLarge
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.specs import Policy, RouteTable
+from webmacs_sdk.uploads import file_part, receive_file
 from webmacs_sdk.web import (
     PageParams,
     RequestModel,
@@ -43,7 +44,6 @@ routes = RouteTable("/api/v1/ota")
 EXISTS = "FirmwareUpdate already exists."
 NOT_TAR_GZ = "File must be a .tar.gz update bundle."
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\.tar\.gz$")
-_CHUNK = 256 * 1024
 VERSION_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"
 
 
@@ -96,7 +96,7 @@ async def upload_bundle(request: web.Request) -> web.Response:
     state = workflow.runtime(app)
     cap = state.settings.ota_max_bundle_bytes
     too_large = f"Bundle exceeds maximum allowed size ({cap // (1024 * 1024)} MB)."
-    part = await _file_part(request)
+    part = await file_part(request)
     name = part.filename or ""
     if not name.endswith(".tar.gz"):
         raise BadRequest(NOT_TAR_GZ)
@@ -111,7 +111,7 @@ async def upload_bundle(request: web.Request) -> web.Response:
         try:
             if request.content_length is not None and request.content_length > cap + 64 * 1024:
                 raise PayloadTooLarge(too_large)
-            size = await _receive(part, incoming, cap, too_large)
+            size, digest = await receive_file(part, incoming, cap, too_large)
         except PayloadTooLarge:
             await workflow.refused(app, name, too_large, principal(request))
             raise
@@ -123,7 +123,6 @@ async def upload_bundle(request: web.Request) -> web.Response:
         shutil.rmtree(checked.directory, ignore_errors=True)
         if final.exists():
             raise Conflict(f"Bundle '{name}' already exists.")
-        digest = await asyncio.to_thread(_sha256, incoming)
         await asyncio.to_thread(incoming.replace, final)
     finally:
         incoming.unlink(missing_ok=True)
@@ -167,12 +166,6 @@ def _inside(path: Path, directory: Path) -> bool:
     return path.resolve().parent == directory.resolve()
 
 
-def _sha256(path: Path) -> str:
-    from webmacs_ota.bundle import sha256_file
-
-    return sha256_file(path)
-
-
 async def _record_bundle(app: web.Application, version: str, path: Path, *, size: int, digest: str,
                          actor: Any) -> str:
     """Attach the bundle to the record of its version (created when there is none)."""
@@ -190,34 +183,6 @@ async def _record_bundle(app: web.Application, version: str, path: Path, *, size
         else:
             raise Conflict(f"Update {version} is {row.status}; it cannot take a new bundle.")
         return str(row.public_id)
-
-
-async def _file_part(request: web.Request) -> BodyPartReader:
-    if not request.content_type.startswith("multipart/"):
-        raise ValidationFailed.single(["body", "file"], "Field required", "missing")
-    reader = await request.multipart()
-    while (part := await reader.next()) is not None:
-        if isinstance(part, BodyPartReader) and part.name == "file":
-            return part
-        if isinstance(part, BodyPartReader):
-            await part.release()
-    raise ValidationFailed.single(["body", "file"], "Field required", "missing")
-
-
-async def _receive(part: BodyPartReader, target: Path, cap: int, too_large: str) -> int:
-    """Stream the part to ``target``; at most ``cap`` bytes are written, a longer upload is removed."""
-    size = 0
-    try:
-        with target.open("wb") as out:
-            while chunk := await part.read_chunk(_CHUNK):
-                size += len(chunk)
-                if size > cap:
-                    raise PayloadTooLarge(too_large)
-                await asyncio.to_thread(out.write, chunk)
-    except BaseException:
-        await asyncio.to_thread(target.unlink, True)
-        raise
-    return size
 
 
 @routes.get("/{public_id}", policy=Policy.ADMIN)

@@ -13,7 +13,6 @@ directory on the path.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
 import shutil
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import orjson
 import sqlalchemy as sa
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from webmacs_pluginmgr import packages, plugindir
 from webmacs_pluginmgr.catalogue import catalogue_for
@@ -32,15 +31,15 @@ from webmacs_pluginmgr.sandbox import ProbeLimits
 from webmacs_pluginmgr.settings import PluginMgrSettings
 from webmacs_pluginmgr.tables import plugin_packages
 from webmacs_sdk.db import is_unique_violation, new_public_id
-from webmacs_sdk.errors import ApiError, BadRequest, Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from webmacs_sdk.errors import ApiError, BadRequest, Conflict, NotFound, PayloadTooLarge
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.timefmt import utcnow
+from webmacs_sdk.uploads import file_part, receive_file
 from webmacs_sdk.web import json_response, principal, status_response
 from webmacs_sdk.wheelcheck import WheelInfo, WheelRejected, sanitise_filename, validate_wheel
 
 log = logging.getLogger(__name__)
 
-_CHUNK = 64 * 1024
 _PACKAGE_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")
 TOO_LARGE = "Wheel exceeds maximum size (50 MB)."
 
@@ -89,32 +88,6 @@ async def list_packages(request: web.Request) -> web.Response:
     return json_response([packages.to_response(row) for row in rows])
 
 
-async def _file_part(request: web.Request) -> BodyPartReader:
-    if not request.content_type.startswith("multipart/"):
-        raise ValidationFailed.single(["body", "file"], "Field required", "missing")
-    reader = await request.multipart()
-    while (part := await reader.next()) is not None:
-        if isinstance(part, BodyPartReader) and part.name == "file":
-            return part
-        if isinstance(part, BodyPartReader):
-            await part.release()
-    raise ValidationFailed.single(["body", "file"], "Field required", "missing")
-
-
-async def _receive(part: BodyPartReader, target: Path, cap: int) -> tuple[int, str]:
-    """Stream the part to ``target``; at most ``cap`` bytes are ever written. Returns size and SHA-256."""
-    digest = hashlib.sha256()
-    size = 0
-    with target.open("wb") as out:
-        while chunk := await part.read_chunk(_CHUNK):
-            size += len(chunk)
-            if size > cap:
-                raise PayloadTooLarge(TOO_LARGE)
-            digest.update(chunk)
-            await asyncio.to_thread(out.write, chunk)
-    return size, digest.hexdigest()
-
-
 async def upload_package(request: web.Request) -> web.Response:
     settings = request.app[HOST].section(PluginMgrSettings)
     cap = settings.max_wheel_bytes
@@ -122,7 +95,7 @@ async def upload_package(request: web.Request) -> web.Response:
         raise PayloadTooLarge(TOO_LARGE)
     state = plugin_dir_for(request.app)
     paths = state.paths
-    part = await _file_part(request)
+    part = await file_part(request)
     try:
         filename = sanitise_filename(part.filename)
     except WheelRejected as exc:
@@ -137,7 +110,7 @@ async def upload_package(request: web.Request) -> web.Response:
     await asyncio.to_thread(scratch_dir.mkdir)
     scratch = scratch_dir / filename
     try:
-        size, sha256 = await _receive(part, scratch, cap)
+        size, sha256 = await receive_file(part, scratch, cap, TOO_LARGE)
         try:
             info = await asyncio.to_thread(validate_wheel, scratch, filename)
         except WheelRejected as exc:
