@@ -8,8 +8,9 @@ does not pay for the server's (aiohttp's web framework, the models, the specs).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from webmacs_sdk.lazy import homes, lazy_names
 
 if TYPE_CHECKING:
     from webmacs_sdk.device import (  # device drivers: the contract's webmacs-plugins-core surface
@@ -203,7 +204,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "WidgetTypeSpec",
     ),
 }
-_HOME = {name: module for module, names in _MODULES.items() for name in names}
+_HOME = homes(_MODULES)
 
 __version__ = "2.0.0"
 
@@ -297,14 +298,4 @@ __all__ = [  # noqa: RUF022 (grouped: keys, then classes, then functions)
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module 'webmacs_sdk' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOME})
+__getattr__, __dir__ = lazy_names(__name__, _HOME)

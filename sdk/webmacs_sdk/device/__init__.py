@@ -6,8 +6,9 @@ brings the validation library it is built on.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from webmacs_sdk.lazy import homes, lazy_names
 
 if TYPE_CHECKING:
     from .base import DevicePlugin
@@ -50,7 +51,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "sync": ("SyncDevicePlugin",),
     "types": ("ChannelValue", "PluginState"),
 }
-_HOME = {name: module for module, names in _MODULES.items() for name in names}
+_HOME = homes(_MODULES)
 
 __all__ = [
     "CapabilityNotFoundError",
@@ -81,14 +82,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module 'webmacs_sdk.device' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOME})
+__getattr__, __dir__ = lazy_names(__name__, _HOME)
