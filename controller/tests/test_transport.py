@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import WSMsgType, web
+from local_server import serving
 
 from webmacs_controller.httpclient import ConnectionFailed, HttpClient
 from webmacs_controller.wsclient import ABNORMAL_CLOSURE, WebSocketRejected, connect
@@ -63,14 +64,9 @@ class Peer:
 @pytest.fixture
 async def peer() -> AsyncIterator[Peer]:
     server = Peer()
-    runner = web.AppRunner(server.app(), keepalive_timeout=0.2)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield server
-    server.stall.set()
-    await runner.cleanup()
+    async with serving(server.app(), keepalive_timeout=0.2) as server.port:
+        yield server
+        server.stall.set()
 
 
 async def test_requests_reuse_connections_and_survive_the_server_closing_idle_ones(peer: Peer) -> None:
