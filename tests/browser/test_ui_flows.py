@@ -163,8 +163,10 @@ def test_admin_runs_the_plant_from_the_browser(browser, site, receiver):
         time.sleep(0.3)
         page.reload()
     assert receiver.received
-    page.locator("details.attempts summary").first.click()
-    page.locator("details.attempts li", has_text="HTTP 200").first.wait_for()
+    delivered = page.locator("#deliveries tbody tr").filter(
+        has=page.get_by_role("cell", name="delivered", exact=True)).first
+    delivered.locator("details.attempts summary").click()
+    delivered.locator("details.attempts li", has_text="HTTP 200").first.wait_for()
 
     # A stopped controller: its channels turn stale within twice their interval (0.5 s here).
     page.goto(f"{site.url}/")
