@@ -25,12 +25,13 @@ Three layers, each sufficient on its own for what it covers:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import ipaddress
 import re
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -386,6 +387,21 @@ class Download:
     sha256: str
 
 
+
+@contextlib.contextmanager
+def _refusals_as_denied() -> Iterator[None]:
+    """A connection the policy's resolver refused, or a URL aiohttp cannot parse, as :class:`EgressDenied`."""
+    try:
+        yield
+    except aiohttp.ClientConnectorError as exc:
+        cause: Any = exc.__cause__ or getattr(exc, "os_error", None)
+        if isinstance(cause, _Refused):
+            raise cause.denied from None
+        raise
+    except aiohttp.InvalidURL as exc:
+        raise EgressDenied(f"URL is not valid: {exc}.") from None
+
+
 async def _stream_to(response: aiohttp.ClientResponse, target: Path, max_bytes: int) -> Download:
     digest = hashlib.sha256()
     size = 0
@@ -459,20 +475,13 @@ class EgressClient:
         assert self._session is not None
         started = time.monotonic()
         limit = aiohttp.ClientTimeout(total=time_limit if time_limit is not None else self.timeout)
-        try:
+        with _refusals_as_denied():
             async with self._session.request(method, url, data=data, headers=headers, allow_redirects=False,
                                              timeout=limit) as response:
                 body = await response.content.read(self.max_response_bytes + 1)
                 truncated = len(body) > self.max_response_bytes
                 return EgressResponse(response.status, dict(response.headers),
                                       body[: self.max_response_bytes], truncated, time.monotonic() - started)
-        except aiohttp.ClientConnectorError as exc:
-            cause: Any = exc.__cause__ or getattr(exc, "os_error", None)
-            if isinstance(cause, _Refused):
-                raise cause.denied from None
-            raise
-        except aiohttp.InvalidURL as exc:
-            raise EgressDenied(f"URL is not valid: {exc}.") from None
 
     async def download(self, url: str, target: Path, *, max_bytes: int, time_limit: float | None = None,
                        max_redirects: int = 5) -> Download:
@@ -493,7 +502,7 @@ class EgressClient:
             target_url = parse_target(url)
             self.policy.check_target(target_url)
             self._check_client_view(url)
-            try:
+            with _refusals_as_denied():
                 async with self._session.get(url, allow_redirects=False, timeout=limit) as response:
                     if response.status in (301, 302, 303, 307, 308):
                         location = response.headers.get("Location")
@@ -504,13 +513,6 @@ class EgressClient:
                     if response.status != 200:
                         return Download(response.status, 0, "")
                     return await _stream_to(response, target, max_bytes)
-            except aiohttp.ClientConnectorError as exc:
-                cause: Any = exc.__cause__ or getattr(exc, "os_error", None)
-                if isinstance(cause, _Refused):
-                    raise cause.denied from None
-                raise
-            except aiohttp.InvalidURL as exc:
-                raise EgressDenied(f"URL is not valid: {exc}.") from None
         raise EgressDenied(f"more than {max_redirects} redirects.")
 
     def _check_client_view(self, url: str) -> None:
