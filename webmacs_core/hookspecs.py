@@ -406,22 +406,3 @@ def webmacs_register_live_buses() -> Iterable[LiveBusSpec]:
 
 
 # ``webmacs_register_drivers`` is imported above: controllers call it too, so the SDK owns its spec.
-
-
-# --------------------------------------------------------------------------------------
-# Health
-# --------------------------------------------------------------------------------------
-
-
-@hookspec
-def webmacs_health(app: web.Application) -> dict[str, Any]:
-    """Contribute fields to ``GET /health`` (``last_datapoint``, controller liveness...).
-
-    May be async; awaited on every health request, so keep it cheap. Returned mappings are
-    merged into the response. A failing implementation is logged and skipped.
-
-    :param app: the running application.
-    :returns: a JSON-serialisable mapping.
-
-    .. versionadded:: 2.0
-    """

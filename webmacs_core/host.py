@@ -125,10 +125,3 @@ class CoreHost:
         if True in answers:
             return True
         return default
-
-    async def health(self) -> dict[str, Any]:
-        """Fields contributed by ``webmacs_health`` implementations, merged."""
-        merged: dict[str, Any] = {}
-        for fields in (await call_hook(self.pm.hook.webmacs_health, app=self.app)).results:
-            merged.update(fields)
-        return merged

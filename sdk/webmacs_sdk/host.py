@@ -72,10 +72,6 @@ class Host(Protocol):
         """Ask every ``webmacs_permission`` implementation: any False denies, any True allows."""
         ...
 
-    async def health(self) -> dict[str, Any]:
-        """The fields ``webmacs_health`` implementations contribute, merged."""
-        ...
-
     def hook(self) -> Any:
         """The pluggy hook relay, for plugins that define and call hooks of their own."""
         ...

@@ -11,6 +11,7 @@ import importlib.metadata
 import pluggy
 import pytest
 
+import webmacs_health
 from webmacs_core.app import create_app
 from webmacs_core.plugins import build_plugin_manager
 from webmacs_core.settings import Settings
@@ -104,7 +105,7 @@ async def test_every_hook_call_is_seen_by_a_hookcall_monitor_and_the_recorder(ai
 class Broken:
     name = "broken"
 
-    @hookimpl
+    @hookimpl(optionalhook=True)  # the health plugin's hook
     async def webmacs_health(self, app):
         raise RuntimeError("async health failed")
 
@@ -119,7 +120,7 @@ class Healthy:
     def __init__(self):
         self.seen = []
 
-    @hookimpl
+    @hookimpl(optionalhook=True)  # the health plugin's hook
     async def webmacs_health(self, app):
         return {"healthy": True}
 
@@ -130,7 +131,7 @@ class Healthy:
 
 async def test_a_failing_implementation_is_logged_and_the_others_still_run(caplog):
     healthy = Healthy()
-    pm = build_plugin_manager(plugins=[healthy, Broken()], entrypoints=False)
+    pm = build_plugin_manager(plugins=[healthy, Broken(), ("health", webmacs_health)], entrypoints=False, strict=True)
     health = await call_hook(pm.hook.webmacs_health, app=None)
     notified = await call_hook(pm.hook.webmacs_on_datapoints, app=None, batch="b1")
     assert health.results == [{"healthy": True}]

@@ -4,7 +4,8 @@ import webmacs_plant_status
 
 
 async def test_signed_in_user_sees_the_page_with_health_fields(make_client):
-    client = await make_client("users", "auth", "events", "experiments", "datapoints", "ui", webmacs_plant_status)
+    client = await make_client("users", "auth", "events", "experiments", "datapoints", "health", "ui",
+                              webmacs_plant_status)
     login = {"email": "admin@example.com", "password": "admin-password-1"}
     assert (await client.post("/api/v1/auth/session", json=login)).status == 200
     overview = await (await client.get("/")).text()

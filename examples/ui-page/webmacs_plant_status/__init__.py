@@ -7,15 +7,15 @@ from typing import Any
 
 from aiohttp import web
 
+from webmacs_health.public import contributed_fields
 from webmacs_sdk import Page, Policy, hookimpl
-from webmacs_sdk.keys import HOST
 
 __all__ = ["webmacs_ui_pages"]
 
 
 async def status_context(request: web.Request) -> Mapping[str, Any]:
-    """The template's variables: every field the server's health hooks contribute."""
-    health = await request.app[HOST].health()
+    """The template's variables: every field plugins contribute to the health report."""
+    health = await contributed_fields(request.app)
     return {"fields": sorted((str(key), value) for key, value in health.items())}
 
 

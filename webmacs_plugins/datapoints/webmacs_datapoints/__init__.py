@@ -48,7 +48,7 @@ async def webmacs_on_datapoints(app: web.Application, batch: IngestBatch) -> Non
     await live.publish(app, batch)
 
 
-@hookimpl
+@hookimpl(optionalhook=True)
 async def webmacs_health(app: web.Application) -> dict[str, Any]:
     return await maintenance.health(app)
 

@@ -20,7 +20,7 @@ class Contributor:
     name = "contributor"
     seen: list[DomainEvent] = []
 
-    @hookimpl
+    @hookimpl(optionalhook=True)
     def webmacs_health(self, app):
         return {"last_datapoint": "2025-01-15T14:30:00Z", "controllers": 2}
 

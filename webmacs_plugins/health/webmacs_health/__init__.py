@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from webmacs_health import hookspecs
 from webmacs_health import pages as ui_pages
 from webmacs_health.monitor import watcher_ctx
 from webmacs_health.routes import routes
 from webmacs_sdk import CleanupContextSpec, Route, hookimpl
+
+
+@hookimpl
+def webmacs_addhooks(pluginmanager: Any) -> None:
+    """The health plugin's own hook: ``webmacs_health`` (fields of the report)."""
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 @hookimpl

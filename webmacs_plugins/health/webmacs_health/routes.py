@@ -7,8 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
+from webmacs_health.fields import contributed_fields
 from webmacs_health.monitor import observe, probe, state
-from webmacs_sdk.keys import HOST, SETTINGS
+from webmacs_sdk.keys import SETTINGS
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import json_response
 
@@ -26,7 +27,7 @@ async def _report(app: web.Application) -> dict[str, Any]:
         "uptime_seconds": round(time.monotonic() - state(app).started, 1),
     }
     if database_ok:
-        report.update(await app[HOST].health())
+        report.update(await contributed_fields(app))
     return report
 
 
