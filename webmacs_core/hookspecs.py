@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from webmacs_sdk.specs import (
         AuthBackendSpec,
         CleanupContextSpec,
-        EventTypeSpec,
         IngestFilterSpec,
         LiveBusSpec,
         MigrationSpec,
@@ -342,20 +341,8 @@ def webmacs_on_datapoints(app: web.Application, batch: IngestBatch) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# Domain events and webhooks
+# Domain events
 # --------------------------------------------------------------------------------------
-
-
-@hookspec
-def webmacs_event_types() -> Iterable[EventTypeSpec]:
-    """Declare domain event types that webhooks may subscribe to.
-
-    Sync; called once while the app is built.
-
-    :returns: EventTypeSpec objects (``sensor.threshold_exceeded``, ...).
-
-    .. versionadded:: 2.0
-    """
 
 
 @hookspec

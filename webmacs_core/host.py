@@ -17,7 +17,7 @@ from webmacs_sdk.events import DomainEvent
 from webmacs_sdk.hooks import call_hook
 from webmacs_sdk.models import IngestBatch, IngestResult, Principal, Transaction
 from webmacs_sdk.protocols import LiveBus, StorageBackend
-from webmacs_sdk.specs import EventTypeSpec, SettingsSpec
+from webmacs_sdk.specs import SettingsSpec
 from webmacs_sdk.timefmt import utcnow
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,6 @@ class CoreHost:
         self.settings = settings
         self._sections: dict[type[Any], Any] = {}
         self._section_names = {spec.cls: spec.name for spec in self._settings_specs()}
-        self._event_types: list[EventTypeSpec] = pm.collect("webmacs_event_types")
         self._drivers: list[type[Any]] = pm.collect("webmacs_register_drivers")
         self._tasks: set[asyncio.Task[Any]] = set()
         self.pipeline: IngestionPipeline | None = None
@@ -107,9 +106,6 @@ class CoreHost:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-    def event_types(self) -> Sequence[EventTypeSpec]:
-        return self._event_types
 
     def drivers(self) -> Sequence[type[Any]]:
         return self._drivers

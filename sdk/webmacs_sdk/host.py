@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from webmacs_sdk.events import DomainEvent
     from webmacs_sdk.models import IngestBatch, IngestResult, Transaction
     from webmacs_sdk.protocols import LiveBus, StorageBackend
-    from webmacs_sdk.specs import EventTypeSpec
 
 T = TypeVar("T")
 
@@ -57,10 +56,6 @@ class Host(Protocol):
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """Run a background task that is cancelled at shutdown; its failure is logged, not lost."""
-        ...
-
-    def event_types(self) -> Sequence[EventTypeSpec]:
-        """Every domain event type webhooks may subscribe to."""
         ...
 
 

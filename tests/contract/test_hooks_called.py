@@ -148,7 +148,7 @@ class Registries:
     def webmacs_register_rule_operators(self):
         return [RuleOperatorSpec("near", lambda v, t, h: abs(v - t) < (h or 1.0), needs_high=False)]
 
-    @hookimpl
+    @hookimpl(optionalhook=True)  # declared by the webhooks plugin
     def webmacs_event_types(self):
         return [EventTypeSpec("batch.finished", "a production batch finished")]
 
@@ -180,12 +180,13 @@ class Registries:
 RULES = ("users", "auth", "events", "rules")
 
 
-async def test_webmacs_register_rule_operators_and_webmacs_event_types_reach_the_host(make_client):
+async def test_webmacs_register_rule_operators_and_webmacs_event_types_reach_their_owners(make_client):
     from webmacs_rules.public import registry
+    from webmacs_webhooks.public import event_types
 
-    client = await make_client(*RULES, Registries())
+    client = await make_client(*RULES, "webhooks", Registries())
     assert registry(client.app).operators["near"].test(1.0, 1.5, None)
-    assert "batch.finished" in [spec.name for spec in client.app[HOST].event_types()]
+    assert "batch.finished" in [spec.name for spec in event_types(client.app)]
 
 
 async def test_duplicate_rule_operator_names_conflict(make_app, aiohttp_client):

@@ -34,7 +34,7 @@ def webmacs_ingest_filters() -> list[IngestFilterSpec]:
     return [IngestFilterSpec("experiments.tag", tagging.tag_batch, order=30)]
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # the webhooks plugin's hook
 def webmacs_event_types() -> list[EventTypeSpec]:
     return [
         EventTypeSpec(ExperimentStarted.TYPE, "An experiment was started."),

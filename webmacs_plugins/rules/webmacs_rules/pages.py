@@ -10,13 +10,13 @@ from aiohttp import web
 from webmacs_events import public as events_public
 from webmacs_rules.registry import registry
 from webmacs_rules.routes import list_rules
-from webmacs_sdk.keys import DATABASE, HOST
+from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Page, Policy
 from webmacs_sdk.web import handler_json
+from webmacs_webhooks import public as webhooks_public
 
 
 async def rules_context(request: web.Request) -> Mapping[str, Any]:
-    host = request.app[HOST]
     async with request.app[DATABASE].connect() as conn:
         events = await events_public.choices(conn)
     return {
@@ -26,7 +26,7 @@ async def rules_context(request: web.Request) -> Mapping[str, Any]:
         "operators": [(name, name + (" (needs upper threshold)" if spec.needs_high else ""))
                       for name, spec in sorted(registry(request.app).operators.items())],
         "actions": sorted(registry(request.app).actions),
-        "event_types": sorted({spec.name for spec in host.event_types()}),
+        "event_types": sorted({spec.name for spec in webhooks_public.event_types(request.app)}),
     }
 
 

@@ -16,7 +16,7 @@ from webmacs_rules.schemas import RuleCreate, RuleUpdate
 from webmacs_rules.tables import ARMED, rules
 from webmacs_sdk.db import conflict_on_duplicate, fetch_page, new_public_id, row_or_404
 from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
-from webmacs_sdk.keys import DATABASE, HOST
+from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import (
@@ -29,6 +29,7 @@ from webmacs_sdk.web import (
     principal,
     status_response,
 )
+from webmacs_webhooks import public as webhooks_public
 
 routes = RouteTable("/api/v1/rules")
 
@@ -63,12 +64,11 @@ def _enum_error(field: str, value: Any, allowed: list[str]) -> dict[str, Any]:
 
 def _check_names(request: web.Request, values: dict[str, Any]) -> None:
     """Operator, action and webhook event type must be registered by a loaded plugin (422 list)."""
-    host = request.app[HOST]
     errors = []
     checks = (
         ("operator", list(registry(request.app).operators)),
         ("action_type", list(registry(request.app).actions)),
-        ("webhook_event_type", [spec.name for spec in host.event_types()]),
+        ("webhook_event_type", [spec.name for spec in webhooks_public.event_types(request.app)]),
     )
     for field, allowed in checks:
         value = values.get(field)

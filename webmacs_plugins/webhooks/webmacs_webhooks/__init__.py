@@ -27,9 +27,9 @@ from webmacs_sdk import (
     Transaction,
     hookimpl,
 )
-from webmacs_sdk.keys import HOST
-from webmacs_webhooks import outbox, readings
+from webmacs_webhooks import hookspecs, outbox, readings
 from webmacs_webhooks import pages as ui_pages
+from webmacs_webhooks.event_types import event_types
 from webmacs_webhooks.lifecycle import dispatcher_ctx
 from webmacs_webhooks.routes import routes
 from webmacs_webhooks.settings import WebhookSettings
@@ -43,6 +43,12 @@ EVENT_TYPES = (
     EventTypeSpec(ExperimentStopped.TYPE, "An experiment was stopped."),
     EventTypeSpec(HealthChanged.TYPE, "The server's health status changed."),
 )
+
+
+@hookimpl
+def webmacs_addhooks(pluginmanager: Any) -> None:
+    """The webhooks plugin's own hook: ``webmacs_event_types`` (what subscriptions may name)."""
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 @hookimpl
@@ -72,7 +78,7 @@ def webmacs_cleanup_ctx() -> list[CleanupContextSpec]:
 
 @hookimpl
 async def webmacs_on_event(app: web.Application, tx: Transaction, event: DomainEvent) -> None:
-    if any(spec.name == event.type for spec in app[HOST].event_types()):
+    if any(spec.name == event.type for spec in event_types(app)):
         await outbox.enqueue(app, tx, event)
 
 

@@ -7,15 +7,15 @@ from typing import Any
 
 from aiohttp import web
 
-from webmacs_sdk.keys import HOST
 from webmacs_sdk.specs import Page, Policy
 from webmacs_sdk.web import handler_json
+from webmacs_webhooks.event_types import event_types
 from webmacs_webhooks.routes import get_webhook, list_deliveries, list_webhooks
 
 
 async def webhooks_context(request: web.Request) -> Mapping[str, Any]:
     return {"listing": await handler_json(list_webhooks, request),
-            "event_types": sorted({spec.name for spec in request.app[HOST].event_types()})}
+            "event_types": sorted({spec.name for spec in event_types(request.app)})}
 
 
 async def deliveries_context(request: web.Request) -> Mapping[str, Any]:

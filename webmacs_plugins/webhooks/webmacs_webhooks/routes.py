@@ -14,7 +14,7 @@ from webmacs_sdk.db import conflict_on_duplicate, fetch_page, new_public_id
 from webmacs_sdk.egress import EgressDenied, vet
 from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
 from webmacs_sdk.events import WebhookTest
-from webmacs_sdk.keys import DATABASE, HOST
+from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import (
@@ -28,6 +28,7 @@ from webmacs_sdk.web import (
     status_response,
 )
 from webmacs_webhooks import store
+from webmacs_webhooks.event_types import event_types
 from webmacs_webhooks.outbox import body_for
 from webmacs_webhooks.runtime import runtime
 from webmacs_webhooks.schemas import WebhookCreate, WebhookUpdate
@@ -44,7 +45,7 @@ def _not_found(public_id: str) -> NotFound:
 
 
 def _check_events(request: web.Request, events: list[str]) -> None:
-    known = [spec.name for spec in request.app[HOST].event_types()]
+    known = [spec.name for spec in event_types(request.app)]
     errors = []
     for index, name in enumerate(events):
         if name not in known:
