@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -33,7 +33,6 @@ class CoreHost:
         self.settings = settings
         self._sections: dict[type[Any], Any] = {}
         self._section_names = {spec.cls: spec.name for spec in self._settings_specs()}
-        self._drivers: list[type[Any]] = pm.collect("webmacs_register_drivers")
         self._tasks: set[asyncio.Task[Any]] = set()
         self.pipeline: IngestionPipeline | None = None
         self._storage: StorageBackend | None = None
@@ -106,9 +105,6 @@ class CoreHost:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-    def drivers(self) -> Sequence[type[Any]]:
-        return self._drivers
 
     def hook(self) -> Any:
         return self.pm.hook

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -58,10 +58,6 @@ class Host(Protocol):
         """Run a background task that is cancelled at shutdown; its failure is logged, not lost."""
         ...
 
-
-    def drivers(self) -> Sequence[type[Any]]:
-        """Device driver classes registered through ``webmacs_register_drivers``."""
-        ...
 
     def permitted(self, principal: Any, action: str, resource: Any, *, default: bool = False) -> bool:
         """Ask every ``webmacs_permission`` implementation: any False denies, any True allows."""

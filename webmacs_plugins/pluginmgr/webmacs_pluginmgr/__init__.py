@@ -1,7 +1,7 @@
 """WebMACS plugin management: the driver catalogue, plugin instances and channel mappings, the
 ingestion stage that accepts data only for enabled instances, and plugin wheel packages.
 
-Drivers come from ``host.drivers()`` plus wheels uploaded into the isolated plugin directory
+Drivers come from the ``webmacs_register_drivers`` hook plus wheels uploaded into the isolated plugin directory
 (``WEBMACS_PLUGIN_DIR``), which become available without a restart.
 """
 

@@ -69,7 +69,9 @@ class DriverCatalogue:
     def drivers(self, app: web.Application) -> dict[str, type[DevicePlugin]]:
         """Bundled drivers (``webmacs_register_drivers``) by id."""
         found: dict[str, type[DevicePlugin]] = {}
-        for cls in app[HOST].drivers():
+        # The hook is sync and answers with classes only: asked on each listing, it stays cheap.
+        registered = app[HOST].hook().webmacs_register_drivers()
+        for cls in (cls for classes in registered if classes is not None for cls in classes):
             meta = getattr(cls, "meta", None)
             if meta is not None and str(getattr(meta, "id", None) or ""):
                 found[meta.id] = cls
