@@ -194,3 +194,32 @@ async def test_an_event_deleted_behind_the_resolver_cache_stores_nothing(datapla
             "SELECT count(*) FROM datapoints WHERE event_id NOT IN (SELECT id FROM events)"
         )
         assert orphans.scalar_one() == 0
+
+
+async def test_list_filters_by_event_and_time_range(dataplane):
+    client, op, (a, b) = await dataplane("a", "b")
+    start = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    items = [
+        {"value": i, "event_public_id": (a, b)[i % 2], "timestamp": (start + timedelta(minutes=i)).isoformat()}
+        for i in range(10)
+    ]
+    assert (await client.post(BASE + "/batch", json={"datapoints": items}, headers=op)).status == 201
+
+    async def listed(**params) -> dict:
+        resp = await client.get(BASE, params={"page_size": 100, **params}, headers=op)
+        assert resp.status == 200, await resp.text()
+        return await resp.json()
+
+    everything = await listed()
+    assert everything["total"] == 10 and [p["value"] for p in everything["data"]] == list(range(9, -1, -1))
+    only_a = await listed(event_public_id=a)
+    assert only_a["total"] == 5 and {p["event_public_id"] for p in only_a["data"]} == {a}
+    # Both ends are included; the page is newest first, and paging stays inside the filter.
+    window = {"from": "2026-01-01T12:02:00Z", "to": "2026-01-01T13:06:00+01:00"}
+    assert [p["value"] for p in (await listed(**window))["data"]] == [6, 5, 4, 3, 2]
+    second = await listed(**window, event_public_id=b, page=2, page_size=1)
+    assert second["total"] == 2 and [p["value"] for p in second["data"]] == [3]
+    assert await listed(event_public_id="no-such-event") == {"page": 1, "page_size": 100, "total": 0, "data": []}
+    for bad in ({"from": "yesterday"}, {"to": "2026-01-01T12:00:00"}, {"event_public_id": ""}):
+        resp = await client.get(BASE, params=bad, headers=op)
+        assert resp.status == 422 and "detail" in await resp.json(), bad

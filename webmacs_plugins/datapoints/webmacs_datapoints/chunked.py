@@ -54,15 +54,80 @@ _WINDOW = _points(
     "u.\"timestamp\" >= $2",
     'ORDER BY p."timestamp", p.id',
 )
-# $1 rows to skip, $2 rows to return, $3 oldest time a returned chunk point can have (or NULL).
-_PAGE = _points(
-    "TRUE",
-    "($3::timestamptz IS NULL OR c.last_ts >= $3)",
-    "($3::timestamptz IS NULL OR u.\"timestamp\" >= $3)",
-    'ORDER BY p."timestamp" DESC, p.id DESC OFFSET $1 LIMIT $2',
-)
-_COUNT = "SELECT (SELECT count(*) FROM datapoints) + (SELECT coalesce(sum(n), 0) FROM datapoint_chunks)"
-_NEWEST_CHUNKS = "SELECT first_ts, n FROM datapoint_chunks ORDER BY last_ts DESC LIMIT $1"
+class Where(NamedTuple):
+    """The list's filters: one event's id, and a time range whose ends are included; ``None`` is open."""
+
+    event_id: int | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+class _Clauses(NamedTuple):
+    """SQL conditions of a :class:`Where` on plain rows, on chunks that may hold a matching point,
+    on chunks whose every point matches, and on unnested points; ``args`` fill their parameters."""
+
+    raw: str
+    chunk: str
+    inside: str
+    point: str
+    args: list[Any]
+
+
+def _clauses(where: Where, first: int) -> _Clauses:
+    """Only the filters that are set become SQL, numbered from parameter ``$first`` on."""
+    raw, chunk, inside, point = ["TRUE"], ["TRUE"], ["TRUE"], ["TRUE"]
+    args: list[Any] = []
+
+    def param(value: Any) -> str:
+        args.append(value)
+        return f"${first + len(args) - 1}"
+
+    if where.event_id is not None:
+        n = param(where.event_id)
+        raw.append(f"d.event_id = {n}")
+        chunk.append(f"c.event_id = {n}")
+    if where.start is not None:
+        n = param(where.start)
+        raw.append(f'd."timestamp" >= {n}')
+        chunk.append(f"c.last_ts >= {n}")
+        inside.append(f"c.first_ts >= {n}")
+        point.append(f'u."timestamp" >= {n}')
+    if where.end is not None:
+        n = param(where.end)
+        raw.append(f'd."timestamp" <= {n}')
+        chunk.append(f"c.first_ts <= {n}")
+        inside.append(f"c.last_ts <= {n}")
+        point.append(f'u."timestamp" <= {n}')
+    return _Clauses(" AND ".join(raw), " AND ".join(chunk), " AND ".join(inside), " AND ".join(point), args)
+
+
+def _page_query(c: _Clauses) -> str:
+    """$1 rows to skip, $2 rows to return, $3 oldest time a returned chunk point can have (or NULL)."""
+    return _points(
+        c.raw,
+        f"({c.chunk}) AND ($3::timestamptz IS NULL OR c.last_ts >= $3)",
+        f"({c.point}) AND ($3::timestamptz IS NULL OR u.\"timestamp\" >= $3)",
+        'ORDER BY p."timestamp" DESC, p.id DESC OFFSET $1 LIMIT $2',
+    )
+
+
+def _count_query(c: _Clauses) -> str:
+    """A chunk wholly inside the filter counts by its stored ``n``; one across an edge, point by point."""
+    return f"""
+SELECT (SELECT count(*) FROM datapoints d WHERE {c.raw})
+     + (SELECT coalesce(sum(CASE WHEN {c.inside} THEN c.n ELSE (
+            SELECT count(*) FROM unnest(c.tss) AS u("timestamp") WHERE {c.point}) END), 0)
+        FROM datapoint_chunks c WHERE {c.chunk})
+"""
+
+
+def _newest_chunks_query(c: _Clauses) -> str:
+    """The newest chunks that may hold a matching point, with how many they surely hold."""
+    return f"""
+SELECT c.first_ts, CASE WHEN {c.inside} THEN c.n ELSE 0 END FROM datapoint_chunks c
+WHERE {c.chunk} ORDER BY c.last_ts DESC LIMIT $1
+"""
+
 
 _LATEST = """
 SELECT l.id, l.value, l."timestamp", e.public_id, x.public_id
@@ -128,22 +193,28 @@ WHERE id = $1
 """
 
 
-async def page(conn: AsyncConnection, offset: int, limit: int) -> tuple[int, list[Point]]:
+async def page(conn: AsyncConnection, offset: int, limit: int, where: Where = Where()) -> tuple[int, list[Point]]:
     """Newest first. Only chunks that can hold one of the first ``offset + limit`` points are
-    unnested: the newest chunks that together hold that many points bound their time."""
+    unnested: the newest chunks that together surely hold that many points bound their time (a
+    chunk across an edge of the time filter holds an unknown number of matching points: none is
+    assumed)."""
     driver = await driver_connection(conn)
-    total = int(await driver.fetchval(_COUNT))
+    counted = _clauses(where, 1)
+    total = int(await driver.fetchval(_count_query(counted), *counted.args))
     wanted = offset + limit
     oldest: datetime | None = None
     held = 0
-    for first_ts, n in await driver.fetch(_NEWEST_CHUNKS, wanted):
+    newest = _clauses(where, 2)
+    for first_ts, n in await driver.fetch(_newest_chunks_query(newest), wanted, *newest.args):
         held += n
         oldest = first_ts if oldest is None else min(oldest, first_ts)
         if held >= wanted:
             break
     else:
         oldest = None
-    return total, [Point(*r) for r in await driver.fetch(_PAGE, offset, limit, oldest)]
+    listed = _clauses(where, 4)
+    rows = await driver.fetch(_page_query(listed), offset, limit, oldest, *listed.args)
+    return total, [Point(*r) for r in rows]
 
 
 async def by_id(conn: AsyncConnection, row_id: int) -> Point | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -51,13 +51,41 @@ def _is_postgres(conn: AsyncConnection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-async def page(conn: AsyncConnection, page_no: int, size: int) -> tuple[int, list[Row]]:
+class Selection(NamedTuple):
+    """The list's filters; ``None`` leaves that side open."""
+
+    event_public_id: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+async def page(
+    conn: AsyncConnection, page_no: int, size: int, selection: Selection = Selection()
+) -> tuple[int, list[Row]]:
+    event_id: int | None = None
+    if selection.event_public_id is not None:
+        found = (await conn.execute(
+            sa.select(events.c.id).where(events.c.public_id == selection.event_public_id)
+        )).scalar()
+        if found is None:
+            return 0, []
+        event_id = int(found)
     if _is_postgres(conn):
-        total, points = await chunked.page(conn, (page_no - 1) * size, size)
+        where = chunked.Where(event_id, selection.start, selection.end)
+        total, points = await chunked.page(conn, (page_no - 1) * size, size, where)
         return total, list(points)
-    total = int((await conn.execute(sa.select(sa.func.count()).select_from(datapoints))).scalar_one())
+    conditions: list[Any] = []
+    if event_id is not None:
+        conditions.append(datapoints.c.event_id == event_id)
+    if selection.start is not None:
+        conditions.append(datapoints.c.timestamp >= selection.start)
+    if selection.end is not None:
+        conditions.append(datapoints.c.timestamp <= selection.end)
+    counted = sa.select(sa.func.count()).select_from(datapoints).where(*conditions)
+    total = int((await conn.execute(counted)).scalar_one())
     query = (
         _joined()
+        .where(*conditions)
         .order_by(datapoints.c.timestamp.desc(), datapoints.c.id.desc())
         .limit(size)
         .offset((page_no - 1) * size)

@@ -6,14 +6,14 @@ from aiohttp import web
 
 from webmacs_datapoints import ids, queries
 from webmacs_datapoints.ingest import Columns, ingest
-from webmacs_datapoints.schemas import BatchIn, DatapointIn, SeriesIn
+from webmacs_datapoints.schemas import BatchIn, DatapointIn, ListFilter, SeriesIn
 from webmacs_datapoints.settings import DatapointsSettings
 from webmacs_sdk.errors import Conflict, NotFound
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import RejectReason
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
-from webmacs_sdk.web import PageParams, json_response, page_params, paginated, parse_body, principal, status_response
+from webmacs_sdk.web import json_response, paginated, parse_body, parse_query, principal, status_response
 
 routes = RouteTable("/api/v1/datapoints")
 
@@ -28,11 +28,12 @@ def _columns(items: list[DatapointIn]) -> Columns:
     return columns
 
 
-@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
+@routes.get("", policy=Policy.AUTHENTICATED, query=ListFilter)
 async def list_datapoints(request: web.Request) -> web.Response:
-    params = page_params(request)
+    params = parse_query(request, ListFilter)
+    selection = queries.Selection(params.event_public_id, params.from_, params.to)
     async with request.app[DATABASE].connect() as conn:
-        total, rows = await queries.page(conn, params.page, params.page_size)
+        total, rows = await queries.page(conn, params.page, params.page_size, selection)
     return paginated(params.page, params.page_size, total, [queries.to_response(r) for r in rows])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from webmacs_sdk.fields import INT64_MAX, AwareUtcDatetime, Float
-from webmacs_sdk.web import RequestModel
+from webmacs_sdk.web import PageParams, RequestModel
 
 
 class DatapointIn(RequestModel):
@@ -29,3 +29,12 @@ class SeriesIn(RequestModel):
     event_public_ids: list[str] = Field(min_length=1, max_length=20)
     minutes: int = Field(default=60, ge=1, le=14400)
     max_points: int = Field(default=500, ge=10, le=2000)
+
+
+class ListFilter(PageParams):
+    """The list's optional filters (our extension): one event, and a time range whose ends are both
+    included. Absent filters select every datapoint; an unknown event selects none."""
+
+    event_public_id: str | None = Field(default=None, min_length=1, max_length=100)
+    from_: AwareUtcDatetime | None = Field(default=None, alias="from")
+    to: AwareUtcDatetime | None = None

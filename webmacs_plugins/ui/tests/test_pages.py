@@ -79,3 +79,29 @@ async def test_webhook_and_event_edit_forms_carry_the_current_values(make_client
     assert 'value="experiment.started" data-list checked' in hooks and 'value="http://127.0.0.1:9/hook"' in hooks
     events = await (await client.get("/events")).text()
     assert '<option value="actuator" selected>' in events
+
+
+async def test_datapoints_page_filters_by_event_and_time_and_keeps_them_across_pages(make_client, auth_headers):
+    client = await make_client("users", "auth", "events", "experiments", "datapoints", "ui")
+    headers = await auth_headers(client, "operator")
+    for name in ("Pressure", "Flow"):
+        body = {"name": name, "min_value": 0, "max_value": 100, "unit": "-", "type": "sensor"}
+        assert (await client.post("/api/v1/events", json=body, headers=headers)).status == 201
+    listed = (await (await client.get("/api/v1/events", headers=headers)).json())["data"]
+    ids = {e["name"]: e["public_id"] for e in listed}
+    points = [{"value": 10 + i, "event_public_id": ids[("Pressure", "Flow")[i % 2]],
+               "timestamp": f"2026-03-01T10:{i:02d}:00Z"} for i in range(20)]
+    assert (await client.post("/api/v1/datapoints/batch", json={"datapoints": points}, headers=headers)).status == 201
+    await session_for(client, auth_headers, "viewer")
+    page = await (await client.get("/datapoints", params={
+        "event_public_id": ids["Flow"], "from": "2026-03-01T10:05", "to": "2026-03-01T10:15", "page_size": 2,
+    })).text()
+    assert "Page 1 of 3 (6 in all)" in page and "Pressure</td>" not in page
+    assert "<td>25.0</td>" in page and "<td>23.0</td>" in page and "<td>27.0</td>" not in page
+    assert f'<option value="{ids["Flow"]}" selected>' in page and 'value="2026-03-01T10:05"' in page
+    following = page.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    second = await (await client.get(following)).text()
+    assert "Page 2 of 3 (6 in all)" in second
+    assert "<td>19.0</td>" in second and "<td>23.0</td>" not in second
+    nothing = await (await client.get("/datapoints", params={"from": "2027-01-01T00:00"})).text()
+    assert "No datapoints match the filter." in nothing
