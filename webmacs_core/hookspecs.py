@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from webmacs_sdk.events import DomainEvent
-    from webmacs_sdk.models import IngestBatch, Principal, Transaction
+    from webmacs_sdk.models import IngestBatch, Transaction
     from webmacs_sdk.specs import (
         AuthBackendSpec,
         CleanupContextSpec,
@@ -217,7 +217,7 @@ def webmacs_startup(app: web.Application) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# Authentication and authorisation
+# Authentication
 # --------------------------------------------------------------------------------------
 
 
@@ -241,33 +241,6 @@ def webmacs_register_auth_backends() -> Iterable[AuthBackendSpec]:
 
     .. versionadded:: 2.0
     """
-
-
-@hookspec
-def webmacs_permission(principal: Principal, action: str, resource: Any) -> bool | None:
-    """Decide whether ``principal`` may perform ``action`` on ``resource``.
-
-    Sync; called by plugins through ``host.permitted`` for checks that go beyond the
-    route's role policy (ownership of a dashboard, say). Every implementation is asked:
-    any ``False`` denies, otherwise any ``True`` allows, otherwise the caller's default
-    applies. Must not block.
-
-    :param principal: the caller.
-    :param action: a dotted verb, e.g. ``"dashboard.update"``.
-    :param resource: the object the action touches (a row mapping, an id...).
-    :returns: ``True``, ``False`` or ``None`` (no opinion).
-
-    Example::
-
-        @hookimpl
-        def webmacs_permission(principal, action, resource):
-            if action == "dashboard.update":
-                return principal.is_admin or resource["user_public_id"] == principal.public_id
-            return None
-
-    .. versionadded:: 2.0
-    """
-
 
 
 # --------------------------------------------------------------------------------------

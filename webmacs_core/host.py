@@ -15,7 +15,7 @@ from webmacs_core.settings import Settings
 from webmacs_sdk.errors import ServiceUnavailable
 from webmacs_sdk.events import DomainEvent
 from webmacs_sdk.hooks import call_hook
-from webmacs_sdk.models import IngestBatch, IngestResult, Principal, Transaction
+from webmacs_sdk.models import IngestBatch, IngestResult, Transaction
 from webmacs_sdk.protocols import LiveBus, StorageBackend
 from webmacs_sdk.specs import SettingsSpec
 from webmacs_sdk.timefmt import utcnow
@@ -108,12 +108,3 @@ class CoreHost:
 
     def hook(self) -> Any:
         return self.pm.hook
-
-    def permitted(self, principal: Principal, action: str, resource: Any, *, default: bool = False) -> bool:
-        """Ask every ``webmacs_permission`` impl: any False denies, any True allows."""
-        answers = self.pm.hook.webmacs_permission(principal=principal, action=action, resource=resource)
-        if False in answers:
-            return False
-        if True in answers:
-            return True
-        return default

@@ -58,11 +58,6 @@ class Host(Protocol):
         """Run a background task that is cancelled at shutdown; its failure is logged, not lost."""
         ...
 
-
-    def permitted(self, principal: Any, action: str, resource: Any, *, default: bool = False) -> bool:
-        """Ask every ``webmacs_permission`` implementation: any False denies, any True allows."""
-        ...
-
     def hook(self) -> Any:
         """The pluggy hook relay, for plugins that define and call hooks of their own."""
         ...

@@ -170,12 +170,6 @@ class Registries:
 
         return [LiveBusSpec("recording", factory)]
 
-    @hookimpl
-    def webmacs_permission(self, principal, action, resource):
-        if action == "valve.open":
-            return resource != "locked"
-        return None
-
 
 RULES = ("users", "auth", "events", "rules")
 
@@ -203,15 +197,6 @@ async def test_webmacs_register_live_buses_is_chosen_by_configuration(make_clien
     bus = client.app[HOST].live_bus
     await bus.publish("datapoints", b"{}")
     assert bus.sent == [("datapoints", b"{}")]
-
-
-async def test_webmacs_permission_any_false_denies(make_client):
-    client = await make_client(Registries())
-    host = client.app[HOST]
-    someone = Principal(1, "p", "u", "u@example.com", Role.VIEWER)
-    assert host.permitted(someone, "valve.open", "free") is True
-    assert host.permitted(someone, "valve.open", "locked") is False
-    assert host.permitted(someone, "other.action", None, default=True) is True
 
 
 def test_no_async_implementation_on_a_sync_registration_hook_in_the_shipped_plugins():

@@ -85,16 +85,8 @@ def test_a_configured_backend_nobody_registered_is_a_startup_error(tmp_path):
         create_app(settings, pm=pm)
 
 
-class AsyncDecision:
-    name = "async-decision"
-
-    @hookimpl
-    async def webmacs_permission(self, principal, action, resource):
-        return True
-
-
 def test_async_impl_on_a_firstresult_hook_is_refused():
-    # webmacs_permission is not firstresult; a firstresult spec is checked through a test spec.
+    # No core hook is firstresult; the check is shown on a spec of this test.
     import pluggy
 
     from webmacs_core.plugins import WebmacsPluginManager

@@ -160,7 +160,7 @@ class TeamEditors:
 
     name = "team-editors"
 
-    @hookimpl
+    @hookimpl(optionalhook=True)  # the dashboards plugin's hook
     def webmacs_permission(self, principal: Any, action: str, resource: Any) -> bool | None:
         if action == "dashboard.update" and resource["is_global"]:
             return True
@@ -169,8 +169,18 @@ class TeamEditors:
         return None
 
 
+class FrozenBoards:
+    """A second policy: a dashboard named "Frozen" is changed by nobody."""
+
+    name = "frozen-boards"
+
+    @hookimpl(optionalhook=True)  # the dashboards plugin's hook
+    def webmacs_permission(self, principal: Any, action: str, resource: Any) -> bool | None:
+        return False if action == "dashboard.update" and resource["name"] == "Frozen" else None
+
+
 async def test_a_plugin_can_change_the_edit_policy(make_client, auth_headers) -> None:  # type: ignore[no-untyped-def]
-    client = await make_client(*PLUGINS, TeamEditors())
+    client = await make_client(*PLUGINS, TeamEditors(), FrozenBoards())
     admin = await auth_headers(client, "admin")
     op = await auth_headers(client, "operator")
     board = await _dashboard(client, admin, "Plant", is_global=True)
@@ -178,6 +188,10 @@ async def test_a_plugin_can_change_the_edit_policy(make_client, auth_headers) ->
     assert resp.status == 200
     resp = await client.delete(f"/api/v1/dashboards/{board['public_id']}", headers=admin)
     assert resp.status == 403
+    # One False denies, whatever another plugin allows (TeamEditors says True for global boards).
+    frozen = await _dashboard(client, admin, "Frozen", is_global=True)
+    resp = await client.put(f"/api/v1/dashboards/{frozen['public_id']}", json={"name": "Thawed"}, headers=admin)
+    assert (resp.status, await resp.json()) == (403, {"detail": "Not allowed."})
 
 
 async def test_deleting_an_event_detaches_widgets(make_client, auth_headers) -> None:  # type: ignore[no-untyped-def]

@@ -5,10 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from webmacs_dashboards import hookspecs
 from webmacs_dashboards import pages as ui_pages
 from webmacs_dashboards.routes import routes
 from webmacs_dashboards.tables import dashboards
 from webmacs_sdk import MigrationSpec, OwnedTable, Route, hookimpl
+
+
+@hookimpl
+def webmacs_addhooks(pluginmanager: Any) -> None:
+    """The dashboards plugin's own hook: ``webmacs_permission`` (who may read or change a dashboard)."""
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 @hookimpl

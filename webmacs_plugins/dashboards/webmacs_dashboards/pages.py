@@ -8,7 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from webmacs_dashboards import store
-from webmacs_dashboards.routes import _allowed, _widget_types, get_dashboard, list_dashboards
+from webmacs_dashboards.permissions import allowed
+from webmacs_dashboards.routes import _widget_types, get_dashboard, list_dashboards
 from webmacs_events import public as events_public
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Page, Policy
@@ -30,7 +31,7 @@ async def dashboard_context(request: web.Request) -> Mapping[str, Any]:
         "events": events,
         "event_names": dict(events),
         "widget_types": _widget_types(request),
-        "can_edit": caller.role.value != "viewer" and _allowed(request, caller, "dashboard.update", row),
+        "can_edit": caller.role.value != "viewer" and allowed(request, caller, "dashboard.update", row),
     }
 
 

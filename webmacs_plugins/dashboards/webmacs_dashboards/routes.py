@@ -1,6 +1,6 @@
 """``/api/v1/dashboards`` (contract §2.6.12). Reading needs ownership or a global dashboard;
-changing needs operator+ and ownership or admin, decided through ``host.permitted`` so a plugin
-can widen or narrow the policy (shared team dashboards, read-only kiosks...)."""
+changing needs operator+ and ownership or admin, decided in ``permissions`` so a plugin can widen or
+narrow the policy through the ``webmacs_permission`` hook (shared team dashboards, read-only kiosks...)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from webmacs_dashboards import store
+from webmacs_dashboards.permissions import allowed
 from webmacs_dashboards.schemas import DashboardCreate, DashboardUpdate, WidgetCreate, WidgetUpdate
 from webmacs_dashboards.tables import WIDGET_TYPES, dashboard_widgets, dashboards
 from webmacs_events import public as events_public
 from webmacs_sdk.db import count, new_public_id
 from webmacs_sdk.errors import Forbidden, NotFound, ValidationFailed
 from webmacs_sdk.keys import DATABASE, HOST
-from webmacs_sdk.models import Principal
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import (
@@ -35,18 +35,12 @@ routes = RouteTable("/api/v1/dashboards")
 NOT_ALLOWED = "Not allowed."
 
 
-def _allowed(request: web.Request, caller: Principal, action: str, row: Any) -> bool:
-    owner = row.user_public_id == caller.public_id
-    default = (owner or row.is_global) if action == "dashboard.read" else (owner or caller.is_admin)
-    return request.app[HOST].permitted(caller, action, dict(row._mapping), default=default)
-
-
 async def _dashboard(request: web.Request, conn: Any, action: str) -> Any:
     public_id = request.match_info["public_id"]
     row = await store.by_public_id(conn, public_id)
     if row is None:
         raise NotFound.entity("Dashboard", public_id)
-    if not _allowed(request, principal(request), action, row):
+    if not allowed(request, principal(request), action, row):
         raise Forbidden(NOT_ALLOWED)
     return row
 
