@@ -35,6 +35,8 @@ MESSAGES: dict[str, tuple[str, Callable[[Payload], str]]] = {
     "ota.failed": ("error", lambda p: str(p["message"])),
     "ota.rolled_back": ("warning", lambda p: str(p["message"])),
     "ota.bundle_refused": ("error", lambda p: str(p["message"])),
+    "ota.controller": ("info", lambda p: str(p["message"])),
+    "ota.controller_failed": ("error", lambda p: str(p["message"])),
     HealthChanged.TYPE: (
         "warning",
         lambda p: f"System health changed to '{p['status']}' (database: {p['database']}).",

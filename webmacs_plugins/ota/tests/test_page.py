@@ -22,6 +22,10 @@ async def test_ota_page_lists_updates_and_offers_their_actions(make_client, auth
     listing = await (await client.get("/api/v1/ota", headers=admin)).json()
     first = listing["data"][0]["public_id"]
     await client.post(f"/api/v1/ota/{first}/apply", headers=admin)
+    operator = await auth_headers(client, "operator")
+    report = {"controller_id": "edge-7", "version": "2.3.0", "state": "rolled_back", "update_version": "2.4.0",
+              "message": "no batch acknowledged within 60 s"}
+    assert (await client.post("/api/v1/ota/controller/report", json=report, headers=operator)).status == 200
 
     await _browser_session(client, auth_headers, "admin")
     resp = await client.get("/ota")
@@ -30,6 +34,8 @@ async def test_ota_page_lists_updates_and_offers_their_actions(make_client, auth
     assert "<h1>OTA updates</h1>" in html and "Running version 2.0.0" in html
     assert "Version 2.4.0 is available." in html and "github_repo not configured" in html
     assert "does not run under the OTA supervisor" in html
+    assert "<code>edge-7</code>" in html and "rolled_back (2.4.0)" in html
+    assert '<span class="error-text">no batch acknowledged within 60 s</span>' in html
     assert 'action="/api/v1/ota/upload"' in html and 'data-api="POST /api/v1/ota"' in html
     assert "Quieter pumps" in html
     assert f'data-api="POST /api/v1/ota/{first}/rollback"' in html  # completed: roll back offered

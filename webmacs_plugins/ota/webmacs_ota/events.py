@@ -61,3 +61,17 @@ class OtaBundleRefused(OtaEvent):
     """An uploaded bundle was refused."""
 
     TYPE: ClassVar[str] = "ota.bundle_refused"
+
+
+@attrs.define(kw_only=True)
+class OtaControllerReport(OtaEvent):
+    """A controller reported a step of its update, or the version it runs after one."""
+
+    TYPE: ClassVar[str] = "ota.controller"
+
+
+@attrs.define(kw_only=True)
+class OtaControllerFailed(OtaEvent):
+    """A controller could not take an update: it refused the bundle, failed to install it, or rolled back."""
+
+    TYPE: ClassVar[str] = "ota.controller_failed"

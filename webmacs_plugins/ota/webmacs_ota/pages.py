@@ -1,5 +1,6 @@
 """The OTA page of the web UI: the running version, the release check, bundle upload, new records,
-and the records with their apply, rollback and delete actions (the same API the page calls)."""
+the records with their apply, rollback and delete actions (the same API the page calls), and the
+controllers with the version each runs."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from webmacs_ota import workflow
+from webmacs_ota import controllers, workflow
 from webmacs_ota.routes import check_updates, list_updates
 from webmacs_sdk.keys import SETTINGS
 from webmacs_sdk.specs import Page, Policy
@@ -26,6 +27,7 @@ async def ota_context(request: web.Request) -> Mapping[str, Any]:
         "installation": installation,
         "check": await handler_json(check_updates, request),
         "listing": await handler_json(list_updates, request),
+        "controllers": await controllers.listing(request.app),
     }
 
 

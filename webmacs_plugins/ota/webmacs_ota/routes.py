@@ -1,4 +1,5 @@
-"""``/api/v1/ota`` (contract §2.6.11). ``/check`` and ``/upload`` are registered before ``/{public_id}``.
+"""``/api/v1/ota`` (contract §2.6.11), and the routes controllers update through (``/controller/...``,
+``/controllers``). ``/check``, ``/upload`` and those are registered before ``/{public_id}``.
 
 BEAT: an uploaded bundle is checked (Ed25519 signature by a trusted key, manifest, wheel hashes,
 target, no downgrade) before it is kept; a refused one is a 4xx with the reason and a log entry.
@@ -16,7 +17,7 @@ import pydantic
 import sqlalchemy as sa
 from aiohttp import web
 
-from webmacs_ota import records, releases, workflow
+from webmacs_ota import controllers, records, releases, workflow
 from webmacs_ota.bundle import BundleRejected
 from webmacs_ota.events import OtaFailed, OtaStatusChanged
 from webmacs_ota.states import UpdateStatus
@@ -33,6 +34,7 @@ from webmacs_sdk.web import (
     page_params,
     paginated,
     parse_body,
+    parse_query,
     principal,
     read_json,
     status_response,
@@ -126,13 +128,14 @@ async def upload_bundle(request: web.Request) -> web.Response:
         await asyncio.to_thread(incoming.replace, final)
     finally:
         incoming.unlink(missing_ok=True)
+    targets = ",".join(checked.manifest.targets)
     try:
         public_id = await _record_bundle(app, checked.manifest.version, final, size=size, digest=digest,
-                                           actor=principal(request))
+                                           targets=targets, actor=principal(request))
     except BaseException:
         final.unlink(missing_ok=True)
         raise
-    if state.layout is not None:
+    if state.layout is not None or workflow.for_controllers_only(targets):
         app[HOST].spawn(_apply_logged(app, public_id, principal(request), name), name=f"ota.apply.{name}")
     else:
         version = checked.manifest.version
@@ -166,10 +169,11 @@ def _inside(path: Path, directory: Path) -> bool:
     return path.resolve().parent == directory.resolve()
 
 
-async def _record_bundle(app: web.Application, version: str, path: Path, *, size: int, digest: str,
+async def _record_bundle(app: web.Application, version: str, path: Path, *, size: int, digest: str, targets: str,
                          actor: Any) -> str:
     """Attach the bundle to the record of its version (created when there is none)."""
-    fields: dict[str, Any] = {"file_path": str(path), "file_size_bytes": size, "file_hash_sha256": digest}
+    fields: dict[str, Any] = {"file_path": str(path), "file_size_bytes": size, "file_hash_sha256": digest,
+                              "targets": targets}
     async with app[DATABASE].transaction() as tx:
         row = await records.by_version(tx.conn, version)
         if row is None:
@@ -183,6 +187,35 @@ async def _record_bundle(app: web.Application, version: str, path: Path, *, size
         else:
             raise Conflict(f"Update {version} is {row.status}; it cannot take a new bundle.")
         return str(row.public_id)
+
+
+@routes.get("/controllers", policy=Policy.ADMIN)
+async def list_controllers(request: web.Request) -> web.Response:
+    """Every controller that asked for updates: the version it runs and its last update report."""
+    return json_response(await controllers.listing(request.app))
+
+
+@routes.get("/controller/offer", policy=Policy.OPERATOR, query=controllers.OfferQuery)
+async def controller_offer(request: web.Request) -> web.Response:
+    """The update offered to the asking controller (``{"update": null}`` when there is none)."""
+    query = parse_query(request, controllers.OfferQuery)
+    return json_response(await controllers.offer(request.app, query, principal(request)))
+
+
+@routes.get("/controller/bundle/{public_id}/{sha256}", policy=Policy.OPERATOR)
+async def controller_bundle(request: web.Request) -> web.StreamResponse:
+    """The bundle of an offered controller update, by record and SHA-256 (404 for anything else)."""
+    path = await controllers.bundle_file(request.app, request.match_info["public_id"], request.match_info["sha256"])
+    return web.FileResponse(path, headers={"Content-Type": "application/gzip",
+                                           "Content-Disposition": f'attachment; filename="{path.name}"'})
+
+
+@routes.post("/controller/report", policy=Policy.OPERATOR, body=controllers.ControllerReport)
+async def controller_report(request: web.Request) -> web.Response:
+    """A controller reports a step of its update, or the version it runs after one."""
+    body = await parse_body(request, controllers.ControllerReport)
+    await controllers.report(request.app, body, principal(request))
+    return status_response("Report recorded.")
 
 
 @routes.get("/{public_id}", policy=Policy.ADMIN)

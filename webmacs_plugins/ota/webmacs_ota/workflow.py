@@ -8,9 +8,12 @@ persisted as ``failed`` with its reason (upstream lost it with the aborted reque
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import shutil
+import tarfile
 import uuid
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from webmacs_ota import records, signing
-from webmacs_ota.bundle import BundleRejected, CheckedBundle, check, sha256_file
+from webmacs_ota.bundle import MANIFEST, BundleRejected, CheckedBundle, check, sha256_file
 from webmacs_ota.events import OtaBundleRefused, OtaRunning, OtaStatusChanged
 from webmacs_ota.install import InstallFailed, build_environment
 from webmacs_ota.layout import Layout, take_json, write_json
@@ -38,6 +41,9 @@ log = logging.getLogger(__name__)
 NO_SUPERVISOR = ("This server does not run under the OTA supervisor (WEBMACS_OTA_ROOT is not set); "
                  "bundles are checked and recorded but cannot be installed.")
 HASH_FAILED = "SHA-256 hash verification failed"
+OFFERED = ("Offered to controllers: each downloads it over its own connection, checks the signature itself, "
+           "installs it and switches; their reports follow in the log.")
+_MANIFEST_MAX = 1024 * 1024
 
 
 class Runtime:
@@ -74,17 +80,48 @@ def runtime(app: web.Application) -> Runtime:
     return host.state(RUNTIME, lambda: Runtime(host.section(OtaSettings)))
 
 
+def claimed_targets(path: Path) -> tuple[str, ...]:
+    """The targets the bundle's manifest names, read before anything is checked; () when unreadable.
+
+    Only used to choose which checks run: the full check then verifies the same manifest's signature.
+    """
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            for member in tar:
+                if member.name == MANIFEST and member.isfile() and member.size <= _MANIFEST_MAX:
+                    source = tar.extractfile(member)
+                    data = json.loads(source.read()) if source is not None else None
+                    targets = data.get("targets") if isinstance(data, dict) else None
+                    return tuple(str(t) for t in targets) if isinstance(targets, list) else ()
+    except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError):
+        pass
+    return ()
+
+
 def check_bundle(app: web.Application, path: Path) -> CheckedBundle:
-    """Check ``path`` into a fresh staging directory (removed again when the check fails)."""
+    """Check ``path`` into a fresh staging directory (removed again when the check fails).
+
+    A bundle for the server is checked against the running version (no downgrade); a bundle only
+    for controllers is not (each controller checks it against its own version).
+    """
     state = runtime(app)
     staging = state.scratch("staging")
     settings = state.settings
+    for_server = not for_controllers_only(",".join(claimed_targets(path)))
     try:
-        return check(path, staging, state.trusted_keys(), running_version=app[SETTINGS].version, target="server",
+        return check(path, staging, state.trusted_keys(),
+                     running_version=app[SETTINGS].version if for_server else None,
+                     target="server" if for_server else "controller",
                      max_bytes=settings.ota_max_bundle_bytes, max_unpacked=settings.ota_max_unpacked_bytes)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def for_controllers_only(targets: str | None) -> bool:
+    """Whether a bundle (``targets`` as stored, comma-separated) is for controllers and not this server."""
+    names = str(targets or "").split(",")
+    return "controller" in names and "server" not in names
 
 
 async def refused(app: web.Application, name: str, reason: str, actor: Principal | None) -> None:
@@ -130,7 +167,7 @@ async def apply(app: web.Application, public_id: str, actor: Principal | None, *
     if not has_bundle:
         await _move(app, public_id, UpdateStatus.COMPLETED, actor, note="No bundle recorded: nothing was installed.")
         return
-    if state.layout is None:
+    if state.layout is None and not for_controllers_only(row.targets):
         raise BadRequest(NO_SUPERVISOR)
     if state.lock.locked():
         raise ApiError("Another update is being applied.", status=409)
@@ -156,7 +193,18 @@ async def apply(app: web.Application, public_id: str, actor: Principal | None, *
             reason = f"the bundle is version {checked.manifest.version}, not {row.version}"
             await _fail(app, public_id, reason, actor)
             raise BadRequest(f"Bundle version {checked.manifest.version} does not match the update {row.version}.")
-        await _move(app, public_id, UpdateStatus.APPLYING, actor,
+        targets = ",".join(checked.manifest.targets)
+        if "server" not in checked.manifest.targets:
+            shutil.rmtree(checked.directory, ignore_errors=True)
+            await _move(app, public_id, UpdateStatus.APPLYING, actor, targets=targets,
+                        note=f"Bundle signed by key {checked.key_id}, for controllers.")
+            await _move(app, public_id, UpdateStatus.COMPLETED, actor, note=OFFERED)
+            return
+        if state.layout is None:  # a bundle downloaded from a URL turned out to be for the server
+            shutil.rmtree(checked.directory, ignore_errors=True)
+            await _fail(app, public_id, NO_SUPERVISOR, actor)
+            raise BadRequest(NO_SUPERVISOR)
+        await _move(app, public_id, UpdateStatus.APPLYING, actor, targets=targets,
                     note=f"Bundle signed by key {checked.key_id}; installing beside the running version.")
     job = _install_and_hand_off(app, public_id, checked, actor)
     if background:
@@ -228,10 +276,13 @@ async def rollback(app: web.Application, public_id: str, actor: Principal | None
     row = await _row(app, public_id)
     check_transition(row.status, UpdateStatus.ROLLED_BACK)
     layout = state.layout
-    switch_back = (layout is not None and layout.link_target(layout.current) == row.version
+    switch_back = (layout is not None and not for_controllers_only(row.targets)
+                   and layout.link_target(layout.current) == row.version
                    and layout.link_target(layout.previous) is not None)
     note = (f"The supervisor switches back to {layout.link_target(layout.previous)}." if switch_back and layout
             else "Nothing to switch: this version is not the one running.")
+    if for_controllers_only(row.targets):
+        note = "No longer offered to controllers; those that switched to it keep running it."
     await _move(app, public_id, UpdateStatus.ROLLED_BACK, actor, reason="rolled back by an administrator",
                 note=note)
     if switch_back and layout is not None:
