@@ -1,4 +1,4 @@
-"""The ``webmacs`` command line: serve, migrate, plugins, and the commands plugins add."""
+"""The ``webmacs`` command line: serve, migrate, and the commands plugins add."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ WebMACS server: real-time sensor monitoring, data acquisition and process automa
 Quick start:
   webmacs serve            start the server on a SQLite file in this directory
                            (the first start creates an admin and prints its password)
-  webmacs plugins          list installed plugins and what happened to them
   webmacs migrate          create or upgrade the database schema
 
 Configuration comes from WEBMACS_* environment variables (WEBMACS_DATABASE_URL,
@@ -74,19 +73,6 @@ def _migrate(args: argparse.Namespace, settings: Settings, pm: WebmacsPluginMana
     return 0
 
 
-def _plugins(args: argparse.Namespace, settings: Settings, pm: WebmacsPluginManager) -> int:
-    rows = pm.report()
-    width = max((len(r.name) for r in rows), default=4)
-    for record in rows:
-        origin = f"{record.distribution} {record.version}" if record.distribution else "built-in"
-        flags = " (essential)" if record.essential else ""
-        line = f"{record.name:<{width}}  {record.status:<7}  {origin}{flags}"
-        if record.error:
-            line += f"\n{'':<{width}}  error: {record.error}"
-        print(line)
-    return 0
-
-
 def build_parser(pm: WebmacsPluginManager) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="webmacs", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -97,7 +83,6 @@ def build_parser(pm: WebmacsPluginManager) -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, help="port to listen on (WEBMACS_PORT, default 8000)")
     serve.set_defaults(func=_serve)
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=_migrate)
-    sub.add_parser("plugins", help="list plugins: loaded, blocked or failed").set_defaults(func=_plugins)
     pm.hook.webmacs_cli_commands(subparsers=sub)
     return parser
 

@@ -51,7 +51,7 @@ def test_serve_on_a_taken_port_is_a_message_not_a_traceback(tmp_path):
 
 
 def test_bad_setting_is_a_message(tmp_path):
-    result = run(["plugins"], tmp_path, WEBMACS_PORT="eighty")
+    result = run(["migrate"], tmp_path, WEBMACS_PORT="eighty")
     assert result.returncode == 2 and "WEBMACS_PORT" in result.stderr and "Traceback" not in result.stderr
 
 

@@ -2,11 +2,13 @@
 ingestion stage that accepts data only for enabled instances, and plugin wheel packages.
 
 Drivers come from the ``webmacs_register_drivers`` hook plus wheels uploaded into the isolated plugin directory
-(``WEBMACS_PLUGIN_DIR``), which become available without a restart.
+(``WEBMACS_PLUGIN_DIR``), which become available without a restart. CLI: ``webmacs plugins`` lists every
+installed plugin and whether it loaded.
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,13 @@ def webmacs_register_routes() -> list[Route]:
 @hookimpl
 def webmacs_ingest_filters() -> list[IngestFilterSpec]:
     return [IngestFilterSpec("plugins.enabled-events", active.only_enabled, order=20)]
+
+
+@hookimpl
+def webmacs_cli_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
+    from webmacs_pluginmgr import cli
+
+    cli.register(subparsers)
 
 
 @hookimpl
