@@ -1,4 +1,7 @@
+import tomllib
 from collections.abc import AsyncIterator
+from importlib.metadata import EntryPoint
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -7,8 +10,9 @@ from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, M
 from pymodbus.server import ModbusTcpServer
 
 from webmacs_example_modbus import ModbusSensorPlugin
-from webmacs_sdk.device import PluginConnectionError, PluginState, discover_plugins
+from webmacs_sdk.device import PluginConnectionError, PluginState, scan_drivers
 from webmacs_sdk.device.testing import DriverConformanceSuite
+from webmacs_sdk.discovery import DRIVER_GROUP, PluginEntry
 
 
 @pytest.fixture
@@ -42,7 +46,13 @@ class TestModbusConformance(DriverConformanceSuite):
 
 
 def test_discovered_through_entry_point() -> None:
-    assert discover_plugins()["modbus_sensor"] is ModbusSensorPlugin
+    """The entry point pyproject.toml declares leads a controller to the driver (the example is tested
+    from its folder, not installed, so the declaration is read from the file)."""
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    declared = project["project"]["entry-points"][DRIVER_GROUP]
+    entries = [PluginEntry(name, "driver", EntryPoint(name, value, DRIVER_GROUP), None, None, None)
+               for name, value in declared.items()]
+    assert scan_drivers(entries).drivers["modbus_sensor"] is ModbusSensorPlugin
 
 
 async def test_reads_converted_registers(modbus_port: int) -> None:

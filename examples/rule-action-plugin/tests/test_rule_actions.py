@@ -9,9 +9,12 @@ from typing import Any
 
 from aiohttp import web
 
+import webmacs_example_rule_actions
 from webmacs_sdk import hookimpl
 
-PLUGINS = ("users", "auth", "events", "experiments", "datapoints", "rules", "rule_actions_example")
+#: The example is imported from its folder (not installed), under the name its entry point gives it.
+PLUGINS = ("users", "auth", "events", "experiments", "datapoints", "rules",
+           ("rule_actions_example", webmacs_example_rule_actions))
 
 
 class Probe:
