@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from edge_support import ServerProcess, free_port
+from playwright.sync_api import expect
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "webmacs_plugins" / "sso" / "tests"))
 
@@ -55,7 +56,7 @@ def test_sign_in_with_the_identity_provider(browser, sso_site):
     page.get_by_role("button", name="Continue").click()
 
     page.wait_for_url(f"{sso_site.url}/")
-    assert "new.comer" in page.locator("header .who").inner_text()
+    expect(page.locator("header .who")).to_contain_text("new.comer")
     session = next(c for c in context.cookies() if c["name"] == "webmacs_session")
     assert session["httpOnly"] and session["sameSite"] == "Lax"
 
