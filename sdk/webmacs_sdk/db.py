@@ -7,7 +7,7 @@ each plugin is created only by its own alembic branch (see ``webmacs_migrations`
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from webmacs_sdk.errors import Conflict, NotFound
 from webmacs_sdk.models import Transaction
+from webmacs_sdk.specs import ReferencingTable
 from webmacs_sdk.timefmt import as_utc
 
 #: Naming convention shared by every plugin's tables, so constraint names are predictable.
@@ -96,6 +97,31 @@ def conflict_on_duplicate(detail: str) -> Iterator[None]:
         if is_unique_violation(exc):
             raise Conflict(detail) from None
         raise
+
+
+async def delete_with_references(
+    conn: AsyncConnection,
+    table: sa.Table,
+    where: sa.ColumnElement[bool],
+    declared: Iterable[Iterable[ReferencingTable] | None],
+) -> int:
+    """Delete the rows of ``table`` matching ``where``, then the rows other plugins declared as
+    referring to them by id (``declared``: the lists a ``webmacs_*_referencing_tables`` hook
+    returned), in the caller's transaction. Returns how many rows of ``table`` were deleted.
+
+    The referenced rows go first on purpose: on PostgreSQL that deletion waits for any writer that
+    locked them (``FOR KEY SHARE``, as an ingest batch does) to commit, and the deletions of the
+    referring rows that follow, each a statement with a fresh snapshot, then see and remove what
+    that writer stored. The other order would leave such rows behind.
+    """
+    key = table.c.id
+    ids = list((await conn.execute(sa.delete(table).where(where).returning(key))).scalars())
+    if ids:
+        for specs in declared:
+            for spec in specs or ():
+                column = spec.table.c[spec.column]
+                await conn.execute(sa.delete(spec.table).where(column.in_(ids)))
+    return len(ids)
 
 
 async def row_or_404(

@@ -190,6 +190,20 @@ class OwnedTable:
 
 
 @attrs.frozen
+class ReferencingTable:
+    """A table whose rows refer to another plugin's rows by internal id in ``column``, without a
+    foreign key (a per-row check costs ingest too much, say).
+
+    The plugin owning the referenced rows deletes the referring ones in its deletion's transaction,
+    as ``ON DELETE CASCADE`` would: the events plugin asks ``webmacs_event_referencing_tables``, the
+    experiments plugin ``webmacs_experiment_referencing_tables``. ``table`` is an SQLAlchemy ``Table``.
+    """
+
+    table: Any
+    column: str
+
+
+@attrs.frozen
 class RuleOperatorSpec:
     """A comparison a threshold rule can use: ``test(value, threshold, threshold_high) -> bool``."""
 

@@ -178,14 +178,19 @@ async def test_deleting_event_or_experiment_deletes_its_datapoints(dataplane):
 
 
 async def test_an_event_deleted_behind_the_resolver_cache_stores_nothing(dataplane):
-    from webmacs_sdk.keys import DATABASE
+    from webmacs_events.public import events
+    from webmacs_sdk.db import delete_with_references
+    from webmacs_sdk.keys import DATABASE, HOST
 
     client, op, (a, b) = await dataplane("a", "b")
+    app = client.server.app
     items = [{"value": 1, "event_public_id": a}, {"value": 2, "event_public_id": b}]
     await client.post(BASE + "/batch", json={"datapoints": items}, headers=op)  # both ids now cached
-    async with client.server.app[DATABASE].transaction() as tx:
-        # Straight in the database: no deletion path of the events plugin, so no cache invalidation.
-        await tx.conn.exec_driver_sql(f"DELETE FROM events WHERE public_id = '{a}'")
+    async with app[DATABASE].transaction() as tx:
+        # The deletion as another server process makes it: its rows and datapoints go, and this
+        # process's resolver cache, which that process cannot reach, still holds the event's id.
+        declared = app[HOST].hook().webmacs_event_referencing_tables()
+        assert await delete_with_references(tx.conn, events, events.c.public_id == a, declared) == 1
     resp = await client.post(BASE + "/batch", json={"datapoints": items}, headers=op)
     assert (await resp.json())["message"] == "1 datapoints successfully created."
     assert sorted(p["value"] for p in await all_points(client, op)) == [2.0, 2.0]

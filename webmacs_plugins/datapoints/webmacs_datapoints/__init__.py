@@ -17,8 +17,10 @@ from webmacs_datapoints import pages as ui_pages
 from webmacs_datapoints.routes import routes
 from webmacs_datapoints.settings import DatapointsSettings
 from webmacs_datapoints.storage import open_sql_storage
+from webmacs_datapoints.tables import datapoints
 from webmacs_sdk import CleanupContextSpec, MigrationSpec, Route, SettingsSpec, StorageBackendSpec, hookimpl
 from webmacs_sdk.models import IngestBatch
+from webmacs_sdk.specs import ReferencingTable
 
 
 @hookimpl
@@ -30,6 +32,19 @@ def webmacs_settings_model() -> list[SettingsSpec]:
 def webmacs_migrations() -> list[MigrationSpec]:
     folder = Path(__file__).parent / "migrations"
     return [MigrationSpec("datapoints", folder, depends_on=("events", "experiments"))]
+
+
+# Datapoints refer to their event and experiment without foreign keys (ingest locks them once a
+# batch instead of checking every row): their owners delete the rows with them. Chunks keep
+# their foreign keys, which cascade.
+@hookimpl(optionalhook=True)  # the events plugin's hook
+def webmacs_event_referencing_tables() -> list[ReferencingTable]:
+    return [ReferencingTable(datapoints, "event_id")]
+
+
+@hookimpl(optionalhook=True)  # the experiments plugin's hook
+def webmacs_experiment_referencing_tables() -> list[ReferencingTable]:
+    return [ReferencingTable(datapoints, "experiment_id")]
 
 
 @hookimpl

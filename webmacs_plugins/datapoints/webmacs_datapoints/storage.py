@@ -25,7 +25,8 @@ _PG_MARK = (
     "ON CONFLICT DO NOTHING"
 )
 # The batch's events and experiment, locked as a foreign key's row checks would, but once per
-# batch: a deletion waits for this transaction, and its trigger then removes these rows too.
+# batch: a deletion waits for this transaction, and then removes these rows too (the events and
+# experiments plugins delete the rows of ``datapoints`` right after their own).
 _PG_LOCK = """
 SELECT (SELECT count(*) FROM (SELECT FROM events WHERE id = ANY($1::int[]) FOR KEY SHARE) e),
        (SELECT count(*) FROM (SELECT FROM experiments WHERE id = $2 FOR KEY SHARE) x)

@@ -7,11 +7,17 @@ Other plugins read and write events through :mod:`webmacs_events.store`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from webmacs_events import pages, resolver
+from webmacs_events import hookspecs, pages, resolver
 from webmacs_events.routes import routes
 from webmacs_events.tables import events
 from webmacs_sdk import IngestFilterSpec, MigrationSpec, OwnedTable, Page, Route, hookimpl
+
+
+@hookimpl
+def webmacs_addhooks(pluginmanager: Any) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 @hookimpl

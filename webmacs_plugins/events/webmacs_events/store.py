@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webmacs_events import resolver
 from webmacs_events.tables import EVENT_TYPES, events
-from webmacs_sdk.db import new_public_id
+from webmacs_sdk.db import delete_with_references, new_public_id
 from webmacs_sdk.errors import Conflict
+from webmacs_sdk.keys import HOST
 
 Row = sa.Row[Any]
 
@@ -76,7 +77,9 @@ async def create(
 
 
 async def delete_many(app: web.Application, conn: AsyncConnection, public_ids: Iterable[str]) -> int:
-    """Delete events (their datapoints and rules go with them through their foreign keys).
+    """Delete events with what refers to them: rules through their foreign keys, datapoints (and
+    any other table declared through ``webmacs_event_referencing_tables``) right after, in the
+    caller's transaction.
 
     Every ingestion cache forgets its resolved ids, so datapoints for these events are
     rejected as unknown from now on. Returns the number of rows deleted.
@@ -85,8 +88,8 @@ async def delete_many(app: web.Application, conn: AsyncConnection, public_ids: I
     if not wanted:
         return 0
     resolver.invalidate_on_commit(app, conn)
-    result = await conn.execute(sa.delete(events).where(events.c.public_id.in_(wanted)))
-    return int(result.rowcount or 0)
+    declared = app[HOST].hook().webmacs_event_referencing_tables()
+    return await delete_with_references(conn, events, events.c.public_id.in_(wanted), declared)
 
 
 def to_response(row: Row) -> dict[str, Any]:

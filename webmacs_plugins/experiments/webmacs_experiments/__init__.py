@@ -11,12 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from webmacs_experiments import hookspecs, tagging
 from webmacs_experiments import pages as ui_pages
-from webmacs_experiments import tagging
 from webmacs_experiments.routes import routes
 from webmacs_experiments.tables import experiments
 from webmacs_sdk import EventTypeSpec, IngestFilterSpec, MigrationSpec, OwnedTable, Route, hookimpl
 from webmacs_sdk.events import ExperimentStarted, ExperimentStopped
+
+
+@hookimpl
+def webmacs_addhooks(pluginmanager: Any) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 @hookimpl

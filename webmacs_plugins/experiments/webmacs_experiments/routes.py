@@ -146,9 +146,8 @@ async def update_experiment(request: web.Request) -> web.Response:
 async def delete_experiment(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     async with request.app[DATABASE].transaction() as tx:
-        # Its datapoints go with it (their foreign key cascades), as the contract requires.
-        result = await tx.conn.execute(sa.delete(experiments).where(experiments.c.public_id == public_id))
-        if not result.rowcount:
+        # Its datapoints go with it, as the contract requires.
+        if not await store.delete(request.app, tx.conn, public_id):
             raise _not_found(public_id)
         tagging.invalidate(request.app)
         tx.after_commit(lambda: tagging.invalidate(request.app))
