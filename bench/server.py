@@ -8,9 +8,9 @@ import os
 from aiohttp import web
 
 from webmacs_core.app import create_app
-from webmacs_core.loop import new_event_loop
 from webmacs_core.plugins import build_plugin_manager
 from webmacs_core.settings import Settings
+from webmacs_sdk.serving import new_event_loop
 
 PLUGINS = ("users", "auth", "events", "experiments", "datapoints")
 

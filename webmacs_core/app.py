@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import importlib
 import logging
-import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import timedelta
@@ -32,7 +30,7 @@ from webmacs_core.plugins import WebmacsPluginManager, build_plugin_manager
 from webmacs_core.settings import Settings
 from webmacs_sdk.hooks import call_hook
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
-from webmacs_sdk.plugindir import site_packages
+from webmacs_sdk.plugindir import add_to_import_path
 from webmacs_sdk.specs import AuthBackendSpec, CleanupContextSpec, Route
 from webmacs_sdk.web import refuse_nul
 
@@ -48,10 +46,7 @@ def plugin_manager_for(settings: Settings) -> WebmacsPluginManager:
     Wheels uploaded through the plugin manager live outside the server's environment, in
     ``<plugin_dir>/site-packages``; that folder joins the search path before discovery.
     """
-    uploaded = site_packages(settings.plugin_dir)
-    if uploaded.is_dir() and str(uploaded) not in sys.path:
-        sys.path.append(str(uploaded))
-        importlib.invalidate_caches()
+    add_to_import_path(settings.plugin_dir)
     return build_plugin_manager(
         entrypoints=not settings.disable_plugin_autoload,
         blocked=settings.disable_plugins,

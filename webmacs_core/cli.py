@@ -11,11 +11,10 @@ from collections.abc import Sequence
 from webmacs_core import migrate
 from webmacs_core.app import create_app, plugin_manager_for
 from webmacs_core.database import open_database
-from webmacs_core.loop import new_event_loop
 from webmacs_core.plugins import WebmacsPluginManager
 from webmacs_core.settings import Settings
 from webmacs_sdk.errors import WebmacsError
-from webmacs_sdk.serving import ServeLimits, serve
+from webmacs_sdk.serving import ServeLimits, new_event_loop, port_number, serve
 from webmacs_sdk.settings import SettingsError
 from webmacs_sdk.startup_errors import explain_startup_error
 
@@ -35,7 +34,7 @@ see docs/configuration.md.
 
 def _serve(args: argparse.Namespace, settings: Settings, pm: WebmacsPluginManager) -> int:
     host = args.host or settings.host
-    port = _port(str(settings.port)) if args.port is None else args.port
+    port = port_number(str(settings.port)) if args.port is None else args.port
     limits = ServeLimits(settings.header_timeout_seconds, settings.body_timeout_seconds)
 
     def ready(url: str) -> None:
@@ -47,17 +46,6 @@ def _serve(args: argparse.Namespace, settings: Settings, pm: WebmacsPluginManage
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         runner.run(run())
     return 0
-
-
-def _port(text: str) -> int:
-    """A TCP port number, 0 (any free port) to 65535."""
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port {port} is out of range (0 to 65535)")
-    return port
 
 
 def _migrate(args: argparse.Namespace, settings: Settings, pm: WebmacsPluginManager) -> int:
@@ -80,7 +68,7 @@ def build_parser(pm: WebmacsPluginManager) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     serve = sub.add_parser("serve", help="run the server (migrates the database first)")
     serve.add_argument("--host", help="address to listen on (WEBMACS_HOST, default 127.0.0.1)")
-    serve.add_argument("--port", type=_port, help="port to listen on (WEBMACS_PORT, default 8000)")
+    serve.add_argument("--port", type=port_number, help="port to listen on (WEBMACS_PORT, default 8000)")
     serve.set_defaults(func=_serve)
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=_migrate)
     pm.hook.webmacs_cli_commands(subparsers=sub)

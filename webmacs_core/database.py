@@ -1,8 +1,7 @@
-"""Engine construction for SQLite (embedded default) and PostgreSQL, and outage detection."""
+"""Engine construction for SQLite (embedded default) and PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -87,36 +86,3 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 def open_database(settings: Settings) -> Database:
     return Database(create_engine(settings))
 
-
-_UNAVAILABLE_NAMES = {
-    "ConnectionDoesNotExistError",
-    "CannotConnectNowError",
-    "ConnectionFailureError",
-    "AdminShutdownError",
-    "CrashShutdownError",
-    "TooManyConnectionsError",
-    "InterfaceError",
-    "ConnectionRefusedError",
-    # asyncpg after a killed backend: the connection is unusable; the pool replaces it.
-    "InternalClientError",
-}
-
-
-def is_database_unavailable(exc: BaseException) -> bool:
-    """True when ``exc`` means the database cannot be reached right now (answer 503, retry later)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
-            return True
-        if isinstance(current, (OSError, asyncio.TimeoutError, sa_exc.TimeoutError)):
-            return True
-        if isinstance(current, (sa_exc.OperationalError, sa_exc.InterfaceError)):
-            text = str(current).lower()
-            if "locked" not in text or "database is locked" in text:
-                return True
-        if type(current).__name__ in _UNAVAILABLE_NAMES:
-            return True
-        current = current.__cause__ or current.__context__
-    return False

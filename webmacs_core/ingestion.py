@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from webmacs_core.database import is_database_unavailable
+from webmacs_sdk.db import is_database_unavailable
 from webmacs_sdk.errors import ServiceUnavailable
 from webmacs_sdk.hooks import call_hook
 from webmacs_sdk.keys import DATABASE, HOST

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from webmacs_core.database import is_database_unavailable
+from webmacs_sdk.db import is_database_unavailable
 from webmacs_sdk.errors import ApiError, AuthenticationFailed, Forbidden, ServiceUnavailable, Unauthorized
 from webmacs_sdk.keys import PRINCIPAL, REQUEST_ID
 from webmacs_sdk.models import Principal, Role

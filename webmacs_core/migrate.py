@@ -8,8 +8,6 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from webmacs_core.plugins import WebmacsPluginManager
 from webmacs_sdk.db import Database
@@ -55,17 +53,3 @@ async def upgrade(db: Database, pm: WebmacsPluginManager) -> None:
     async with db.engine.begin() as conn:
         await conn.run_sync(run)
 
-
-async def pending(db: Database, pm: WebmacsPluginManager) -> list[str]:
-    """Heads not yet applied (empty when the schema is current)."""
-    config = alembic_config(pm)
-    if not config.get_main_option("version_locations"):
-        return []
-    script = ScriptDirectory.from_config(config)
-
-    def check(sync_conn: Any) -> list[str]:
-        current = set(MigrationContext.configure(sync_conn).get_current_heads())
-        return sorted(set(script.get_heads()) - current)
-
-    async with db.engine.connect() as conn:
-        return await conn.run_sync(check)

@@ -11,7 +11,7 @@ import attrs
 import pluggy
 
 from webmacs_core import defaults, hookspecs
-from webmacs_sdk.device.hookspec import DriverClassPlugin
+from webmacs_sdk.device.hookspec import as_plugin
 from webmacs_sdk.discovery import find_plugins
 from webmacs_sdk.errors import PluginConflictError, PluginLoadError
 from webmacs_sdk.hooks import attribute_impl, is_async_impl, named_results
@@ -113,9 +113,7 @@ class WebmacsPluginManager(pluggy.PluginManager):
     ) -> None:
         record = PluginRecord(name, "loaded", *origin, essential=name in ESSENTIAL_PLUGINS)
         try:
-            plugin = loader()
-            if isinstance(plugin, type) and not _has_hookimpls(plugin):
-                plugin = DriverClassPlugin(plugin)
+            plugin = as_plugin(loader())
             self.register(plugin, name=name)
             self.check_pending()
         except Exception as exc:
@@ -167,10 +165,6 @@ class WebmacsPluginManager(pluggy.PluginManager):
 
 def _constant(plugin: object) -> Callable[[], object]:
     return lambda: plugin
-
-
-def _has_hookimpls(obj: Any) -> bool:
-    return any(name.startswith("webmacs_") for name in dir(obj))
 
 
 def _plugin_name(plugin: object) -> str:

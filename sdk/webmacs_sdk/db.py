@@ -1,4 +1,5 @@
-"""Database access for server plugins: the engine wrapper, column types and small helpers.
+"""Database access for server plugins: the engine wrapper, column types, small helpers, and the
+classification of database errors (a duplicate key, an outage) shared by the core and plugins.
 
 Plugins use SQLAlchemy Core (tables + statements) on an ``AsyncConnection``; the schema of
 each plugin is created only by its own alembic branch (see ``webmacs_migrations``).
@@ -6,6 +7,7 @@ each plugin is created only by its own alembic branch (see ``webmacs_migrations`
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -86,6 +88,40 @@ def is_unique_violation(exc: BaseException) -> bool:
         return False
     text = str(exc.orig).lower()
     return "unique" in text or "duplicate key" in text
+
+
+_UNAVAILABLE_NAMES = {
+    "ConnectionDoesNotExistError",
+    "CannotConnectNowError",
+    "ConnectionFailureError",
+    "AdminShutdownError",
+    "CrashShutdownError",
+    "TooManyConnectionsError",
+    "InterfaceError",
+    "ConnectionRefusedError",
+    # asyncpg after a killed backend: the connection is unusable; the pool replaces it.
+    "InternalClientError",
+}
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` means the database cannot be reached right now (answer 503, retry later)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (OSError, asyncio.TimeoutError, sa_exc.TimeoutError)):
+            return True
+        if isinstance(current, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+            text = str(current).lower()
+            if "locked" not in text or "database is locked" in text:
+                return True
+        if type(current).__name__ in _UNAVAILABLE_NAMES:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""The device-driver hook of the ``webmacs`` pluggy project, and the adapter for driver-class entry points.
+"""The device-driver hook of the ``webmacs`` pluggy project, and the adapter for driver-class entry points
+(:func:`as_plugin`: what a plugin manager registers for whatever an entry point loaded).
 
 The server's catalogue (``webmacs_core.hookspecs``) and the controller both use this one spec. Importing
 it costs pluggy only: no driver base class, no validation library.
@@ -48,3 +49,11 @@ class DriverClassPlugin:
     @hookimpl
     def webmacs_register_drivers(self) -> list[type[DevicePlugin]]:
         return [self.driver]
+
+
+def as_plugin(loaded: object) -> object:
+    """What to register for an object an entry point loaded: a driver class without hook implementations
+    (``module:DriverClass``) becomes a :class:`DriverClassPlugin`; anything else is registered as it is."""
+    if isinstance(loaded, type) and not any(name.startswith("webmacs_") for name in dir(loaded)):
+        return DriverClassPlugin(loaded)
+    return loaded

@@ -25,6 +25,7 @@ from types import FrameType
 from typing import IO, Any
 
 from webmacs_demo.setup import DemoSetupError, ServerApi
+from webmacs_sdk.serving import port_number
 
 DEFAULT_ADMIN_EMAIL = "admin@webmacs.io"
 SERVER_LOG = "webmacs-demo-server.log"
@@ -40,7 +41,7 @@ def add_command(subparsers: Any) -> None:
         "demo", help="run the server and a controller with the simulated device (Ctrl-C stops both)"
     )
     parser.add_argument("--host", help="address the server listens on (WEBMACS_HOST, default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port the server listens on (WEBMACS_PORT, default 8000)")
+    parser.add_argument("--port", type=port_number, help="port the server listens on (WEBMACS_PORT, default 8000)")
     parser.set_defaults(func=run_demo)
 
 
