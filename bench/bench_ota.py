@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from webmacs_ota import bundle, signing
-from webmacs_ota.install import build_environment
-from webmacs_ota.layout import Layout
+from webmacs_sdk.ota import bundle, signing
+from webmacs_sdk.ota.install import build_environment
+from webmacs_sdk.ota.layout import Layout
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from webmacs_ota import bundle, signing
+from webmacs_sdk.ota import bundle, signing
 
 PLUGINS = ("users", "auth", "logs", "ota")
 

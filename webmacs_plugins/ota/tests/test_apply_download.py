@@ -11,7 +11,7 @@ import json
 from aiohttp import web
 from ota_support import PLUGINS, good_bundle, make_keys
 
-from webmacs_ota.bundle import sha256_file
+from webmacs_sdk.ota.bundle import sha256_file
 
 
 async def _bundle_server(aiohttp_server, bundle_bytes: bytes):

@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 from ota_support import PLUGINS, files_under, good_bundle, make_keys, make_wheel, members_of, resign, write_tar
 
-from webmacs_ota import bundle
+from webmacs_sdk.ota import bundle
 
 CAP = 300_000
 

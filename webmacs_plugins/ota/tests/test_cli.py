@@ -7,7 +7,7 @@ import json
 from ota_support import make_wheel, members_of, write_tar
 
 from webmacs_core.cli import main
-from webmacs_ota import bundle
+from webmacs_sdk.ota import bundle
 
 
 def test_keygen_bundle_verify_round_trip(tmp_path, capsys, monkeypatch):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ota_support import free_port, stop_group
 
-from webmacs_ota.layout import COMPLETE_MARKER, Layout, write_json
+from webmacs_sdk.ota.layout import COMPLETE_MARKER, Layout, write_json
 
 READY_TIMEOUT = 4
 

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from webmacs_ota import bundle, signing
+from webmacs_sdk.ota import bundle, signing
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -126,8 +126,8 @@ def _verify(args: argparse.Namespace, settings: Any, pm: Any) -> int:
 
 
 def _init(args: argparse.Namespace, settings: Any, pm: Any) -> int:
-    from webmacs_ota.install import InstallFailed, build_environment
-    from webmacs_ota.layout import Layout
+    from webmacs_sdk.ota.install import InstallFailed, build_environment
+    from webmacs_sdk.ota.layout import Layout
 
     layout = Layout(args.root.absolute())
     version = args.version or settings.version

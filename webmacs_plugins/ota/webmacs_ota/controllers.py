@@ -20,13 +20,13 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from webmacs_ota import records, workflow
-from webmacs_ota.bundle import parse_version
 from webmacs_ota.events import OtaControllerFailed, OtaControllerReport
 from webmacs_ota.states import UpdateStatus
 from webmacs_ota.tables import firmware_updates, ota_controllers
 from webmacs_sdk.errors import NotFound
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.models import Principal
+from webmacs_sdk.ota.bundle import parse_version
 from webmacs_sdk.timefmt import iso_z, utcnow
 from webmacs_sdk.web import RequestModel
 

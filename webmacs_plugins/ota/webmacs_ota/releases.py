@@ -14,11 +14,11 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from webmacs_ota.bundle import parse_version
 from webmacs_ota.settings import OtaSettings
 from webmacs_ota.states import UpdateStatus
 from webmacs_ota.tables import firmware_updates
 from webmacs_sdk.egress import EgressClient, EgressDenied, EgressPolicy, HostResolver
+from webmacs_sdk.ota.bundle import parse_version
 
 
 @attrs.frozen

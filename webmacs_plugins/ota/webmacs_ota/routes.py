@@ -18,13 +18,13 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from webmacs_ota import controllers, records, releases, workflow
-from webmacs_ota.bundle import BundleRejected
 from webmacs_ota.events import OtaFailed, OtaStatusChanged
 from webmacs_ota.states import UpdateStatus
 from webmacs_ota.tables import firmware_updates
 from webmacs_sdk.db import conflict_on_duplicate, fetch_page
 from webmacs_sdk.errors import ApiError, BadRequest, Conflict, NotFound, PayloadTooLarge
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
+from webmacs_sdk.ota.bundle import BundleRejected
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.uploads import file_part, receive_file
 from webmacs_sdk.web import (

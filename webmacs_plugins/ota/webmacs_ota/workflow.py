@@ -22,11 +22,8 @@ import sqlalchemy as sa
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from webmacs_ota import records, signing
-from webmacs_ota.bundle import MANIFEST, BundleRejected, CheckedBundle, check, sha256_file
+from webmacs_ota import records
 from webmacs_ota.events import OtaBundleRefused, OtaRunning, OtaStatusChanged
-from webmacs_ota.install import InstallFailed, build_environment
-from webmacs_ota.layout import Layout, take_json, write_json
 from webmacs_ota.settings import OtaSettings
 from webmacs_ota.states import UpdateStatus, check_transition
 from webmacs_ota.tables import firmware_updates
@@ -34,6 +31,10 @@ from webmacs_sdk.egress import DownloadTooLarge, EgressClient, EgressDenied, Egr
 from webmacs_sdk.errors import ApiError, BadRequest, NotFound
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.models import Principal
+from webmacs_sdk.ota import signing
+from webmacs_sdk.ota.bundle import MANIFEST, BundleRejected, CheckedBundle, check, sha256_file
+from webmacs_sdk.ota.install import InstallFailed, build_environment
+from webmacs_sdk.ota.layout import Layout, request_rollback, request_switch, take_json
 from webmacs_sdk.timefmt import utcnow
 
 log = logging.getLogger(__name__)
@@ -264,9 +265,8 @@ async def _install_and_hand_off(app: web.Application, public_id: str, checked: C
     # Completed means installed and handed to the supervisor; it reports the health verdict back.
     await _move(app, public_id, UpdateStatus.COMPLETED, actor,
                 note=f"Installed; the supervisor switches to {version} and checks its health.")
-    write_json(layout.request_file, {"action": "switch", "version": version, "record": public_id,
-                                     "from_version": app[SETTINGS].version,
-                                     "requested_on": utcnow().isoformat()})
+    request_switch(layout, version, public_id, from_version=app[SETTINGS].version,
+                   requested_on=utcnow().isoformat())
 
 
 async def rollback(app: web.Application, public_id: str, actor: Principal | None) -> None:
@@ -286,8 +286,7 @@ async def rollback(app: web.Application, public_id: str, actor: Principal | None
     await _move(app, public_id, UpdateStatus.ROLLED_BACK, actor, reason="rolled back by an administrator",
                 note=note)
     if switch_back and layout is not None:
-        write_json(layout.request_file, {"action": "rollback", "version": row.version, "record": public_id,
-                                         "requested_on": utcnow().isoformat()})
+        request_rollback(layout, row.version, public_id, requested_on=utcnow().isoformat())
 
 
 async def record_outcome(app: web.Application) -> bool:

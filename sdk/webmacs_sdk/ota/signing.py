@@ -2,6 +2,9 @@
 
 A private key is a PKCS#8 PEM file; a public key is one line ``ed25519:<base64 of 32 bytes>``,
 in a ``.pub`` file or directly in the ``WEBMACS_OTA_TRUSTED_KEYS`` setting.
+
+This module imports ``cryptography`` when it is imported: import it where a key is used, not
+where a light process (the controller's run path) merely might use one.
 """
 
 from __future__ import annotations

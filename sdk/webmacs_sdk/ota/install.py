@@ -19,7 +19,7 @@ import sysconfig
 from collections.abc import Sequence
 from pathlib import Path
 
-from webmacs_ota.layout import COMPLETE_MARKER, Layout
+from webmacs_sdk.ota.layout import COMPLETE_MARKER, Layout
 
 
 class InstallFailed(Exception):

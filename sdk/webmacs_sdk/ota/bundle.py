@@ -7,7 +7,8 @@ SHA-256 and size. Only the manifest is signed; the wheels are bound to it by the
 
 Checking a bundle never trusts the archive: members are read one by one and only the three kinds
 of names above, as regular files, are written, by this module, into a fresh directory. This module
-imports neither the server nor the controller, so both use it.
+imports neither the server nor the controller, so both use it; ``cryptography`` is imported only
+when a bundle is built or checked.
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ def build(out: Path, wheels: Sequence[Path], key: Ed25519PrivateKey, *, version:
 
     :raises ValueError: bad version, target or wheel name.
     """
-    from webmacs_ota import signing
+    from webmacs_sdk.ota import signing
 
     parse_version(version)
     parse_version(min_from_version)
@@ -254,7 +255,7 @@ def check(path: Path, dest: Path, trusted: Sequence[Ed25519PublicKey], *, runnin
 
     :raises BundleRejected: with the reason; the caller removes ``dest``.
     """
-    from webmacs_ota import signing
+    from webmacs_sdk.ota import signing
 
     size = path.stat().st_size
     if size > max_bytes:

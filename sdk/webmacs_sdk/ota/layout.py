@@ -1,15 +1,18 @@
-"""The A/B installation on disk, shared by the server (which installs) and the supervisor (which switches).
+"""The A/B installation on disk, shared by the process that installs (the server, or a controller)
+and the supervisor that switches.
 
 ```
 <root>/versions/<X.Y.Z>/   one virtual environment per version (``.complete`` once installed)
 <root>/current  -> versions/<running version>
 <root>/previous -> versions/<version before it>
-<root>/state/request.json  the server asks the supervisor to switch or roll back
-<root>/state/outcome.json  the supervisor reports what happened
-<root>/state/backups/      database backups taken before a switch
+<root>/state/request.json      the supervised process asks the supervisor to switch or roll back
+<root>/state/outcome.json      the supervisor reports what happened
+<root>/state/last_switch.json  the last successful switch (for a manual rollback)
+<root>/state/healthy.json      a supervised controller: its first batch after start was acknowledged
+<root>/state/backups/          database backups taken before a switch (server)
 ```
 
-The two processes talk only through these files, each written whole and renamed into place.
+The processes talk only through these files, each written whole and renamed into place.
 """
 
 from __future__ import annotations
@@ -56,6 +59,14 @@ class Layout:
         return self.state / "outcome.json"
 
     @property
+    def last_switch_file(self) -> Path:
+        return self.state / "last_switch.json"
+
+    @property
+    def healthy_file(self) -> Path:
+        return self.state / "healthy.json"
+
+    @property
     def backups(self) -> Path:
         return self.state / "backups"
 
@@ -75,6 +86,10 @@ class Layout:
             return Path(os.readlink(link)).name
         except OSError:
             return None
+
+    def running_version(self) -> str | None:
+        """The version ``current`` points at, or None before the installation has one."""
+        return self.link_target(self.current)
 
     def point(self, link: Path, version: str | None) -> None:
         """Atomically (re)point ``link`` at ``versions/<version>``, or remove it for None."""
@@ -105,3 +120,14 @@ def take_json(path: Path) -> dict[str, Any] | None:
     except json.JSONDecodeError:
         return None
     return data if isinstance(data, dict) else None
+
+
+def request_switch(layout: Layout, version: str, record: str, **extra: Any) -> None:
+    """Ask the supervisor to switch to the installed ``versions/<version>``; ``record`` comes back in
+    its outcome (the server's update record, or whatever the caller uses to match the outcome)."""
+    write_json(layout.request_file, {"action": "switch", "version": version, "record": record, **extra})
+
+
+def request_rollback(layout: Layout, version: str, record: str, **extra: Any) -> None:
+    """Ask the supervisor to switch back from the running ``version`` to the previous one."""
+    write_json(layout.request_file, {"action": "rollback", "version": version, "record": record, **extra})
