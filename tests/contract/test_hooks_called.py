@@ -175,8 +175,8 @@ RULES = ("users", "auth", "events", "rules")
 
 
 async def test_webmacs_register_rule_operators_and_webmacs_event_types_reach_their_owners(make_client):
-    from webmacs_rules.public import registry
-    from webmacs_webhooks.public import event_types
+    from webmacs_rules import registry
+    from webmacs_webhooks import event_types
 
     client = await make_client(*RULES, "webhooks", Registries())
     assert registry(client.app).operators["near"].test(1.0, 1.5, None)
@@ -269,7 +269,7 @@ async def test_webmacs_register_rule_actions_reach_the_host(make_client):
         def webmacs_register_rule_actions(self):
             return [RuleActionSpec("page-operator", page_operator, "pages the operator on call")]
 
-    from webmacs_rules.public import registry
+    from webmacs_rules import registry
 
     client = await make_client(*RULES, Pager())
     assert registry(client.app).actions["page-operator"].run is page_operator

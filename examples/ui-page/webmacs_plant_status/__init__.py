@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from webmacs_health.public import contributed_fields
+from webmacs_health import contributed_fields
 from webmacs_sdk import Page, Policy, hookimpl
 
 __all__ = ["webmacs_ui_pages"]

@@ -6,13 +6,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from aiohttp import web
 
+import webmacs_users as users_api
 from webmacs_auth import tokens
 from webmacs_auth.settings import AuthSettings
 from webmacs_auth.tables import blacklist_tokens
 from webmacs_sdk.errors import AuthenticationFailed
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.models import Principal
-from webmacs_users import public as users_api
 
 #: Credentials with this prefix belong to the API-token backend.
 API_TOKEN_PREFIX = "wm_"

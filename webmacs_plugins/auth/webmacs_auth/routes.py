@@ -10,6 +10,7 @@ from pydantic import Field
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+import webmacs_users as users_api
 from webmacs_auth.public import issue_access_token
 from webmacs_auth.settings import AuthSettings
 from webmacs_auth.tables import blacklist_tokens
@@ -31,7 +32,6 @@ from webmacs_sdk.web import (
     principal,
     status_response,
 )
-from webmacs_users import public as users_api
 
 routes = RouteTable("/api/v1/auth")
 #: ``credential_kind`` of a principal signed in by the browser session cookie.

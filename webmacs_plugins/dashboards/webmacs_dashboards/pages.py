@@ -7,10 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
+import webmacs_events as events_api
 from webmacs_dashboards import store
 from webmacs_dashboards.permissions import allowed
 from webmacs_dashboards.routes import _widget_types, get_dashboard, list_dashboards
-from webmacs_events import public as events_public
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Page, Policy
 from webmacs_sdk.web import handler_json, principal
@@ -24,7 +24,7 @@ async def dashboard_context(request: web.Request) -> Mapping[str, Any]:
     dashboard = await handler_json(get_dashboard, request)
     async with request.app[DATABASE].connect() as conn:
         row = await store.by_public_id(conn, dashboard["public_id"])
-        events = await events_public.choices(conn)
+        events = await events_api.choices(conn)
     caller = principal(request)
     return {
         "dashboard": dashboard,

@@ -9,11 +9,11 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
+import webmacs_events as events_api
 from webmacs_dashboards import store
 from webmacs_dashboards.permissions import allowed
 from webmacs_dashboards.schemas import DashboardCreate, DashboardUpdate, WidgetCreate, WidgetUpdate
 from webmacs_dashboards.tables import WIDGET_TYPES, dashboard_widgets, dashboards
-from webmacs_events import public as events_public
 from webmacs_sdk.db import count, new_public_id
 from webmacs_sdk.errors import Forbidden, NotFound, ValidationFailed
 from webmacs_sdk.keys import DATABASE, HOST
@@ -55,7 +55,7 @@ async def _widget(conn: Any, dashboard: Any, widget_id: str) -> Any:
 
 
 async def _require_event(conn: Any, event_public_id: str | None) -> None:
-    if event_public_id is not None and await events_public.by_public_id(conn, event_public_id) is None:
+    if event_public_id is not None and await events_api.by_public_id(conn, event_public_id) is None:
         raise NotFound("Event not found.")
 
 

@@ -178,7 +178,7 @@ async def test_deleting_event_or_experiment_deletes_its_datapoints(dataplane):
 
 
 async def test_an_event_deleted_behind_the_resolver_cache_stores_nothing(dataplane):
-    from webmacs_events.public import events
+    from webmacs_events import events
     from webmacs_sdk.db import delete_with_references
     from webmacs_sdk.keys import DATABASE, HOST
 

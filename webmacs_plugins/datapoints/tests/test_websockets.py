@@ -7,7 +7,7 @@ import asyncio
 import aiohttp
 import orjson
 
-from webmacs_health.public import contributed_fields
+from webmacs_health import contributed_fields
 from webmacs_sdk.keys import HOST
 
 

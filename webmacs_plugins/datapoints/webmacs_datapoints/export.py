@@ -22,10 +22,10 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
+import webmacs_experiments as experiments_api
 from webmacs_datapoints import csvsql, ids
 from webmacs_datapoints.tables import datapoints
-from webmacs_events.public import events
-from webmacs_experiments import public as experiments_public
+from webmacs_events import events
 from webmacs_sdk.db import driver_connection
 from webmacs_sdk.errors import NotFound
 from webmacs_sdk.keys import DATABASE
@@ -235,7 +235,7 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     public_id = request.match_info["public_id"]
     database = request.app[DATABASE]
     async with database.connect() as conn:
-        experiment = await experiments_public.by_public_id(conn, public_id)
+        experiment = await experiments_api.by_public_id(conn, public_id)
     if experiment is None:
         raise NotFound.entity("Experiment", public_id)
     response = web.StreamResponse(headers={

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+import webmacs_events as events_api
 from webmacs_datapoints.routes import list_datapoints
-from webmacs_events import public as events_public
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Page, Policy
 from webmacs_sdk.web import handler_json
@@ -38,7 +38,7 @@ def _filters(request: web.Request) -> dict[str, str]:
 
 async def datapoints_context(request: web.Request) -> Mapping[str, Any]:
     async with request.app[DATABASE].connect() as conn:
-        events = await events_public.choices(conn)
+        events = await events_api.choices(conn)
     filters = _filters(request)
     paging = {k: request.query[k] for k in ("page", "page_size") if k in request.query}
     api_request = request.clone(rel_url=request.rel_url.with_query({**paging, **filters}))
@@ -54,7 +54,7 @@ async def datapoints_context(request: web.Request) -> Mapping[str, Any]:
 
 async def history_context(request: web.Request) -> Mapping[str, Any]:
     async with request.app[DATABASE].connect() as conn:
-        events = await events_public.choices(conn)
+        events = await events_api.choices(conn)
     return {"events": events, "ranges": RANGES}
 
 

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from webmacs_datapoints import chunked, ids
 from webmacs_datapoints.compaction import Grid, chart_grid
 from webmacs_datapoints.tables import datapoints
-from webmacs_events.public import events
-from webmacs_experiments.public import experiments
+from webmacs_events import events
+from webmacs_experiments import experiments
 from webmacs_sdk.db import Database, UTCDateTime
 from webmacs_sdk.timefmt import iso_z, utcnow
 

@@ -1,7 +1,8 @@
 """WebMACS events plugin: the ``events`` table, ``/api/v1/events`` and the ingestion stage
 that resolves event ids.
 
-Other plugins read and write events through :mod:`webmacs_events.store`.
+Other plugins read and write events through the names this package exports (``__all__``, defined
+in :mod:`webmacs_events.public`).
 """
 
 from __future__ import annotations
@@ -10,9 +11,30 @@ from pathlib import Path
 from typing import Any
 
 from webmacs_events import hookspecs, pages, resolver
+from webmacs_events.public import (
+    Row,
+    by_name,
+    by_public_id,
+    by_public_ids,
+    choices,
+    create,
+    delete_many,
+    events,
+)
 from webmacs_events.routes import routes
-from webmacs_events.tables import events
 from webmacs_sdk import IngestFilterSpec, MigrationSpec, OwnedTable, Page, Route, hookimpl
+
+#: The plugin's public API (:mod:`webmacs_events.public`), also importable from the package itself.
+__all__ = [
+    "Row",
+    "by_name",
+    "by_public_id",
+    "by_public_ids",
+    "choices",
+    "create",
+    "delete_many",
+    "events",
+]
 
 
 @hookimpl

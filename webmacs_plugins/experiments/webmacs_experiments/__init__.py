@@ -3,7 +3,8 @@ ingestion stage that tags datapoints with the running experiment.
 
 Starting and stopping emit ``experiment.started`` / ``experiment.stopped`` domain events
 (``{"experiment": <name>, "experiment_id": <public_id>}``); the logs and webhooks plugins
-react to them. Other plugins read experiments through :mod:`webmacs_experiments.store`.
+react to them. Other plugins read experiments through the names this package exports (``__all__``,
+defined in :mod:`webmacs_experiments.public`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from typing import Any
 
 from webmacs_experiments import hookspecs, tagging
 from webmacs_experiments import pages as ui_pages
+from webmacs_experiments.public import Row, by_public_id, experiments
 from webmacs_experiments.routes import routes
-from webmacs_experiments.tables import experiments
 from webmacs_sdk import EventTypeSpec, IngestFilterSpec, MigrationSpec, OwnedTable, Route, hookimpl
 from webmacs_sdk.events import ExperimentStarted, ExperimentStopped
+
+#: The plugin's public API (:mod:`webmacs_experiments.public`), also importable from the package itself.
+__all__ = ["Row", "by_public_id", "experiments"]
 
 
 @hookimpl

@@ -18,7 +18,7 @@ from webmacs_logs.messages import MESSAGES
 from webmacs_logs.routes import routes
 from webmacs_logs.tables import log_entries
 from webmacs_sdk import DATABASE, SETTINGS, DomainEvent, MigrationSpec, OwnedTable, Route, Transaction, hookimpl
-from webmacs_users.public import first_admin
+from webmacs_users import first_admin
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from webmacs_events import public as events_public
+import webmacs_events as events_api
 from webmacs_pluginmgr import sandbox, store
 from webmacs_pluginmgr.catalogue import catalogue_for
 from webmacs_pluginmgr.packages_api import plugin_dir_for, probe_limits
@@ -124,9 +124,9 @@ async def map_channels(
         event_public_id: str | None = None
         if auto_create_events:
             name = event_name(instance_name, channel.name)
-            existing = await events_public.by_name(conn, name)
+            existing = await events_api.by_name(conn, name)
             if existing is None:
-                existing = await events_public.create(
+                existing = await events_api.create(
                     conn,
                     name=name,
                     min_value=channel.min_value,
@@ -155,6 +155,6 @@ async def delete_instance(app: web.Application, conn: AsyncConnection, instance_
     Returns the number of events deleted.
     """
     doomed = await store.events_only_mapped_by(conn, instance_id)
-    deleted = await events_public.delete_many(app, conn, doomed)
+    deleted = await events_api.delete_many(app, conn, doomed)
     await conn.execute(sa.delete(plugin_instances).where(plugin_instances.c.id == instance_id))
     return deleted

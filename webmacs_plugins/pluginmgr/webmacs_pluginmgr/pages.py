@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from webmacs_events import public as events_public
+import webmacs_events as events_api
 from webmacs_pluginmgr.packages_api import list_packages
 from webmacs_pluginmgr.routes import list_available, list_instances
 from webmacs_sdk.keys import DATABASE
@@ -18,7 +18,7 @@ from webmacs_sdk.web import handler_json
 
 async def plugins_context(request: web.Request) -> Mapping[str, Any]:
     async with request.app[DATABASE].connect() as conn:
-        events = await events_public.choices(conn)
+        events = await events_api.choices(conn)
     return {
         "listing": await handler_json(list_instances, request),
         "available": await handler_json(list_available, request),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from webmacs_events import public as events_public
+import webmacs_events as events_api
 from webmacs_pluginmgr import catalogue, changes, instances, packages_api, store, wheelhouse
 from webmacs_pluginmgr.active import active_for
 from webmacs_pluginmgr.changes import changes_for
@@ -213,7 +213,7 @@ async def _mapping_or_404(conn: AsyncConnection, instance_id: int, mapping_id: s
 
 
 async def _require_event(conn: AsyncConnection, event_public_id: str | None) -> None:
-    if event_public_id is not None and await events_public.by_public_id(conn, event_public_id) is None:
+    if event_public_id is not None and await events_api.by_public_id(conn, event_public_id) is None:
         raise NotFound("Event not found.")
 
 

@@ -36,7 +36,7 @@ import attrs
 import sqlalchemy as sa
 from aiohttp import web
 
-from webmacs_events import public as events_public
+import webmacs_events as events_api
 from webmacs_rules import store
 from webmacs_rules.operators import EPSILON, describe, number
 from webmacs_rules.registry import registry
@@ -303,7 +303,7 @@ class RuleEngine:
 
     async def _sensor(self, conn: Any, event_public_id: str) -> tuple[str, str]:
         if event_public_id not in self._names:
-            row = await events_public.by_public_id(conn, event_public_id)
+            row = await events_api.by_public_id(conn, event_public_id)
             self._names[event_public_id] = (row.name, row.unit) if row is not None else (event_public_id, "")
         return self._names[event_public_id]
 

@@ -7,18 +7,18 @@ from typing import Any
 
 from aiohttp import web
 
-from webmacs_events import public as events_public
+import webmacs_events as events_api
+import webmacs_webhooks as webhooks_api
 from webmacs_rules.registry import registry
 from webmacs_rules.routes import list_rules
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Page, Policy
 from webmacs_sdk.web import handler_json
-from webmacs_webhooks import public as webhooks_public
 
 
 async def rules_context(request: web.Request) -> Mapping[str, Any]:
     async with request.app[DATABASE].connect() as conn:
-        events = await events_public.choices(conn)
+        events = await events_api.choices(conn)
     return {
         "listing": await handler_json(list_rules, request),
         "events": events,
@@ -26,7 +26,7 @@ async def rules_context(request: web.Request) -> Mapping[str, Any]:
         "operators": [(name, name + (" (needs upper threshold)" if spec.needs_high else ""))
                       for name, spec in sorted(registry(request.app).operators.items())],
         "actions": sorted(registry(request.app).actions),
-        "event_types": sorted({spec.name for spec in webhooks_public.event_types(request.app)}),
+        "event_types": sorted({spec.name for spec in webhooks_api.event_types(request.app)}),
     }
 
 

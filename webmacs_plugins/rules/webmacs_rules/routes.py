@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
-from webmacs_events import public as events_public
+import webmacs_events as events_api
+import webmacs_webhooks as webhooks_api
 from webmacs_rules import store
 from webmacs_rules.engine import engine
 from webmacs_rules.registry import registry
@@ -29,7 +30,6 @@ from webmacs_sdk.web import (
     principal,
     status_response,
 )
-from webmacs_webhooks import public as webhooks_public
 
 routes = RouteTable("/api/v1/rules")
 
@@ -68,7 +68,7 @@ def _check_names(request: web.Request, values: dict[str, Any]) -> None:
     checks = (
         ("operator", list(registry(request.app).operators)),
         ("action_type", list(registry(request.app).actions)),
-        ("webhook_event_type", [spec.name for spec in webhooks_public.event_types(request.app)]),
+        ("webhook_event_type", [spec.name for spec in webhooks_api.event_types(request.app)]),
     )
     for field, allowed in checks:
         value = values.get(field)
@@ -92,7 +92,7 @@ def _cross_field_problem(
 
 
 async def _require_event(conn: Any, event_public_id: str) -> None:
-    if await events_public.by_public_id(conn, event_public_id) is None:
+    if await events_api.by_public_id(conn, event_public_id) is None:
         raise NotFound("Event not found.")
 
 

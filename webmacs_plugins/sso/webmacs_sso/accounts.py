@@ -13,13 +13,13 @@ import attrs
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+import webmacs_users as users_api
 from webmacs_sdk.db import is_unique_violation
 from webmacs_sdk.emails import normalize_email
 from webmacs_sdk.errors import BadRequest
 from webmacs_sdk.models import Role
 from webmacs_sso import messages
 from webmacs_sso.settings import SsoSettings, parse_role_map
-from webmacs_users import public as users_api
 
 log = logging.getLogger(__name__)
 

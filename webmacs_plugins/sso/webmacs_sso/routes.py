@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from webmacs_auth.public import issue_access_token, set_browser_session
+import webmacs_users as users_api
+from webmacs_auth import issue_access_token, set_browser_session
 from webmacs_sdk.errors import ApiError, BadRequest, ValidationFailed
 from webmacs_sdk.events import UserLoggedInSso
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
@@ -16,7 +17,6 @@ from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import RequestModel, json_response, parse_body
 from webmacs_sso import accounts, codes, idtoken, logins, messages
 from webmacs_sso.runtime import AUTHORIZE_PATH, FAILED_PATH, Runtime, local_path, runtime
-from webmacs_users import public as users_api
 
 log = logging.getLogger(__name__)
 routes = RouteTable("/api/v1/auth/sso")

@@ -7,13 +7,13 @@ from datetime import timedelta
 import sqlalchemy as sa
 from aiohttp import web
 
+import webmacs_users as users_api
 from webmacs_sdk.errors import AuthenticationFailed
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.models import Principal
 from webmacs_sdk.timefmt import utcnow
 from webmacs_tokens.secrets import PREFIX, digest
 from webmacs_tokens.tables import api_tokens
-from webmacs_users import public as users_api
 
 #: ``last_used_at`` is written at most this often per token, so reads stay reads.
 TOUCH_INTERVAL = timedelta(seconds=30)

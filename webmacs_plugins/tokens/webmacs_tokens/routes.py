@@ -26,7 +26,7 @@ from webmacs_sdk.web import (
 )
 from webmacs_tokens.secrets import digest, generate
 from webmacs_tokens.tables import api_tokens
-from webmacs_users.public import users
+from webmacs_users import users
 
 routes = RouteTable("/api/v1/tokens")
 

@@ -1,7 +1,7 @@
 """WebMACS users plugin: the ``users`` table, ``/api/v1/users`` and the first admin.
 
-Other plugins read users through :mod:`webmacs_users.store` and hash passwords with
-:mod:`webmacs_users.passwords`.
+Other plugins read users and hash passwords through the names this package exports (``__all__``,
+defined in :mod:`webmacs_users.public`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,49 @@ from aiohttp import web
 from webmacs_sdk import MigrationSpec, Route, SettingsSpec, hookimpl
 from webmacs_users import cli, hookspecs
 from webmacs_users import pages as ui_pages
+from webmacs_users.public import (
+    Row,
+    bcrypt_rounds,
+    by_email,
+    by_id,
+    by_public_id,
+    by_sso_identity,
+    count_admins,
+    first_admin,
+    hash_password,
+    insert,
+    link_sso,
+    principal,
+    set_role,
+    taken,
+    to_response,
+    users,
+    verify_password,
+)
 from webmacs_users.routes import routes
 from webmacs_users.seed import seed_admin
 from webmacs_users.settings import UsersSettings
+
+#: The plugin's public API (:mod:`webmacs_users.public`), also importable from the package itself.
+__all__ = [
+    "Row",
+    "bcrypt_rounds",
+    "by_email",
+    "by_id",
+    "by_public_id",
+    "by_sso_identity",
+    "count_admins",
+    "first_admin",
+    "hash_password",
+    "insert",
+    "link_sso",
+    "principal",
+    "set_role",
+    "taken",
+    "to_response",
+    "users",
+    "verify_password",
+]
 
 
 @hookimpl

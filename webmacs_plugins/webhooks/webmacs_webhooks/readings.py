@@ -11,7 +11,7 @@ import time
 
 from aiohttp import web
 
-from webmacs_events import public as events_public
+import webmacs_events as events_api
 from webmacs_sdk.events import SensorReading
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import IngestBatch
@@ -35,7 +35,7 @@ async def on_datapoints(app: web.Application, batch: IngestBatch) -> None:
     missing = [e for e, _ in due if e not in rt.event_names]
     if missing:
         async with app[DATABASE].connect() as conn:
-            for row in await events_public.by_public_ids(conn, missing):
+            for row in await events_api.by_public_ids(conn, missing):
                 rt.event_names[row.public_id] = (row.name, row.unit)
     host = app[HOST]
     for event_id, index in due:
