@@ -200,6 +200,8 @@ def test_viewer_is_offered_no_admin_actions(browser, site):
     page = context.new_page()
     sign_in_with_keyboard(page, site, email, "viewer-password-1")
     nav = page.get_by_role("navigation", name="Main")
+    expect(nav).to_be_visible()  # a wide screen shows the whole menu, without a menu button
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
     expect(nav).to_contain_text("Events")
     expect(nav).not_to_contain_text("Webhooks")
     expect(nav).not_to_contain_text("Rules")
@@ -246,7 +248,24 @@ def test_every_page_is_accessible_and_fits_a_phone(browser, site):
     page.locator("#password").fill(ADMIN_PASSWORD)
     page.locator("#password").press("Enter")
     page.wait_for_url(f"{site.url}/")
-    links = page.get_by_role("navigation", name="Main").locator("a").evaluate_all("as => as.map(a => a.pathname)")
+    # The menu is folded behind its button: the page's content starts right under one header row.
+    toggle = page.get_by_role("button", name="Menu")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(nav).to_be_hidden()
+    assert page.locator("main").bounding_box()["y"] < 80, page.locator("main").bounding_box()
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(nav).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    links = nav.locator("a").evaluate_all("as => as.map(a => a.pathname)")
+    page.keyboard.press("Tab")
+    expect(nav.locator("a").first).to_be_focused()
+    page.keyboard.press("Escape")  # closes the menu and gives the focus back to its button
+    expect(nav).to_be_hidden()
+    expect(toggle).to_be_focused()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
     pages += [p for p in links if not p.startswith("/api") and p != "/health"]
     for extra in page.goto(f"{site.url}/dashboards") and page.locator(".grid a").evaluate_all(
             "as => as.map(a => a.pathname)")[:1]:
