@@ -119,6 +119,14 @@ def test_admin_runs_the_plant_from_the_browser(browser, site, receiver):
                            timeout=15000)
     expect(page.locator("#chart canvas")).to_have_count(1)
 
+    # An output has a value only once written: until then it says so, and it never turns stale.
+    heater = page.locator(".value-card", has=page.get_by_role("heading", name="Sim line \u2013 Heater Power"))
+    expect(heater.locator(".fresh")).to_have_text("output, not written yet")
+    expect(heater).not_to_have_class(re.compile(r"\bstale\b"))
+    page.get_by_label("Sim line \u2013 Heater Power on").check()
+    expect(heater.locator("output")).to_have_text("100.00")
+    expect(heater.locator(".fresh")).to_have_text(re.compile(r"^output, set at \d"))
+
     page.goto(f"{site.url}/experiments")
     with page.expect_navigation():
         page.get_by_role("button", name="Stop").click()
@@ -169,14 +177,15 @@ def test_admin_runs_the_plant_from_the_browser(browser, site, receiver):
 
     # A stopped controller: its channels turn stale within twice their interval (0.5 s here).
     page.goto(f"{site.url}/")
-    page.wait_for_function("() => document.querySelectorAll('.value-card:not(.stale)').length >= 1", timeout=10000)
+    sensors = ".value-card:not(.output)"  # outputs hold their last written value: never stale
+    page.wait_for_function(f"() => document.querySelectorAll('{sensors}:not(.stale)').length >= 1", timeout=10000)
     time.sleep(2)  # a few updates, so the page has learnt each channel's interval
-    stale_after = max(float(v) for v in page.locator(".value-card:not(.stale)").evaluate_all(
+    stale_after = max(float(v) for v in page.locator(f"{sensors}:not(.stale)").evaluate_all(
         "cs => cs.map(c => c.dataset.staleAfter)"))
     assert stale_after <= 2 * 2.0, stale_after  # learnt from a 0.5 s poll, however busy the machine
     stopped = time.monotonic()
     site.stop_controller()
-    page.wait_for_function("() => [...document.querySelectorAll('.value-card')].filter(c => c.querySelector('output')"
+    page.wait_for_function(f"() => [...document.querySelectorAll('{sensors}')].filter(c => c.querySelector('output')"
                            f".textContent !== {NO_VALUE}).every(c => c.classList.contains('stale'))", timeout=10000)
     # Twice the interval, plus the page's 0.5 s freshness tick and a batch that was in flight.
     assert time.monotonic() - stopped < stale_after + 1.5

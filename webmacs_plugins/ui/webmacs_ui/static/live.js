@@ -1,7 +1,8 @@
 // The overview: a card per channel with its newest value, range bar and freshness, actuator
 // toggles, and a live chart. Values arrive over the datapoint stream WebSocket; a channel with no
 // update for twice its usual interval is marked stale, a dead connection is shown within 3 s
-// (stream.js) and the page reconnects by itself.
+// (stream.js) and the page reconnects by itself. An output (actuator or range channel) gets a value
+// only when it is written, so it shows the last value written and when, and never turns stale.
 "use strict";
 (() => {
   const cardsEl = document.getElementById("cards");
@@ -16,17 +17,20 @@
 
   function setConn(text, kind) { connEl.textContent = text; connEl.className = `badge ${kind}`; }
 
+  const isOutput = (ev) => ev.type === "actuator" || ev.type === "range";
+
   function card(ev) {
     const li = document.createElement("li");
-    li.className = "card value-card stale";
+    li.className = isOutput(ev) ? "card value-card output" : "card value-card stale";
     li.dataset.event = ev.public_id;
     const id = `v-${ev.public_id}`;
     li.innerHTML = `<h3 class="name"></h3><p class="value"><output id="${id}" aria-live="polite">–</output> <span class="unit"></span></p>
       <div class="range" aria-hidden="true"><div class="fill"></div></div>
-      <p class="meta"><span class="range-text"></span> · <span class="fresh">no data</span></p>`;
+      <p class="meta"><span class="range-text"></span> · <span class="fresh"></span></p>`;
     li.querySelector(".name").textContent = ev.name;
     li.querySelector(".unit").textContent = ev.unit || "";
     li.querySelector(".range-text").textContent = `range ${ev.min_value} to ${ev.max_value}`;
+    li.querySelector(".fresh").textContent = isOutput(ev) ? "output, not written yet" : "no data";
     if (ev.type === "actuator" && canOperate) {
       const label = document.createElement("label");
       label.className = "toggle";
@@ -92,7 +96,17 @@
     if (live) addPoint(dp.event_public_id, t, dp.value);
   }
 
+  // When an output was last written: the time of day, with the date when it was not today.
+  function writtenAt(t) {
+    const when = new Date(t * 1000);
+    return when.toDateString() === new Date().toDateString() ? when.toLocaleTimeString() : when.toLocaleString();
+  }
+
   function freshness(ch) {
+    if (isOutput(ch.event)) {
+      ch.card.querySelector(".fresh").textContent = ch.last ? `output, set at ${writtenAt(ch.last)}` : "output, not written yet";
+      return;
+    }
     const age = Date.now() / 1000 - (ch.seen || ch.last);
     const limit = 2 * Math.max(ch.interval || 5, MIN_INTERVAL_S);
     ch.card.dataset.staleAfter = limit.toFixed(2); // seconds: twice the channel's usual interval
