@@ -1,4 +1,5 @@
-"""``webmacs-controller`` command line: run (the default), ``check``, ``--help``, ``--version``.
+"""``webmacs-controller`` command line: run (the default), ``check``, ``supervise``, ``ota-init``,
+``--help``, ``--version``.
 
 Nothing heavy is imported before a command needs it, so ``--help`` and ``--version`` answer at once
 and without contacting the server.
@@ -12,6 +13,7 @@ import logging
 import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from .settings import ControllerSettings, SettingsError
 
@@ -44,6 +46,19 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "check", help="reach the server, log in, list its instances and whether their drivers are here"
     )
+    supervise = sub.add_parser(
+        "supervise", help="run webmacs-controller from an A/B installation, switch on updates, roll back unhealthy ones"
+    )
+    supervise.add_argument("--root", type=Path, help="installation root (default WEBMACS_OTA_ROOT)")
+    supervise.add_argument(
+        "--ready-timeout", type=float, default=None,
+        help="seconds a new version has to get its first batch acknowledged "
+        "(default WEBMACS_OTA_READY_TIMEOUT_SECONDS, 120)",
+    )
+    init = sub.add_parser("ota-init", help="create an A/B installation from this environment (plus wheels)")
+    init.add_argument("root", type=Path, help="installation root, e.g. /opt/webmacs-controller-ab")
+    init.add_argument("wheels", nargs="*", type=Path, help="wheels to install over this environment's packages")
+    init.add_argument("--version", dest="as_version", help="version of the first environment (default: this one)")
     return p
 
 
@@ -69,5 +84,13 @@ def main(argv: list[str] | None = None) -> int:
         from .check import check
 
         return asyncio.run(check(settings, sys.stdout))
+    if args.command == "ota-init":
+        from .supervise import init
+
+        return init(args.root, args.wheels, args.as_version or _version())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "supervise":
+        from .supervise import supervise
+
+        return supervise(settings, args.root, args.ready_timeout)
     return asyncio.run(_run(settings))

@@ -162,6 +162,11 @@ class Controller:
             asyncio.create_task(self._loop("status", reporter.tick, 1.0), name="status"),
             asyncio.create_task(self._loop("safe_state", watchdog, 1.0), name="watchdog"),
         ]
+        if s.ota_root:  # supervised: the supervisor waits for the first acknowledged batch after a switch
+            from .otahealth import report_healthy
+
+            tasks.append(asyncio.create_task(report_healthy(s.ota_root, lambda: streamer.acked_batches),
+                                             name="ota_health"))
         await self.stop_event.wait()
         log.info("Shutting down")
         for task in tasks[1:]:

@@ -46,6 +46,11 @@ class ControllerSettings:
     spool_max_bytes: int = 256 * 1024 * 1024
     safe_state_after: float = 60.0
     ack_window: int = 8
+    #: The A/B installation this controller runs from; ``webmacs-controller supervise`` sets it for its
+    #: child, which then reports its health there (``state/healthy.json``). Empty: not supervised.
+    ota_root: str = ""
+    #: How long a controller switched to by an update has to get its first batch acknowledged.
+    ota_ready_timeout_seconds: float = 120.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -57,6 +62,8 @@ class ControllerSettings:
             raise SettingsError("WEBMACS_SPOOL_MAX_BYTES must be at least 65536")
         if self.ack_window < 1:
             raise SettingsError("WEBMACS_ACK_WINDOW must be >= 1")
+        if self.ota_ready_timeout_seconds <= 0:
+            raise SettingsError("WEBMACS_OTA_READY_TIMEOUT_SECONDS must be > 0")
         self.telemetry_mode = self.telemetry_mode.strip().lower()
         if self.telemetry_mode not in {"http", "websocket"}:
             raise SettingsError("WEBMACS_TELEMETRY_MODE must be 'http' or 'websocket'")
