@@ -109,6 +109,7 @@ class PluginDirectory:
 
         :raises InstallFailed: hash mismatch, a wheel the static checks refuse, or an installer error.
         """
+        from webmacs_sdk.plugindir import install_wheel_files
         from webmacs_sdk.wheelcheck import WheelRejected, sanitise_filename, validate_wheel
 
         if sha256 != wheel.sha256:
@@ -128,7 +129,10 @@ class PluginDirectory:
             return Installed(wheel, target)
         staging = Path(tempfile.mkdtemp(prefix="install-", dir=self.tmp))
         try:
-            _install_into(downloaded, staging)
+            try:
+                install_wheel_files(downloaded, staging, installer="webmacs-controller")
+            except WheelRejected as exc:
+                raise InstallFailed(f"{wheel.filename}: {exc.message}") from None
             (staging / MARKER).write_text(
                 "\n".join([wheel.package_name, wheel.version, wheel.filename, wheel.sha256, *wheel.plugin_ids])
             )
@@ -142,30 +146,6 @@ class PluginDirectory:
         """Delete an installed wheel (after :func:`deactivate`)."""
         if installed.path.resolve().parent == self.root:
             shutil.rmtree(installed.path, ignore_errors=True)
-
-
-def _install_into(wheel: Path, target: Path) -> None:
-    from installer import install
-    from installer.destinations import SchemeDictionaryDestination
-    from installer.sources import WheelFile
-
-    scheme = {name: str(target / ("lib" if name.endswith("lib") else name)) for name in
-              ("purelib", "platlib", "scripts", "headers", "data")}
-    destination = SchemeDictionaryDestination(
-        scheme, interpreter=sys.executable, script_kind="posix", bytecode_optimization_levels=()
-    )
-    try:
-        with WheelFile.open(wheel) as source:
-            source.validate_record(validate_contents=True)
-            install(source, destination, additional_metadata={"INSTALLER": b"webmacs-controller\n"})
-    except Exception as exc:
-        raise InstallFailed(f"{wheel.name}: install failed: {str(exc)[:300]}") from None
-    stray = [name for name in ("scripts", "headers", "data") if (target / name).exists()]
-    if stray:
-        raise InstallFailed(f"{wheel.name}: the wheel writes {stray[0]} outside its packages")
-    for entry in (target / "lib").iterdir():
-        entry.replace(target / entry.name)
-    (target / "lib").rmdir()
 
 
 def activate(installed: Installed) -> None:

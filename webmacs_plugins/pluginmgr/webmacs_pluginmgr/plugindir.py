@@ -26,12 +26,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from installer import install
-from installer.destinations import SchemeDictionaryDestination
-from installer.sources import WheelFile
 from packaging.utils import canonicalize_name
 
-from webmacs_sdk.plugindir import site_packages
+from webmacs_sdk.plugindir import install_wheel_files, site_packages
 from webmacs_sdk.wheelcheck import WheelRejected
 
 log = logging.getLogger(__name__)
@@ -98,29 +95,7 @@ def install_wheel(wheel: Path, paths: PluginPaths) -> list[Path]:
     """
     staging = Path(tempfile.mkdtemp(prefix="install-", dir=paths.tmp))
     try:
-        lib = staging / "lib"
-        scheme = {
-            "purelib": str(lib),
-            "platlib": str(lib),
-            "scripts": str(staging / "scripts"),
-            "headers": str(staging / "headers"),
-            "data": str(staging / "data"),
-        }
-        destination = SchemeDictionaryDestination(
-            scheme, interpreter=sys.executable, script_kind="posix", bytecode_optimization_levels=()
-        )
-        try:
-            with WheelFile.open(wheel) as source:
-                source.validate_record(validate_contents=True)
-                install(source, destination, additional_metadata={"INSTALLER": b"webmacs\n"})
-        except Exception as exc:
-            raise WheelRejected(f"Plugin install failed: {str(exc)[:300]}", 500) from None
-        stray = [name for name in ("scripts", "headers", "data") if (staging / name).exists()]
-        if stray:
-            raise WheelRejected(
-                f"Plugin install failed: the wheel wrote {stray[0]} outside its packages.", 500
-            )
-        entries = sorted(lib.iterdir())
+        entries = install_wheel_files(wheel, staging, installer="webmacs")
         clashes = [entry.name for entry in entries if (paths.site / entry.name).exists()]
         if clashes:
             raise WheelRejected(f"Installing would overwrite '{clashes[0]}' in the plugin directory.", 409)
