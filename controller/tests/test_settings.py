@@ -24,6 +24,33 @@ def test_env_overrides_toml(tmp_path: Path) -> None:
     assert s.telemetry_url == "ws://edge.local:8000/ws/controller/telemetry"
 
 
+def test_toml_keys_may_carry_the_variable_prefix_and_unknown_keys_are_kept_aside(tmp_path: Path) -> None:
+    toml = tmp_path / "controller.toml"
+    toml.write_text('WEBMACS_SERVER_PORT = 443\ndedup_enabled = true\nvendor_note = "x"\n')
+    s = ControllerSettings.load({"WEBMACS_CONTROLLER_CONFIG": str(toml), "WEBMACS_AUTO_SEED": "off"})
+    assert (s.server_port, s.dedup_enabled, s.auto_seed) == (443, True, False)
+    assert s.extra == {"vendor_note": "x"}
+
+
+def test_bad_values_are_one_line_naming_the_variable(tmp_path: Path) -> None:
+    """The SDK's loader, as the server's settings: the same types and the same messages."""
+    with pytest.raises(SettingsError) as bad_bool:
+        ControllerSettings.load({"WEBMACS_DEDUP_ENABLED": "maybe"})
+    assert str(bad_bool.value) == "WEBMACS_DEDUP_ENABLED: expected a boolean, got 'maybe'"
+    with pytest.raises(SettingsError) as bad_port:
+        ControllerSettings.load({"WEBMACS_SERVER_PORT": "eighty"})
+    assert str(bad_port.value) == "WEBMACS_SERVER_PORT: expected a number, got 'eighty'"
+    toml = tmp_path / "controller.toml"
+    toml.write_text("poll_interval = true\n")
+    with pytest.raises(SettingsError, match="poll_interval: expected a number, got True"):
+        ControllerSettings.load({"WEBMACS_CONTROLLER_CONFIG": str(toml)})
+    with pytest.raises(SettingsError, match="settings file not found"):
+        ControllerSettings.load({"WEBMACS_CONTROLLER_CONFIG": str(tmp_path / "missing.toml")})
+    toml.write_text("poll_interval = \n")
+    with pytest.raises(SettingsError, match="is not valid TOML"):
+        ControllerSettings.load({"WEBMACS_CONTROLLER_CONFIG": str(toml)})
+
+
 def test_invalid_values_are_refused() -> None:
     with pytest.raises(SettingsError):
         ControllerSettings.load({"WEBMACS_POLL_INTERVAL": "0.1"})

@@ -14,8 +14,10 @@ import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .settings import ControllerSettings, SettingsError
+if TYPE_CHECKING:
+    from .settings import ControllerSettings
 
 DESCRIPTION = """\
 WebMACS edge agent: reads the sensor channels of the driver instances configured on the server,
@@ -75,6 +77,8 @@ async def _run(settings: ControllerSettings) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, load settings and run the command; returns the exit code."""
     args = parser().parse_args(argv)
+    from .settings import ControllerSettings, SettingsError
+
     try:
         settings = ControllerSettings.load()
     except (SettingsError, OSError) as exc:

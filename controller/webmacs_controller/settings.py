@@ -1,27 +1,28 @@
-"""Controller settings from ``WEBMACS_*`` environment variables and an optional TOML file."""
+"""Controller settings from ``WEBMACS_*`` environment variables and an optional TOML file.
+
+They are loaded like the server's, by :func:`webmacs_sdk.settings.load_settings`: the environment
+wins over the file, values are structured by cattrs into each field's type (booleans ``1/0``,
+``true/false``, ``yes/no``, ``on/off``), and a value that cannot be used is a :class:`SettingsError`
+naming the variable. The controller's file has its settings as top-level keys (``server_url``;
+``WEBMACS_SERVER_URL`` is read as the same key), not in a ``[server]`` table.
+"""
 
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import attrs
 
-class SettingsError(ValueError):
-    """A setting has an invalid value."""
+from webmacs_sdk.settings import SettingsError, load_settings, read_toml
 
-
-def _to_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+__all__ = ["ControllerSettings", "SettingsError"]
 
 
-@dataclass
+@attrs.define
 class ControllerSettings:
     """Everything the controller can be told; env names are ``WEBMACS_`` + the upper-case field name."""
 
@@ -51,9 +52,10 @@ class ControllerSettings:
     ota_root: str = ""
     #: How long a controller switched to by an update has to get its first batch acknowledged.
     ota_ready_timeout_seconds: float = 120.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: Keys of the TOML file that are no setting (kept, not used).
+    extra: dict[str, Any] = attrs.field(factory=dict)
 
-    def __post_init__(self) -> None:
+    def __attrs_post_init__(self) -> None:
         if self.poll_interval < 0.2:
             raise SettingsError("WEBMACS_POLL_INTERVAL must be >= 0.2")
         if not 1 <= self.max_batch_size <= 500:
@@ -99,26 +101,15 @@ class ControllerSettings:
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None) -> ControllerSettings:
-        """Defaults, then the TOML file named by ``WEBMACS_CONTROLLER_CONFIG``, then the environment."""
+        """Defaults, then the TOML file named by ``WEBMACS_CONTROLLER_CONFIG``, then the environment.
+
+        :raises SettingsError: a value that cannot be used, or a file that is missing or not TOML.
+        """
         environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
         config_file = environ.get("WEBMACS_CONTROLLER_CONFIG")
-        if config_file:
-            with Path(config_file).open("rb") as fh:
-                data = tomllib.load(fh)
-            values.update({k.lower().removeprefix("webmacs_"): v for k, v in data.items()})
-        for f in fields(cls):
-            key = f"WEBMACS_{f.name.upper()}"
-            if key in environ:
-                values[f.name] = environ[key]
-        known = {f.name: f for f in fields(cls) if f.name != "extra"}
-        kwargs: dict[str, Any] = {"extra": {k: v for k, v in values.items() if k not in known}}
-        for name, raw in values.items():
-            if name not in known:
-                continue
-            kind = type(getattr(cls(), name))
-            try:
-                kwargs[name] = _to_bool(raw) if kind is bool else kind(raw)
-            except (TypeError, ValueError) as exc:
-                raise SettingsError(f"WEBMACS_{name.upper()}: {exc}") from exc
-        return cls(**kwargs)
+        table = read_toml(Path(config_file)) if config_file else {}
+        keys = {key.lower().removeprefix("webmacs_"): value for key, value in table.items()}
+        known = {field.name for field in attrs.fields(cls)} - {"extra"}
+        settings = load_settings(cls, {k: v for k, v in keys.items() if k in known}, environ)
+        settings.extra = {k: v for k, v in keys.items() if k not in known}
+        return settings

@@ -104,7 +104,7 @@ def test_configuration_page_names_every_setting_and_only_real_ones(plugin_manage
 
     documented = _documented_names((DOCS / "configuration.md").read_text())
     server = _server_settings(plugin_manager)
-    controller = {"WEBMACS_" + name.upper() for name in ControllerSettings.__dataclass_fields__ if name != "extra"}
+    controller = {"WEBMACS_" + f.name.upper() for f in attrs.fields(ControllerSettings) if f.name != "extra"}
     files = {"WEBMACS_CONFIG", "WEBMACS_CONTROLLER_CONFIG"}
     assert not server - documented, f"add these settings to docs/configuration.md: {sorted(server - documented)}"
     assert not controller - documented, f"controller settings missing: {sorted(controller - documented)}"

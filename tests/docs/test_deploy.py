@@ -113,7 +113,7 @@ def test_server_toml_file_loads_and_names_only_real_settings(plugin_manager):
 
 def test_controller_environment_file_loads():
     env = _env_file(DEPLOY / "etc" / "controller.env")
-    known = {"WEBMACS_" + name.upper() for name in ControllerSettings.__dataclass_fields__ if name != "extra"}
+    known = {"WEBMACS_" + f.name.upper() for f in attrs.fields(ControllerSettings) if f.name != "extra"}
     assert not set(env) - known, f"unknown settings in controller.env: {sorted(set(env) - known)}"
     settings = ControllerSettings.load(env)
     assert settings.telemetry_url == "wss://webmacs.example.org:443/ws/controller/telemetry"
