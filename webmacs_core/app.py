@@ -93,11 +93,6 @@ def create_app(settings: Settings | None = None, *, pm: WebmacsPluginManager | N
             await migrate.upgrade(app[DATABASE], pm)
         yield
         await app[DATABASE].engine.dispose()
-        if not app[DATABASE].is_postgres:
-            # A task cancelled at shutdown can leave its SQLite connection unreturned inside a
-            # reference cycle (its traceback), holding the file's write lock until a collection
-            # finalizes it; collect now, so an app started next in this process can write.
-            gc.collect()
 
     async def backends_ctx(app: web.Application) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:

@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from webmacs_core.settings import Settings
 from webmacs_sdk.db import Database
+from webmacs_sdk.sqlite import BUSY_TIMEOUT_SECONDS, configure_sqlite
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
     url = sa.make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": 30})
-        _configure_sqlite(engine)
+        engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+        configure_sqlite(engine)
         return engine
     engine = create_async_engine(
         url,
@@ -63,24 +64,6 @@ def _ping_idle_connections(engine: AsyncEngine) -> None:
             # The pool discards this connection and checks out another (SQLAlchemy's
             # documented pessimistic disconnect handling).
             raise sa_exc.DisconnectionError("pooled connection failed its ping") from exc
-
-
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    # pysqlite's own transaction handling breaks SAVEPOINT and transactional DDL; take it over.
-    @event.listens_for(engine.sync_engine, "connect")
-    def on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000"):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def on_begin(conn: Any) -> None:
-        # Writers take the lock up front so two writers queue on busy_timeout instead of
-        # failing on a lock upgrade; readers stay deferred and never block in WAL mode.
-        readonly = conn.get_execution_options().get("webmacs_readonly", False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 def open_database(settings: Settings) -> Database:

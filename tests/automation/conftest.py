@@ -52,7 +52,8 @@ class Hit:
 
 
 class Receiver:
-    """A local webhook endpoint: answers ``down_status`` until ``up()`` (or a scripted time), then 200.
+    """A local webhook endpoint: answers ``down_status`` while ``down`` (and to the first ``fail_first``
+    requests of each message), else 200.
 
     Every request is verified with the reference receiver's verifier (both schemes) and recorded;
     ``processed`` holds each webhook-id accepted with 2xx exactly once.
@@ -65,6 +66,7 @@ class Receiver:
         self.down_status = down_status
         self.redirect_to = redirect_to
         self.down = False
+        self.fail_first = 0
         self.hits: list[Hit] = []
         self.processed: dict[str, int] = {}
         self.port = 0
@@ -77,7 +79,9 @@ class Receiver:
         except VerificationError:
             self.hits.append(Hit(time.monotonic(), dict(request.headers), body, 401, None))
             return web.json_response({"ok": False}, status=401)
-        status = 302 if self.redirect_to else self.down_status if self.down else 200
+        tries = sum(hit.message_id == message_id for hit in self.hits)
+        failing = self.down or tries < self.fail_first
+        status = 302 if self.redirect_to else self.down_status if failing else 200
         self.hits.append(Hit(time.monotonic(), dict(request.headers), body, status, message_id))
         if status == 302:
             raise web.HTTPFound(self.redirect_to or "/")
