@@ -10,6 +10,7 @@ import json
 import sqlalchemy as sa
 
 from webmacs_sdk import DATABASE
+from webmacs_webhooks.runtime import runtime
 
 PLUGINS = ("users", "auth", "events", "experiments", "datapoints", "rules", "webhooks", "dashboards")
 
@@ -39,32 +40,50 @@ async def test_deleting_a_user_keeps_their_rules_and_dashboards(make_client, aut
     assert got["user_public_id"] == admin_me["public_id"]
 
 
+class Clock:
+    """A monotonic clock the test moves forward itself, so sampling does not depend on how fast a
+    loaded machine ingests."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 async def test_sensor_reading_webhooks_are_sampled(  # type: ignore[no-untyped-def]
     make_client, auth_headers, probe, receiver_factory, h
 ) -> None:
     receiver = await receiver_factory("r")
-    env = {"WEBMACS_EGRESS_ALLOW": "127.0.0.1/32", "WEBMACS_WEBHOOK_READING_INTERVAL_SECONDS": "0.5"}
+    env = {"WEBMACS_EGRESS_ALLOW": "127.0.0.1/32", "WEBMACS_WEBHOOK_READING_INTERVAL_SECONDS": "5"}
     client = await make_client(*PLUGINS, probe, env=env)
+    clock = runtime(client.server.app).clock = Clock()
     admin = await auth_headers(client, "admin")
     op = await auth_headers(client, "operator")
     first = await h.make_event(client, op, "Flow", unit="l/min")
     second = await h.make_event(client, op, "Temp", unit="C")
-    await h.create_webhook(client, admin, receiver.url, ["sensor.reading"], "r")
+    hook = await h.create_webhook(client, admin, receiver.url, ["sensor.reading"], "r")
+    # Sampling reads the clock when a committed batch is announced, so each batch is awaited first.
     for round_ in range(3):
         await h.ingest(client, op, first, [1.0 + round_, 2.0 + round_])
         await h.ingest(client, op, second, [20.0 + round_])
-    await probe.wait(6)
+        await probe.wait(2 * round_ + 2)
+        clock.now += 1.0  # rounds within one interval
+    # Every batch went through the sampling, so the outbox holds all it ever will of them.
+    assert len(await h.deliveries(client, admin, hook)) == 2
     await h.until(lambda: len(receiver.processed) >= 2, what="two readings")
-    await asyncio.sleep(0.3)
     payloads = [json.loads(hit.body) for hit in receiver.hits]
     assert sorted((p["sensor"], p["value"]) for p in payloads) == sorted([(first, 2.0), (second, 20.0)])
     flow = next(p for p in payloads if p["sensor"] == first)
     assert list(flow) == ["type", "time", "sensor", "value", "sensor_name", "unit"]
     assert (flow["type"], flow["sensor_name"], flow["unit"]) == ("sensor.reading", "Flow", "l/min")
 
-    await asyncio.sleep(0.6)  # the sampling interval has passed: the next batch is sent again
-    await h.ingest(client, op, first, [9.0])
+    await h.ingest(client, op, first, [8.0])  # 3 s after the first sample: still within the interval
     await probe.wait(7)
+    clock.now += 2.0
+    await h.ingest(client, op, first, [9.0])  # the interval has passed: this batch is sampled again
+    await probe.wait(8)
+    assert len(await h.deliveries(client, admin, hook)) == 3
     await h.until(lambda: len(receiver.processed) >= 3, what="the next sample")
     assert json.loads(receiver.hits[-1].body)["value"] == 9.0
 

@@ -7,8 +7,6 @@ WebSocket, webhooks get a heartbeat of the current value.
 
 from __future__ import annotations
 
-import time
-
 from aiohttp import web
 
 import webmacs_events as events_api
@@ -25,7 +23,7 @@ async def on_datapoints(app: web.Application, batch: IngestBatch) -> None:
     if READING not in await rt.subscribed_types():
         return
     interval = rt.settings.webhook_reading_interval_seconds
-    now = time.monotonic()
+    now = rt.clock()
     latest: dict[str, int] = {}
     for index, event_id in enumerate(batch.event_public_ids):
         latest[event_id] = index  # the last value of each event in the batch

@@ -4,6 +4,7 @@ the dispatcher and the caches of the sampling path."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -35,6 +36,8 @@ class Runtime:
         self._types_loaded = 0.0
         #: ``sensor.reading`` sampling: event public id → monotonic time of the last emission.
         self.last_reading: dict[str, float] = {}
+        #: The sampling clock; tests substitute one they advance themselves.
+        self.clock: Callable[[], float] = time.monotonic
         #: event public id → (name, unit), for the additive payload keys.
         self.event_names: dict[str, tuple[str, str]] = {}
 
