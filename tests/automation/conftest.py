@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -16,6 +18,9 @@ from aiohttp import web
 
 from webmacs_sdk import hookimpl
 from webmacs_sdk.testing.api import create_event, post_datapoints
+
+# The reference receiver is an example, not installed: imported from its folder like the examples' tests.
+sys.path.insert(0, str(Path(__file__).parents[2] / "examples" / "webhook-receiver"))
 from webmacs_webhook_receiver import VerificationError, verify
 
 PLUGINS = ("users", "auth", "events", "experiments", "datapoints", "rules", "webhooks")
