@@ -15,13 +15,16 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from aiohttp import web
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from webmacs_sdk.errors import Conflict, NotFound
+from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.models import Transaction
 from webmacs_sdk.specs import ReferencingTable
 from webmacs_sdk.timefmt import as_utc
+from webmacs_sdk.web import page_params, paginated
 
 #: Naming convention shared by every plugin's tables, so constraint names are predictable.
 NAMING_CONVENTION = {
@@ -227,3 +230,15 @@ async def fetch_page(
     total = await count(conn, query)
     rows = (await conn.execute(query.limit(page_size).offset((page - 1) * page_size))).all()
     return total, list(rows)
+
+
+async def list_page(
+    request: web.Request, query: sa.Select[Any], to_response: Callable[[sa.Row[Any]], Any]
+) -> web.Response:
+    """A list endpoint's answer: the page of ``query`` the request asks for (``page``,
+    ``page_size``, already validated through ``query=PageParams``), each row through
+    ``to_response``, in the contract's page envelope."""
+    params = page_params(request)
+    async with request.app[DATABASE].connect() as conn:
+        total, rows = await fetch_page(conn, query, params.page, params.page_size)
+    return paginated(params.page, params.page_size, total, [to_response(row) for row in rows])

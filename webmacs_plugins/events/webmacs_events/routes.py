@@ -9,7 +9,7 @@ from aiohttp import web
 from webmacs_events import store
 from webmacs_events.schemas import EventCreate, EventUpdate
 from webmacs_events.tables import events
-from webmacs_sdk.db import conflict_on_duplicate, fetch_page, row_or_404
+from webmacs_sdk.db import conflict_on_duplicate, list_page, row_or_404
 from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
@@ -17,8 +17,6 @@ from webmacs_sdk.web import (
     PageParams,
     fields_set,
     json_response,
-    page_params,
-    paginated,
     parse_body,
     principal,
     status_response,
@@ -33,11 +31,7 @@ def _not_found(public_id: str) -> NotFound:
 
 @routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
 async def list_events(request: web.Request) -> web.Response:
-    params = page_params(request)
-    async with request.app[DATABASE].connect() as conn:
-        query = sa.select(events).order_by(events.c.id)
-        total, rows = await fetch_page(conn, query, params.page, params.page_size)
-    return paginated(params.page, params.page_size, total, [store.to_response(r) for r in rows])
+    return await list_page(request, sa.select(events).order_by(events.c.id), store.to_response)
 
 
 @routes.post("", policy=Policy.OPERATOR, body=EventCreate)

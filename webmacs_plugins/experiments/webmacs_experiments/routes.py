@@ -16,14 +16,14 @@ from sqlalchemy import exc as sa_exc
 from webmacs_experiments import store, tagging
 from webmacs_experiments.schemas import ExperimentCreate, ExperimentUpdate
 from webmacs_experiments.tables import RUNNING_INDEX, experiments
-from webmacs_sdk.db import fetch_page, is_unique_violation, new_public_id, row_or_404
+from webmacs_sdk.db import is_unique_violation, list_page, new_public_id, row_or_404
 from webmacs_sdk.errors import Conflict, NotFound
 from webmacs_sdk.events import ExperimentStarted, ExperimentStopped
 from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import Principal, Transaction
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
-from webmacs_sdk.web import PageParams, json_response, page_params, paginated, parse_body, principal, status_response
+from webmacs_sdk.web import PageParams, json_response, parse_body, principal, status_response
 
 routes = RouteTable("/api/v1/experiments")
 
@@ -46,11 +46,7 @@ def _conflict(exc: sa_exc.IntegrityError) -> Conflict:
 
 @routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
 async def list_experiments(request: web.Request) -> web.Response:
-    params = page_params(request)
-    async with request.app[DATABASE].connect() as conn:
-        query = sa.select(experiments).order_by(experiments.c.id)
-        total, rows = await fetch_page(conn, query, params.page, params.page_size)
-    return paginated(params.page, params.page_size, total, [store.to_response(r) for r in rows])
+    return await list_page(request, sa.select(experiments).order_by(experiments.c.id), store.to_response)
 
 
 async def _stop(app: web.Application, tx: Transaction, row: sa.Row[Any], actor: Principal) -> bool:

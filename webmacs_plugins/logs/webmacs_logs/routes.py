@@ -10,7 +10,7 @@ from pydantic import Field
 
 from webmacs_logs import store
 from webmacs_logs.tables import log_entries
-from webmacs_sdk.db import fetch_page
+from webmacs_sdk.db import list_page
 from webmacs_sdk.errors import NotFound
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
@@ -19,8 +19,6 @@ from webmacs_sdk.web import (
     RequestModel,
     fields_set,
     json_response,
-    page_params,
-    paginated,
     parse_body,
     principal,
     status_response,
@@ -43,11 +41,8 @@ class LogUpdate(RequestModel):
 
 @routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
 async def list_entries(request: web.Request) -> web.Response:
-    params = page_params(request)
     query = sa.select(log_entries).order_by(log_entries.c.created_on.desc(), log_entries.c.id.desc())
-    async with request.app[DATABASE].connect() as conn:
-        total, rows = await fetch_page(conn, query, params.page, params.page_size)
-    return paginated(params.page, params.page_size, total, [store.to_response(r) for r in rows])
+    return await list_page(request, query, store.to_response)
 
 
 @routes.post("", policy=Policy.OPERATOR, body=LogCreate)

@@ -21,7 +21,7 @@ from webmacs_ota import controllers, records, releases, workflow
 from webmacs_ota.events import OtaFailed, OtaStatusChanged
 from webmacs_ota.states import UpdateStatus
 from webmacs_ota.tables import firmware_updates
-from webmacs_sdk.db import conflict_on_duplicate, fetch_page
+from webmacs_sdk.db import conflict_on_duplicate, list_page
 from webmacs_sdk.errors import ApiError, BadRequest, Conflict, NotFound, PayloadTooLarge
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.ota.bundle import BundleRejected
@@ -31,8 +31,6 @@ from webmacs_sdk.web import (
     PageParams,
     RequestModel,
     json_response,
-    page_params,
-    paginated,
     parse_body,
     parse_query,
     principal,
@@ -65,11 +63,7 @@ def _not_found(public_id: str) -> NotFound:
 
 @routes.get("", policy=Policy.ADMIN, query=PageParams)
 async def list_updates(request: web.Request) -> web.Response:
-    params = page_params(request)
-    async with request.app[DATABASE].connect() as conn:
-        total, rows = await fetch_page(conn, sa.select(firmware_updates).order_by(firmware_updates.c.id),
-                                       params.page, params.page_size)
-    return paginated(params.page, params.page_size, total, [records.to_response(r) for r in rows])
+    return await list_page(request, sa.select(firmware_updates).order_by(firmware_updates.c.id), records.to_response)
 
 
 @routes.post("", policy=Policy.ADMIN, body=FirmwareCreate)

@@ -15,7 +15,7 @@ from webmacs_rules.engine import engine
 from webmacs_rules.registry import registry
 from webmacs_rules.schemas import RuleCreate, RuleUpdate
 from webmacs_rules.tables import ARMED, rules
-from webmacs_sdk.db import conflict_on_duplicate, fetch_page, new_public_id, row_or_404
+from webmacs_sdk.db import conflict_on_duplicate, list_page, new_public_id, row_or_404
 from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
@@ -24,8 +24,6 @@ from webmacs_sdk.web import (
     PageParams,
     fields_set,
     json_response,
-    page_params,
-    paginated,
     parse_body,
     principal,
     status_response,
@@ -98,12 +96,7 @@ async def _require_event(conn: Any, event_public_id: str) -> None:
 
 @routes.get("", policy=Policy.OPERATOR, query=PageParams)
 async def list_rules(request: web.Request) -> web.Response:
-    params = page_params(request)
-    async with request.app[DATABASE].connect() as conn:
-        total, rows = await fetch_page(
-            conn, sa.select(rules).order_by(rules.c.id), params.page, params.page_size
-        )
-    return paginated(params.page, params.page_size, total, [store.to_response(r) for r in rows])
+    return await list_page(request, sa.select(rules).order_by(rules.c.id), store.to_response)
 
 
 @routes.post("", policy=Policy.OPERATOR, body=RuleCreate)

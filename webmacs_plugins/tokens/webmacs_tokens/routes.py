@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
 from pydantic import Field, field_validator
 
-from webmacs_sdk.db import fetch_page, new_public_id
+from webmacs_sdk.db import list_page, new_public_id
 from webmacs_sdk.errors import Forbidden, NotFound
 from webmacs_sdk.fields import UtcDatetime
 from webmacs_sdk.keys import DATABASE
@@ -18,8 +19,6 @@ from webmacs_sdk.web import (
     PageParams,
     RequestModel,
     json_response,
-    page_params,
-    paginated,
     parse_body,
     principal,
     status_response,
@@ -43,10 +42,21 @@ class TokenCreate(RequestModel):
         return value
 
 
+def _to_response(row: sa.Row[Any]) -> dict[str, Any]:
+    """A token as listed: never its secret."""
+    return {
+        "public_id": row.public_id,
+        "name": row.name,
+        "last_used_at": iso_z(row.last_used_at),
+        "expires_at": iso_z(row.expires_at),
+        "created_at": iso_z(row.created_at),
+        "user_public_id": row.user_public_id,
+    }
+
+
 @routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
 async def list_tokens(request: web.Request) -> web.Response:
     caller = principal(request)
-    params = page_params(request)
     query = (
         sa.select(api_tokens, users.c.public_id.label("user_public_id"))
         .join(users, users.c.id == api_tokens.c.user_id)
@@ -54,20 +64,7 @@ async def list_tokens(request: web.Request) -> web.Response:
     )
     if not caller.is_admin:
         query = query.where(api_tokens.c.user_id == caller.user_id)
-    async with request.app[DATABASE].connect() as conn:
-        total, rows = await fetch_page(conn, query, params.page, params.page_size)
-    data = [
-        {
-            "public_id": row.public_id,
-            "name": row.name,
-            "last_used_at": iso_z(row.last_used_at),
-            "expires_at": iso_z(row.expires_at),
-            "created_at": iso_z(row.created_at),
-            "user_public_id": row.user_public_id,
-        }
-        for row in rows
-    ]
-    return paginated(params.page, params.page_size, total, data)
+    return await list_page(request, query, _to_response)
 
 
 @routes.post("", policy=Policy.AUTHENTICATED, body=TokenCreate)

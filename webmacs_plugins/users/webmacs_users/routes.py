@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from aiohttp import web
 
-from webmacs_sdk.db import conflict_on_duplicate, fetch_page
+from webmacs_sdk.db import conflict_on_duplicate, list_page
 from webmacs_sdk.errors import Conflict, Forbidden, NotFound
 from webmacs_sdk.events import UserDeleted
 from webmacs_sdk.keys import DATABASE, HOST
@@ -16,8 +16,6 @@ from webmacs_sdk.web import (
     PageParams,
     fields_set,
     json_response,
-    page_params,
-    paginated,
     parse_body,
     principal,
     status_response,
@@ -38,10 +36,7 @@ def _not_found(public_id: str) -> NotFound:
 
 @routes.get("", policy=Policy.ADMIN, query=PageParams)
 async def list_users(request: web.Request) -> web.Response:
-    params = page_params(request)
-    async with request.app[DATABASE].connect() as conn:
-        total, rows = await fetch_page(conn, sa.select(users).order_by(users.c.id), params.page, params.page_size)
-    return paginated(params.page, params.page_size, total, [store.to_response(r) for r in rows])
+    return await list_page(request, sa.select(users).order_by(users.c.id), store.to_response)
 
 
 @routes.post("", policy=Policy.ADMIN, body=UserCreate)

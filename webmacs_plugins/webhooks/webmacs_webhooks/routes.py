@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
-from webmacs_sdk.db import conflict_on_duplicate, fetch_page, new_public_id
+from webmacs_sdk.db import conflict_on_duplicate, fetch_page, list_page, new_public_id
 from webmacs_sdk.egress import EgressDenied, vet
 from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
 from webmacs_sdk.events import WebhookTest
@@ -81,10 +81,7 @@ async def _webhook(conn: Any, public_id: str) -> Any:
 
 @routes.get("", policy=Policy.ADMIN, query=PageParams)
 async def list_webhooks(request: web.Request) -> web.Response:
-    params = page_params(request)
-    async with request.app[DATABASE].connect() as conn:
-        total, rows = await fetch_page(conn, sa.select(webhooks).order_by(webhooks.c.id), params.page, params.page_size)
-    return paginated(params.page, params.page_size, total, [store.to_response(r) for r in rows])
+    return await list_page(request, sa.select(webhooks).order_by(webhooks.c.id), store.to_response)
 
 
 @routes.post("", policy=Policy.ADMIN, body=WebhookCreate)
