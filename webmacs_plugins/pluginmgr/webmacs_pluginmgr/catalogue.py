@@ -104,37 +104,42 @@ def channel_summary(channel: ChannelDescriptor) -> dict[str, Any]:
     }
 
 
-def describe(catalogue: DriverCatalogue, cls: type[DevicePlugin]) -> dict[str, Any]:
-    """PluginMetaResponse (contract §2.5) plus the additive ``config_schema`` and ``channels``.
+#: The fields of PluginMetaResponse (contract §2.5), in its order.
+META_FIELDS = ("id", "name", "version", "vendor", "description", "url")
 
-    The schema lets a UI render a config form (contract §8.1 item 3); a driver whose preview
-    fails is still listed, with ``channels: null``.
-    """
+
+def meta_response(cls: type[DevicePlugin]) -> dict[str, Any]:
+    """PluginMetaResponse of a driver class plus the additive ``config_schema`` (None when the
+    driver cannot make one): what the catalogue and the sandboxed probe of uploads both list."""
     meta = cls.meta
-    entry: dict[str, Any] = {
-        "id": meta.id,
-        "name": meta.name,
-        "version": meta.version,
-        "vendor": meta.vendor,
-        "description": meta.description,
-        "url": meta.url or None,
-    }
+    entry: dict[str, Any] = {field: getattr(meta, field) for field in META_FIELDS}
+    entry["url"] = meta.url or None
     try:
         entry["config_schema"] = cls.config_schema.model_json_schema()
     except Exception:
         log.exception("driver %r: config schema unavailable", meta.id)
         entry["config_schema"] = None
+    return entry
+
+
+def describe(catalogue: DriverCatalogue, cls: type[DevicePlugin]) -> dict[str, Any]:
+    """:func:`meta_response` plus the additive ``channels``.
+
+    The schema lets a UI render a config form (contract §8.1 item 3); a driver whose preview
+    fails is still listed, with ``channels: null``.
+    """
+    entry = meta_response(cls)
     try:
         entry["channels"] = catalogue.preview(cls)
     except Exception:
-        log.exception("driver %r: channel preview failed", meta.id)
+        log.exception("driver %r: channel preview failed", cls.meta.id)
         entry["channels"] = None
     return entry
 
 
 def describe_uploaded(driver: UploadedDriver) -> dict[str, Any]:
     """The same shape as :func:`describe`, from a sandboxed probe's description."""
-    entry = {key: driver.description.get(key) for key in ("id", "name", "version", "vendor", "description", "url")}
+    entry = {key: driver.description.get(key) for key in META_FIELDS}
     entry["config_schema"] = driver.description.get("config_schema")
     channels = driver.description.get("channels")
     try:

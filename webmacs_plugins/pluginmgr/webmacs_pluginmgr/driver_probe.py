@@ -17,6 +17,8 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from webmacs_pluginmgr.catalogue import meta_response
+
 
 def _limit(memory_bytes: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -33,21 +35,9 @@ def _distribution(site: str, package: str) -> importlib.metadata.Distribution:
 
 
 def _describe(cls: Any) -> dict[str, Any]:
-    meta = cls.meta
-    entry: dict[str, Any] = {
-        "id": meta.id,
-        "name": meta.name,
-        "version": meta.version,
-        "vendor": meta.vendor,
-        "description": meta.description,
-        "url": meta.url or None,
-    }
+    entry = meta_response(cls)
     try:
-        entry["config_schema"] = cls.config_schema.model_json_schema()
-    except Exception:
-        entry["config_schema"] = None
-    try:
-        entry["channels"] = _channels(cls, {"instance_name": meta.id, "demo_mode": True})
+        entry["channels"] = _channels(cls, {"instance_name": cls.meta.id, "demo_mode": True})
     except Exception:
         entry["channels"] = None
     return entry
