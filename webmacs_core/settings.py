@@ -39,7 +39,8 @@ class Settings:
     auto_migrate: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
-    #: ``development`` or ``production`` (production refuses a short or missing secret key).
+    #: ``development`` or ``production``: a label of the deployment (single sign-on derives an https
+    #: callback address from ``production`` when none is configured).
     env: str = "development"
     #: Signing key of tokens. Empty: a random key is generated and kept in ``secret_key_file``.
     secret_key: str = attrs.field(default="", repr=False)

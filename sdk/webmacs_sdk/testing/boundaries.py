@@ -75,8 +75,10 @@ def _check(module: str, names: list[str], public: Mapping[str, frozenset[str] | 
     exported = public.get(package)
     if rest == PUBLIC:
         return [f"{module}.{n}" for n in names if exported is None or (n != "*" and n not in exported)]
-    if rest or exported is None:
-        return [f"{module}.{n}" for n in names] if not rest else [module]
+    if rest:
+        return [module]
+    if exported is None:
+        return [f"{module}.{n}" for n in names]
     # The package re-exports its public module: ``from webmacs_x import name`` for a listed name,
     # or ``from webmacs_x import public``.
     return [f"{module}.{n}" for n in names if n not in exported and n not in (PUBLIC, "*")]
