@@ -15,9 +15,8 @@ import resource
 import sys
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
 from webmacs_pluginmgr.catalogue import meta_response
+from webmacs_pluginmgr.plugindir import distribution_in
 
 
 def _limit(memory_bytes: int, cpu_seconds: int) -> None:
@@ -27,11 +26,10 @@ def _limit(memory_bytes: int, cpu_seconds: int) -> None:
 
 
 def _distribution(site: str, package: str) -> importlib.metadata.Distribution:
-    wanted = canonicalize_name(package)
-    for dist in importlib.metadata.distributions(path=[site]):
-        if canonicalize_name(dist.metadata["Name"] or "") == wanted:
-            return dist
-    raise LookupError(f"package {package!r} is not installed in the plugin directory")
+    dist = distribution_in(site, package)
+    if dist is None:
+        raise LookupError(f"package {package!r} is not installed in the plugin directory")
+    return dist
 
 
 def _describe(cls: Any) -> dict[str, Any]:

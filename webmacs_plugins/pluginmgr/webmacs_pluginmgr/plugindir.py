@@ -80,12 +80,18 @@ def installed(paths: PluginPaths) -> list[importlib.metadata.Distribution]:
     return list(importlib.metadata.distributions(path=[str(paths.site)]))
 
 
-def find_installed(paths: PluginPaths, name: str) -> importlib.metadata.Distribution | None:
+def distribution_in(site: str | Path, name: str) -> importlib.metadata.Distribution | None:
+    """The distribution called ``name`` (any spelling of it) installed in the folder ``site``."""
     wanted = canonicalize_name(name)
-    for dist in installed(paths):
+    for dist in importlib.metadata.distributions(path=[str(site)]):
         if canonicalize_name(dist.metadata["Name"] or "") == wanted:
             return dist
     return None
+
+
+def find_installed(paths: PluginPaths, name: str) -> importlib.metadata.Distribution | None:
+    """The distribution called ``name`` in the plugin directory, if installed."""
+    return distribution_in(paths.site, name) if paths.site.is_dir() else None
 
 
 def install_wheel(wheel: Path, paths: PluginPaths) -> list[Path]:
