@@ -210,3 +210,17 @@ async def test_refuses_a_spool_inside_the_installation_and_a_missing_root(tmp_pa
             capture_output=True, text=True, timeout=60)
         assert done.returncode == code, done.stderr
         assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_ota_init_makes_the_first_version_from_this_environment(tmp_path: Path) -> None:
+    layout = Layout(tmp_path / "install")
+    init = [sys.executable, "-m", "webmacs_controller", "ota-init", str(layout.root)]
+    done = subprocess.run([*init, "--version", "2.0.0"], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert layout.running_version() == "2.0.0" and layout.is_complete("2.0.0")
+    installed = subprocess.run([str(layout.current / "bin" / "webmacs-controller"), "--version"],
+                               capture_output=True, text=True, timeout=60, check=True)
+    assert installed.stdout.strip() == "webmacs-controller 2.0.0"
+    for args, message in (([], "already has a current version (2.0.0)"), (["--version", "2.0"], "not a version X.Y.Z")):
+        again = subprocess.run([*init, *args], capture_output=True, text=True, timeout=60, check=False)
+        assert again.returncode == 1 and message in again.stderr, again.stderr
