@@ -10,7 +10,7 @@ from pydantic import Field
 
 from webmacs_logs import store
 from webmacs_logs.tables import log_entries
-from webmacs_sdk.db import list_page
+from webmacs_sdk.db import list_page, row_or_404
 from webmacs_sdk.errors import NotFound
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
@@ -56,11 +56,7 @@ async def create_entry(request: web.Request) -> web.Response:
 
 @routes.get("/{public_id}", policy=Policy.AUTHENTICATED)
 async def get_entry(request: web.Request) -> web.Response:
-    public_id = request.match_info["public_id"]
-    async with request.app[DATABASE].connect() as conn:
-        row = (await conn.execute(sa.select(log_entries).where(log_entries.c.public_id == public_id))).first()
-    if row is None:
-        raise NotFound.entity("LogEntry", public_id)
+    row = await row_or_404(request.app[DATABASE], store.by_public_id, request.match_info["public_id"], "LogEntry")
     return json_response(store.to_response(row))
 
 

@@ -26,6 +26,10 @@ async def write_entry(conn: AsyncConnection, content: str, logging_type: str, us
     return public_id
 
 
+async def by_public_id(conn: AsyncConnection, public_id: str) -> sa.Row[Any] | None:
+    return (await conn.execute(sa.select(log_entries).where(log_entries.c.public_id == public_id))).first()
+
+
 def to_response(row: Any) -> dict[str, Any]:
     return {
         "public_id": row.public_id,

@@ -21,7 +21,7 @@ from webmacs_ota import controllers, records, releases, workflow
 from webmacs_ota.events import OtaFailed, OtaStatusChanged
 from webmacs_ota.states import UpdateStatus
 from webmacs_ota.tables import firmware_updates
-from webmacs_sdk.db import conflict_on_duplicate, list_page
+from webmacs_sdk.db import conflict_on_duplicate, list_page, row_or_404
 from webmacs_sdk.errors import ApiError, BadRequest, Conflict, NotFound, PayloadTooLarge
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.ota.bundle import BundleRejected
@@ -214,11 +214,7 @@ async def controller_report(request: web.Request) -> web.Response:
 
 @routes.get("/{public_id}", policy=Policy.ADMIN)
 async def get_update(request: web.Request) -> web.Response:
-    public_id = request.match_info["public_id"]
-    async with request.app[DATABASE].connect() as conn:
-        row = await records.by_public_id(conn, public_id)
-    if row is None:
-        raise _not_found(public_id)
+    row = await row_or_404(request.app[DATABASE], records.by_public_id, request.match_info["public_id"], records.LABEL)
     return json_response(records.to_response(row))
 
 
