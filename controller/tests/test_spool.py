@@ -44,7 +44,9 @@ def test_spool_survives_restart(tmp_path: Path) -> None:
     again.ack(2)
     again.ack(3)
     again.close()
-    assert Spool(path).append(points(1)) == 4
+    last = Spool(path)
+    assert last.append(points(1)) == 4
+    assert last.stats().spooled_datapoints == 3 + 3 + 1 + 1  # every datapoint ever spooled, acked or not
 
 
 def test_size_bound_drops_oldest_and_counts(tmp_path: Path) -> None:

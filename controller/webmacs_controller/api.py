@@ -157,11 +157,14 @@ class ApiClient:
                 await asyncio.sleep(float(attempt))
         raise ApiError(f"{method} {path} failed after {_ATTEMPTS} attempts: {last_error}")
 
-    async def download(self, path: str, target: Path) -> str:
-        """Save a ``GET`` of ``path`` to ``target``; returns the SHA-256 (hex) of the bytes received."""
+    async def download(self, path: str, target: Path, max_bytes: int | None = None) -> str:
+        """Save a ``GET`` of ``path`` to ``target``; returns the SHA-256 (hex) of the bytes received.
+
+        :raises ApiError: also when more than ``max_bytes`` arrive (the download is abandoned).
+        """
         url = f"{self._settings.api_base}{path}"
         for attempt in (1, 2):
-            sink = _HashingFile(target)
+            sink = _HashingFile(target, max_bytes)
             headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
             try:
                 resp = await self._session.request("GET", url, headers=headers, sink=sink.write)
@@ -224,13 +227,18 @@ async def _sleep_or_stop(stop: asyncio.Event, delay: float) -> None:
 
 
 class _HashingFile:
-    """A file being downloaded and the SHA-256 of what was written to it."""
+    """A file being downloaded and the SHA-256 of what was written to it, at most ``max_bytes`` long."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_bytes: int | None = None) -> None:
         self.digest = hashlib.sha256()
         self._file = path.open("wb")
+        self._left = max_bytes
 
     def write(self, chunk: bytes) -> None:
+        if self._left is not None:
+            self._left -= len(chunk)
+            if self._left < 0:
+                raise ApiError("the download is larger than announced; abandoned")
         self.digest.update(chunk)
         self._file.write(chunk)
 

@@ -167,6 +167,11 @@ class Controller:
 
             tasks.append(asyncio.create_task(report_healthy(s.ota_root, lambda: streamer.acked_batches),
                                              name="ota_health"))
+        if s.ota_root and s.ota_trusted_keys:  # and takes the updates the server offers to controllers
+            from .ota import UpdateAgent
+
+            agent = UpdateAgent(s, api, spool.controller_id, lambda: streamer.acked_batches)
+            tasks.append(asyncio.create_task(agent.run(), name="ota"))
         await self.stop_event.wait()
         log.info("Shutting down")
         for task in tasks[1:]:

@@ -52,6 +52,13 @@ class ControllerSettings:
     ota_root: str = ""
     #: How long a controller switched to by an update has to get its first batch acknowledged.
     ota_ready_timeout_seconds: float = 120.0
+    #: Ed25519 public keys whose bundle signatures the controller trusts: ``ed25519:<base64>`` texts or
+    #: paths of ``.pub`` files, comma-separated.
+    ota_trusted_keys: str = ""
+    #: Seconds between asks for an offered update (under the supervisor only).
+    ota_check_interval: float = 60.0
+    #: Largest bundle the controller downloads.
+    ota_max_bundle_bytes: int = 500 * 1024 * 1024
     #: Keys of the TOML file that are no setting (kept, not used).
     extra: dict[str, Any] = attrs.field(factory=dict)
 
@@ -66,6 +73,8 @@ class ControllerSettings:
             raise SettingsError("WEBMACS_ACK_WINDOW must be >= 1")
         if self.ota_ready_timeout_seconds <= 0:
             raise SettingsError("WEBMACS_OTA_READY_TIMEOUT_SECONDS must be > 0")
+        if self.ota_check_interval < 1:
+            raise SettingsError("WEBMACS_OTA_CHECK_INTERVAL must be >= 1")
         self.telemetry_mode = self.telemetry_mode.strip().lower()
         if self.telemetry_mode not in {"http", "websocket"}:
             raise SettingsError("WEBMACS_TELEMETRY_MODE must be 'http' or 'websocket'")

@@ -56,6 +56,8 @@ class SpoolStats:
     dropped_datapoints: int
     rejected_batches: int
     rejected_datapoints: int
+    #: Every datapoint ever spooled (with the dropped and rejected ones: what the server should hold).
+    spooled_datapoints: int = 0
 
 
 class Spool:
@@ -107,6 +109,7 @@ class Spool:
             self._db.execute(
                 "INSERT INTO batches(seq, count, payload) VALUES (?, ?, ?)", (seq, len(datapoints), payload)
             )
+            self._bump("spooled_datapoints", len(datapoints))
         self._size += len(payload)
         self._pending += 1
         if self._size > self.max_bytes:
@@ -182,6 +185,7 @@ class Spool:
             dropped_datapoints=self._counter("dropped_datapoints"),
             rejected_batches=self._counter("rejected_batches"),
             rejected_datapoints=self._counter("rejected_datapoints"),
+            spooled_datapoints=self._counter("spooled_datapoints"),
         )
 
     def close(self) -> None:

@@ -76,7 +76,9 @@ async def test_a_controller_bundle_is_offered_downloaded_and_reported(make_clien
     # Controller a switches; controller b cannot take the bundle and is not offered it again.
     assert await _report(client, operator, controller_id="ctl-a", version="2.0.0", state="downloading",
                          update_version="2.0.1") == (200, {"status": "success", "message": "Report recorded."})
-    await _report(client, operator, controller_id="ctl-a", version="2.0.1", state="running", update_version="2.0.1")
+    await _offer(client, operator, "ctl-a", "2.0.1")  # the new version asks before it reports (was: from the report)
+    await _report(client, operator, controller_id="ctl-a", version="2.0.1", state="running", update_version="2.0.1",
+                  from_version="2.0.0")
     await _report(client, operator, controller_id="ctl-b", version="2.0.0", state="rolled_back",
                   update_version="2.0.1", message="no data sent within 60 s of the switch")
     assert await _offer(client, operator, "ctl-b", "2.0.0") is None

@@ -52,6 +52,8 @@ class ControllerReport(RequestModel):
     version: str = pydantic.Field(max_length=50, pattern=VERSION_PATTERN)
     state: str = pydantic.Field(pattern="^(" + "|".join(STATES) + ")$")
     update_version: str | None = pydantic.Field(default=None, max_length=50, pattern=VERSION_PATTERN)
+    #: With ``running`` after a switch: the version switched from.
+    from_version: str | None = pydantic.Field(default=None, max_length=50, pattern=VERSION_PATTERN)
     message: str | None = pydantic.Field(default=None, max_length=2000)
 
 
@@ -128,6 +130,7 @@ def _describe(report: ControllerReport, previous_version: str | None) -> str:
     who = f"OTA controller {report.controller_id}"
     target = report.update_version or "?"
     if report.state == "running":
+        previous_version = report.from_version or previous_version
         was = f" (was {previous_version})" if previous_version and previous_version != report.version else ""
         text = f"{who} runs version {report.version}{was}"
     elif report.state in FAILED_STATES:
