@@ -163,8 +163,15 @@ class Site:
         return await eventually(f"record {version} {status}", reached, within)  # type: ignore[return-value]
 
     async def log_contents(self) -> list[str]:
-        _, logs = await self.call("GET", "/logging/?page=1&page_size=100")
-        return [entry["content"] for entry in logs["data"]]
+        """Every log entry's text, newest first (all pages)."""
+        contents: list[str] = []
+        page = 1
+        while True:
+            _, logs = await self.call("GET", f"/logging/?page={page}&page_size=100")
+            contents += [entry["content"] for entry in logs["data"]]
+            if not logs["data"] or len(contents) >= logs["total"]:
+                return contents
+            page += 1
 
     async def add_event(self, name: str) -> None:
         body = {"name": name, "min_value": 0, "max_value": 500, "unit": "degC", "type": "sensor"}
