@@ -1,5 +1,6 @@
 """Single sign-on in real Chromium: the sign-in page's "Sign in with <provider>" button, the
-certified OpenID provider's own login and consent pages, and back, signed in by the session cookie.
+certified OpenID provider's own login and consent pages, and back, signed in by the session cookie;
+signing out, through the provider's own sign-out page.
 
 SQLite only: the sign-in's storage is tested on both databases by the sso plugin's tests.
 """
@@ -60,6 +61,12 @@ def test_sign_in_with_the_identity_provider(browser, sso_site):
     session = next(c for c in context.cookies() if c["name"] == "webmacs_session")
     assert session["httpOnly"] and session["sameSite"] == "Lax"
 
+    # Signing out ends the session at the provider too (RP-initiated logout): its confirmation page,
+    # then back to the sign-in page; signing in again asks for the password again.
     page.locator("#sign-out").click()
-    page.wait_for_url("**/signin**")
+    page.get_by_role("button", name="Yes, sign me out").click()
+    page.wait_for_url(f"{sso_site.url}/signin")
+    assert not [c for c in context.cookies() if c["name"] == "webmacs_session"]
+    page.get_by_role("link", name="Sign in with Test IdP").click()
+    expect(page.locator('input[name="login"]')).to_be_visible()
     context.close()

@@ -28,6 +28,11 @@ async def issue_access_token(app: web.Application, user: Any) -> str:
                         lifetime=timedelta(minutes=settings.access_token_expire_minutes))
 
 
+def session_lifetime(app: web.Application) -> timedelta:
+    """How long an access token, and so a browser session, lives."""
+    return timedelta(minutes=app[HOST].section(AuthSettings).access_token_expire_minutes)
+
+
 def set_browser_session(request: web.Request, response: web.StreamResponse, token: str) -> str:
     """Make ``token`` the browser's session on ``response`` (HttpOnly, SameSite=Lax, Secure over
     https, also behind a trusted proxy that terminates it, living as long as the token); returns
@@ -39,4 +44,4 @@ def set_browser_session(request: web.Request, response: web.StreamResponse, toke
     return csrf_token(request.app[SETTINGS].resolved_secret_key(), token)
 
 
-__all__ = ["issue_access_token", "set_browser_session"]
+__all__ = ["issue_access_token", "session_lifetime", "set_browser_session"]

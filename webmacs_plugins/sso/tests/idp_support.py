@@ -73,6 +73,7 @@ class CertifiedProvider:
         ensure_node_modules()
         config = {
             "clients": [{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": [self.redirect_uri],
+                         "post_logout_redirect_uris": [signin_url(self.redirect_uri)],
                          "grant_types": ["authorization_code"], "response_types": ["code"]}],
             "accounts": ACCOUNTS,
         }
@@ -139,6 +140,37 @@ async def sign_in_at_provider(authorize_url: str, login: str, password: str = "a
             if "login" in fields:
                 fields.update(login=login, password=password)
             url, method, form = urljoin(url, action), "POST", fields
+    raise AssertionError("the provider never sent the browser back")
+
+
+def signin_url(redirect_uri: str) -> str:
+    """The sign-in page on the redirect URI's site: where the IdP sends the browser after its sign-out."""
+    parts = urlsplit(redirect_uri)
+    return f"{parts.scheme}://{parts.netloc}/signin"
+
+
+async def sign_out_at_provider(end_session_url: str, back_to: str = "") -> str:
+    """Follow ``end_session_url`` through the provider's sign-out confirmation as a person would
+    ("Yes, sign me out"); returns the URL the provider sends the browser back to."""
+    back_to = back_to or signin_url(REDIRECT_URI)
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as session:
+        url, method, form = end_session_url, "GET", None
+        for _ in range(6):
+            async with session.request(method, url, data=form, allow_redirects=False) as resp:
+                if resp.status in (302, 303, 307):
+                    target = urljoin(url, resp.headers["Location"])
+                    if target.startswith(back_to):
+                        return target
+                    url, method, form = target, "GET", None
+                    continue
+                page = await resp.text()
+                assert resp.status == 200, (resp.status, page[:500])
+            parser = _Forms()
+            parser.feed(page)
+            assert parser.forms, page[:500]
+            action, fields = parser.forms[0]
+            url, method, form = urljoin(url, action), "POST", {**fields, "logout": "yes"}
     raise AssertionError("the provider never sent the browser back")
 
 

@@ -1,8 +1,17 @@
 """The web UI's sign-in page offers "Sign in with <provider>"; the browser ends with a session cookie."""
 
 import re
+from urllib.parse import urlsplit
 
-from idp_support import callback_path, query_of, sign_in_at_provider, sso_env
+from idp_support import (
+    REDIRECT_URI,
+    callback_path,
+    query_of,
+    sign_in_at_provider,
+    sign_out_at_provider,
+    signin_url,
+    sso_env,
+)
 from sso_flow import emails
 
 from webmacs_sso import messages
@@ -71,3 +80,56 @@ async def test_no_button_while_sso_is_off(make_client):
     client = await make_client(*PLUGINS)
     page = await (await client.get("/signin", headers=HTML)).text()
     assert 'for="password"' in page and "Sign in with" not in page and _sso_link(page) is None
+
+
+def _csrf(page):
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+async def test_signing_out_after_an_sso_sign_in_ends_the_session_at_the_provider_too(make_client, certified_idp):
+    client = await make_client(*PLUGINS, env=sso_env(certified_idp.issuer))
+    back = await _through_idp(client, "/api/v1/auth/sso/authorize?next=/", "newcomer")
+    assert back.status == 303
+    overview = await (await client.get("/", headers=HTML)).text()
+    # The sign-out button goes on to the SSO plugin's logout (webmacs_sign_out_url) once the session has ended.
+    assert 'id="sign-out" class="link" data-next="/api/v1/auth/sso/logout"' in overview
+
+    # Still signed in, a link to the logout (from another site, say) signs nobody out of the provider.
+    early = await client.get("/api/v1/auth/sso/logout", allow_redirects=False)
+    assert (early.status, early.headers["Location"]) == (303, "/signin")
+    assert (await client.get("/api/v1/auth/me")).status == 200
+
+    assert (await client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": _csrf(overview)})).status == 200
+    out = await client.get("/api/v1/auth/sso/logout", allow_redirects=False)
+    assert out.status == 303, await out.text()
+    location = out.headers["Location"]
+    assert location.startswith(f"{certified_idp.issuer}/session/end?"), location
+    query = query_of(location)
+    assert query["post_logout_redirect_uri"] == signin_url(REDIRECT_URI) == "http://webmacs.test/signin"
+    assert query["client_id"] == "webmacs-tests" and query["id_token_hint"].count(".") == 2
+    # The provider accepts the hint and the address and, once confirmed, sends the browser back.
+    assert urlsplit(await sign_out_at_provider(location)).path == "/signin"
+    # The ID token is handed over once.
+    again = await client.get("/api/v1/auth/sso/logout", allow_redirects=False)
+    assert again.headers["Location"] == "/signin"
+
+
+async def test_signing_out_after_a_password_sign_in_stays_here(make_client, certified_idp):
+    client = await make_client(*PLUGINS, env=sso_env(certified_idp.issuer))
+    login = {"email": "admin@example.com", "password": "admin-password-1"}
+    assert (await client.post("/api/v1/auth/session", json=login)).status == 200
+    overview = await (await client.get("/", headers=HTML)).text()
+    assert (await client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": _csrf(overview)})).status == 200
+    out = await client.get("/api/v1/auth/sso/logout", allow_redirects=False)
+    assert (out.status, out.headers["Location"]) == (303, "/signin")
+
+
+async def test_without_an_end_session_endpoint_sign_out_ends_here(make_client, handmade_idp):
+    client = await make_client(*PLUGINS, env=sso_env(handmade_idp.issuer))
+    back = await _through_idp(client, "/api/v1/auth/sso/authorize?next=/", "newcomer")
+    assert back.status == 303
+    assert not any(name.startswith(("webmacs_sso_session", "__Host-webmacs_sso_session")) for name in back.cookies)
+    overview = await (await client.get("/", headers=HTML)).text()
+    assert (await client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": _csrf(overview)})).status == 200
+    out = await client.get("/api/v1/auth/sso/logout", allow_redirects=False)
+    assert (out.status, out.headers["Location"]) == (303, "/signin")

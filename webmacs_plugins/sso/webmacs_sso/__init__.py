@@ -12,7 +12,8 @@ from pathlib import Path
 from aiohttp import web
 
 from webmacs_sdk import CleanupContextSpec, MigrationSpec, Page, Route, SettingsSpec, SignInMethod, hookimpl
-from webmacs_sso import webui
+from webmacs_sdk.models import Principal, Transaction
+from webmacs_sso import signouts, webui
 from webmacs_sso.routes import routes
 from webmacs_sso.runtime import cleanup_ctx
 from webmacs_sso.settings import SsoSettings
@@ -46,3 +47,14 @@ def webmacs_sign_in_methods(request: web.Request) -> list[SignInMethod]:
 @hookimpl(optionalhook=True)
 def webmacs_ui_pages() -> list[Page]:
     return webui.pages()
+
+
+@hookimpl(optionalhook=True)
+def webmacs_sign_out_url(request: web.Request) -> str | None:
+    return webui.sign_out_url(request)
+
+
+@hookimpl(optionalhook=True)
+async def webmacs_on_logout(app: web.Application, tx: Transaction, principal: Principal) -> None:
+    """A signed-out session that began with an SSO sign-in may now end at the IdP too."""
+    await signouts.mark_signed_out(tx.conn, principal.credential)

@@ -42,6 +42,8 @@ class ProviderMetadata:
     userinfo_endpoint: str | None
     token_endpoint_auth_methods: tuple[str, ...]
     id_token_algorithms: tuple[str, ...]
+    #: RP-initiated logout; absent when the IdP does not offer it.
+    end_session_endpoint: str | None = None
 
     @classmethod
     def parse(cls, document: Mapping[str, Any], expected_issuer: str) -> ProviderMetadata:
@@ -59,9 +61,11 @@ class ProviderMetadata:
                 raise ValueError(f"discovery document has no {name}")
             required[name] = value
         userinfo = document.get("userinfo_endpoint")
+        end_session = document.get("end_session_endpoint")
         return cls(
             issuer=issuer,
             userinfo_endpoint=userinfo if isinstance(userinfo, str) and userinfo else None,
+            end_session_endpoint=end_session if isinstance(end_session, str) and end_session else None,
             token_endpoint_auth_methods=_strings(document.get("token_endpoint_auth_methods_supported"),
                                                  ("client_secret_basic",)),
             id_token_algorithms=_strings(document.get("id_token_signing_alg_values_supported"), ("RS256",)),

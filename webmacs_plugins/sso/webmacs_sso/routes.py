@@ -1,4 +1,5 @@
-"""``/api/v1/auth/sso`` (contract §2.6.2): config, authorize, callback and the one-time code exchange."""
+"""``/api/v1/auth/sso`` (contract §2.6.2): config, authorize, callback and the one-time code exchange;
+``logout``, where the web UI's sign-out goes on to the IdP (ours, beyond the contract)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 import webmacs_users as users_api
-from webmacs_auth import issue_access_token, set_browser_session
+from webmacs_auth import issue_access_token, session_lifetime, set_browser_session
 from webmacs_sdk.errors import ApiError, BadRequest, ValidationFailed
 from webmacs_sdk.events import UserLoggedInSso
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import RequestModel, json_response, parse_body
-from webmacs_sso import accounts, codes, idtoken, logins, messages
-from webmacs_sso.runtime import AUTHORIZE_PATH, FAILED_PATH, Runtime, local_path, runtime
+from webmacs_sso import accounts, codes, idtoken, logins, messages, signouts
+from webmacs_sso.runtime import AUTHORIZE_PATH, FAILED_PATH, SIGNIN_PATH, Runtime, local_path, runtime
 
 log = logging.getLogger(__name__)
 routes = RouteTable("/api/v1/auth/sso")
@@ -101,16 +102,49 @@ async def sso_callback(request: web.Request) -> web.Response:
     if pending is None:
         raise messages.bad_state()
     if pending.return_to is None:
-        row = await _sign_in(request, rt, code, pending)
+        row, _ = await _sign_in(request, rt, code, pending)
         async with request.app[DATABASE].transaction() as tx:
             one_time = await codes.issue(tx.conn, row.id, rt.settings.oidc_code_ttl_seconds)
         return _redirect(f"{rt.frontend_url()}/sso-callback?{urlencode({'code': one_time})}")
     try:
-        row = await _sign_in(request, rt, code, pending)
+        row, id_token = await _sign_in(request, rt, code, pending)
     except ApiError as exc:
         raise _failure_page(exc) from None
     response = web.Response(status=303, headers={"Location": pending.return_to, **_PRIVATE})
-    set_browser_session(request, response, await issue_access_token(request.app, row))
+    session = await issue_access_token(request.app, row)
+    set_browser_session(request, response, session)
+    if (await rt.provider.metadata()).end_session_endpoint:  # kept only where the IdP can end its session
+        lifetime = session_lifetime(request.app)
+        async with request.app[DATABASE].transaction() as tx:
+            reference = await signouts.remember(tx.conn, session_token=session, id_token=id_token, lifetime=lifetime)
+        name, path, secure = rt.session_cookie()
+        response.set_cookie(name, reference, max_age=int(lifetime.total_seconds()), path=path, httponly=True,
+                            samesite="Lax", secure=secure)
+    return response
+
+
+@routes.get("/logout", policy=Policy.PUBLIC)
+async def sso_logout(request: web.Request) -> web.Response:
+    """Where the web UI's sign-out ends: the IdP's end-session endpoint when the session just signed
+    out began with an SSO sign-in there, else the sign-in page."""
+    rt = runtime(request.app)
+    name, path, _ = rt.session_cookie()
+    location = SIGNIN_PATH
+    id_token = None
+    if rt.settings.oidc_enabled and rt.configured and request.cookies.get(name):
+        async with request.app[DATABASE].transaction() as tx:
+            id_token = await signouts.take(tx.conn, request.cookies.get(name))
+    if id_token is not None:
+        try:
+            endpoint = (await rt.provider.metadata()).end_session_endpoint
+        except ApiError:  # the IdP is unreachable: the WebMACS session has ended all the same
+            endpoint = None
+        if endpoint:
+            location = signouts.end_session_url(endpoint, id_token=id_token, client_id=rt.settings.oidc_client_id,
+                                                post_logout_redirect_uri=rt.post_logout_redirect_uri())
+    response = web.Response(status=303, headers={"Location": location, **_PRIVATE})
+    if id_token is not None:
+        response.del_cookie(name, path=path)
     return response
 
 
@@ -120,24 +154,27 @@ def _failure_page(exc: ApiError) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(f"{FAILED_PATH}?{urlencode({'reason': messages.failure_key(exc)})}", headers=_PRIVATE)
 
 
-async def _sign_in(request: web.Request, rt: Runtime, code: str, pending: logins.Pending) -> users_api.Row:
-    """The user the IdP's answer signs in, resolved, linked or created, with the sign-in logged."""
+async def _sign_in(
+    request: web.Request, rt: Runtime, code: str, pending: logins.Pending
+) -> tuple[users_api.Row, str]:
+    """The user the IdP's answer signs in, resolved, linked or created, with the sign-in logged, and
+    the IdP's ID token."""
     metadata = await rt.provider.metadata()
     # RFC 9207: an IdP that names itself in the response must be the one this sign-in went to.
     returned_issuer = request.query.get("iss")
     if returned_issuer is not None and returned_issuer != metadata.issuer:
         raise BadRequest(messages.OTHER_ISSUER)
-    identity = await _identity(rt, code, pending)
+    identity, id_token = await _identity(rt, code, pending)
     async with request.app[DATABASE].transaction() as tx:
         row = await accounts.resolve(tx.conn, identity, rt.settings)
         await request.app[HOST].emit(tx, UserLoggedInSso(
             username=row.username, user_public_id=row.public_id, provider=rt.settings.oidc_provider_name,
             actor=users_api.principal(row)))
-    return row
+    return row, id_token
 
 
-async def _identity(rt: Runtime, code: str, pending: logins.Pending) -> accounts.Identity:
-    """Redeem the IdP's code, validate its ID token, and read the user's claims."""
+async def _identity(rt: Runtime, code: str, pending: logins.Pending) -> tuple[accounts.Identity, str]:
+    """Redeem the IdP's code, validate its ID token, and read the user's claims (and the raw ID token)."""
     provider = rt.provider
     metadata = await provider.metadata()
     tokens = await provider.redeem_code(code, pending.code_verifier, rt.redirect_uri())
@@ -157,7 +194,7 @@ async def _identity(rt: Runtime, code: str, pending: logins.Pending) -> accounts
         log.warning("userinfo subject %r differs from the ID token's %r", userinfo.get("sub"), id_claims["sub"])
         raise messages.bad_gateway(messages.USERINFO_FAILED)
     claims: dict[str, Any] = {**id_claims, **userinfo}
-    return accounts.Identity.from_claims(claims)
+    return accounts.Identity.from_claims(claims), raw_id_token
 
 
 @routes.post("/exchange", policy=Policy.PUBLIC, body=ExchangeRequest)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 
 from webmacs_sdk.egress import HostResolver
 from webmacs_sdk.keys import HOST, SETTINGS
-from webmacs_sso import logins, messages
+from webmacs_sso import logins, messages, signouts
 from webmacs_sso.provider import IdentityProvider
 from webmacs_sso.settings import SsoSettings
 
@@ -18,6 +19,10 @@ AUTHORIZE_PATH = "/api/v1/auth/sso/authorize"
 COOKIE_PATH = "/api/v1/auth/sso"
 #: The web UI page that says why a sign-in it started was refused.
 FAILED_PATH = "/sso-failed"
+#: Where the web UI's sign-out goes on to the IdP's end-session endpoint.
+LOGOUT_PATH = "/api/v1/auth/sso/logout"
+#: The web UI's sign-in page: where every sign-out ends.
+SIGNIN_PATH = "/signin"
 _UNSPECIFIED_HOSTS = {"", "0.0.0.0", "::", "[::]"}
 
 
@@ -70,6 +75,17 @@ class Runtime:
             return self.settings.oidc_frontend_url.rstrip("/")
         origins = self.app[SETTINGS].cors_origins
         return origins[0].rstrip("/") if origins else "http://localhost:5173"
+
+    def post_logout_redirect_uri(self) -> str:
+        """Where the IdP sends the browser after its sign-out: the sign-in page on the redirect URI's site."""
+        parts = urlsplit(self.redirect_uri())
+        return urlunsplit((parts.scheme, parts.netloc, SIGNIN_PATH, "", ""))
+
+    def session_cookie(self) -> tuple[str, str, bool]:
+        """Name, path and ``Secure`` flag of the cookie naming the SSO session (as the binding cookie's)."""
+        if self.redirect_uri().startswith("https://"):
+            return signouts.SECURE_COOKIE, "/", True
+        return signouts.COOKIE, COOKIE_PATH, False
 
     def binding_cookie(self) -> tuple[str, str, bool]:
         """Name, path and ``Secure`` flag of the binding cookie: ``__Host-`` (path ``/``) over https."""

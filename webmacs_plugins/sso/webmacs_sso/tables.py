@@ -1,7 +1,9 @@
-"""Sign-ins in progress and one-time codes, kept in the database so every server process sees them.
+"""Sign-ins in progress, one-time codes and the web UI's SSO sessions, kept in the database so every
+server process sees them.
 
-Neither table holds anything usable on its own: the browser binding and the one-time code are
-stored as SHA-256 digests; rows are deleted when used and purged when expired.
+No table holds anything usable on its own: the browser binding, the one-time code, the session
+reference and the session are stored as SHA-256 digests; rows are deleted when used and purged when
+expired. The ID token kept for a session only names the user to the IdP at sign-out.
 """
 
 import sqlalchemy as sa
@@ -29,5 +31,18 @@ sso_codes = sa.Table(
     metadata,
     sa.Column("code_hash", sa.String(64), primary_key=True),
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("expires_on", UTCDateTime, nullable=False, index=True),
+)
+
+#: One row per web UI session begun by an SSO sign-in: the ID token its sign-out hands the IdP
+#: (``id_token_hint``), found by the digest of the reference in the browser's cookie.
+sso_sessions = sa.Table(
+    "sso_sessions",
+    metadata,
+    sa.Column("reference_hash", sa.String(64), primary_key=True),
+    sa.Column("session_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("id_token", sa.Text, nullable=False),
+    #: Set when the WebMACS session was signed out: only then may the browser go on to the IdP.
+    sa.Column("signed_out", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("expires_on", UTCDateTime, nullable=False, index=True),
 )

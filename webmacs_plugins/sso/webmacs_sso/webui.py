@@ -1,4 +1,5 @@
-"""What the SSO plugin adds to the web UI: the sign-in button and the page of a refused sign-in.
+"""What the SSO plugin adds to the web UI: the sign-in button, the page of a refused sign-in, and
+the sign-out's way on to the IdP.
 
 Both hooks are optional, so the plugin loads where the ui plugin is blocked or absent.
 """
@@ -13,7 +14,7 @@ from aiohttp import web
 
 from webmacs_sdk.specs import Page, Policy, SignInMethod
 from webmacs_sso import messages
-from webmacs_sso.runtime import AUTHORIZE_PATH, FAILED_PATH, local_path, runtime
+from webmacs_sso.runtime import AUTHORIZE_PATH, FAILED_PATH, LOGOUT_PATH, local_path, runtime
 
 
 def sign_in_methods(request: web.Request) -> list[SignInMethod]:
@@ -24,6 +25,13 @@ def sign_in_methods(request: web.Request) -> list[SignInMethod]:
     target = local_path(request.query.get("next")) or "/"
     return [SignInMethod(f"Sign in with {rt.settings.oidc_provider_name}",
                          f"{AUTHORIZE_PATH}?{urlencode({'next': target})}", order=10)]
+
+
+def sign_out_url(request: web.Request) -> str | None:
+    """While SSO is on, sign-outs pass through ``/api/v1/auth/sso/logout``: after an SSO sign-in it
+    goes on to the IdP, after a password sign-in straight to the sign-in page."""
+    rt = runtime(request.app)
+    return LOGOUT_PATH if rt.settings.oidc_enabled and rt.configured else None
 
 
 async def _failure(request: web.Request) -> Mapping[str, Any]:

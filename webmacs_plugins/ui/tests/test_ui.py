@@ -70,6 +70,23 @@ async def test_page_from_a_plugin_renders_in_the_layout_for_its_role(make_client
     assert missing.status == 404 and "There is no page at this address." in await missing.text()
 
 
+class FarewellPage:
+    name = "farewell"
+
+    @hookimpl(optionalhook=True)
+    def webmacs_sign_out_url(self, request):
+        return "/farewell"
+
+
+async def test_sign_out_goes_where_a_plugin_says_else_to_the_sign_in_page(make_client):
+    client = await make_client("users", "auth", "ui")
+    await sign_in(client)
+    assert 'id="sign-out" class="link" data-next="/signin"' in await (await client.get("/")).text()
+    client = await make_client("users", "auth", "ui", FarewellPage())
+    await sign_in(client)
+    assert 'id="sign-out" class="link" data-next="/farewell"' in await (await client.get("/")).text()
+
+
 async def test_viewer_gets_the_403_page_and_no_menu_entry(make_client, auth_headers, tmp_path):
     client = await make_client("users", "auth", "ui", kiln(tmp_path))
     headers = await auth_headers(client, "viewer")

@@ -106,3 +106,18 @@ def webmacs_widget_types() -> Iterable[WidgetTypeSpec]:
 
     .. versionadded:: 2.0
     """
+
+
+@hookspec(firstresult=True)
+def webmacs_sign_out_url(request: web.Request) -> str | None:
+    """Where the browser goes once the web UI's "Sign out" has ended the WebMACS session.
+
+    Sync, a decision: the first implementation answering a URL wins; without one the browser goes
+    to the sign-in page. The sso plugin answers its ``/api/v1/auth/sso/logout`` while single
+    sign-on is on, which ends the identity provider's session too (RP-initiated logout).
+
+    :param request: the page being rendered, for a signed-in user.
+    :returns: a path on this site, or ``None`` to leave the decision to others.
+
+    .. versionadded:: 2.1
+    """

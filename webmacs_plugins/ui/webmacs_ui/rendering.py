@@ -89,6 +89,12 @@ def menu(app: web.Application, pages: Iterable[Page], caller: Principal | None) 
     return sorted((i for i in items if allowed(i.policy, caller)), key=lambda i: (i.order, i.label))
 
 
+def sign_out_url(request: web.Request) -> str:
+    """Where the sign-out button sends the browser once the session has ended (a plugin may say)."""
+    decide = getattr(request.app[HOST].hook(), "webmacs_sign_out_url", None)
+    return (decide(request=request) if decide is not None else None) or "/signin"
+
+
 def render(request: web.Request, template: str, context: Mapping[str, Any], *, status: int = 200,
            title: str = "", pages: Iterable[Page] = ()) -> web.Response:
     """Render ``template`` with the layout's variables (navigation, caller, CSRF token)."""
@@ -98,6 +104,7 @@ def render(request: web.Request, template: str, context: Mapping[str, Any], *, s
         "menu": menu(request.app, pages, caller), "current": request.path,
         "csrf_token": csrf_token(request.app[SETTINGS].resolved_secret_key(), caller.credential) if caller else "",
         "can_operate": allowed(Policy.OPERATOR, caller), "is_admin": allowed(Policy.ADMIN, caller),
+        "sign_out_url": sign_out_url(request) if caller else "/signin",
     }
     response = aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
     response.headers["Cache-Control"] = "no-store"

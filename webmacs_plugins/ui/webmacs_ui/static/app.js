@@ -144,9 +144,11 @@ const WM = (() => {
   document.addEventListener("submit", uploadForm);
   document.addEventListener("click", clickAction);
 
-  document.getElementById("sign-out")?.addEventListener("click", async () => {
+  // After the session ends, where the server said (the identity provider's sign-out, say).
+  document.getElementById("sign-out")?.addEventListener("click", async (event) => {
+    const next = event.currentTarget.dataset.next || "/signin";
     try { await api("POST", "/api/v1/auth/logout"); } catch { /* signed out already */ }
-    location.assign("/signin");
+    location.assign(next);
   });
 
   const signin = document.getElementById("signin");
