@@ -98,14 +98,17 @@ class UpdateAgent:
             # A version that has not proven itself yet (the supervisor may still switch it back)
             # takes no update.
             self.healthy = self.healthy or self._acknowledged() > 0
-            await self._pass_on_outcome()
-            await self._send_reports()
-            if self.healthy and self._enabled and not self.switching and time.monotonic() >= next_check:
-                next_check = time.monotonic() + self._settings.ota_check_interval
-                try:
+            try:
+                await self._pass_on_outcome()
+                await self._send_reports()
+                if self.healthy and self._enabled and not self.switching and time.monotonic() >= next_check:
+                    next_check = time.monotonic() + self._settings.ota_check_interval
                     await self.check_once()
-                except ApiError as exc:
-                    log.warning("OTA: asking the server for an update failed: %s", exc)
+            except ApiError as exc:
+                log.warning("OTA: asking the server for an update failed: %s", exc)
+            except Exception:  # an update problem must never stop the controller's data
+                log.exception("OTA: handling an update failed; trying again in %.0f s",
+                              self._settings.ota_check_interval)
             await asyncio.sleep(TICK)
 
     # ---- the supervisor's verdicts --------------------------------------------------------
