@@ -183,6 +183,18 @@ async def test_healthy_version_stays_and_one_that_cannot_reach_the_server_rolls_
         assert back["pid"] != second["pid"]
         assert _lifecycle(server)[:5] == ["start", "stop", "start", "stop", "start"]
 
+        # A version whose environment lacks the program: reported and rolled back, the supervisor lives on.
+        (layout.version_dir("1.0.3") / "bin").mkdir(parents=True)
+        (layout.version_dir("1.0.3") / COMPLETE_MARKER).write_text("1.0.3")
+        request_switch(layout, "1.0.3", "u-103")
+        outcome = await _wait(lambda: _outcome(layout), 60 + READY_TIMEOUT, "no outcome of the switch to 1.0.3", log)
+        assert outcome["result"] == "rolled_back"
+        assert outcome["reason"] == ("version 1.0.3 could not be started (No such file or directory); "
+                                     "switched back to 1.0.1")
+        await _wait(lambda: h if (h := _healthy(layout)) and h["pid"] != back["pid"] else None, 60,
+                    "1.0.1 did not come back after 1.0.3", log)
+        assert os.readlink(layout.current) == "versions/1.0.1"
+
         # One spool through every version: one controller id, nothing stored twice.
         assert len(server.controller_ids) == 1
         assert server.duplicates == 0

@@ -144,6 +144,8 @@ class Supervisor:
         self.guard: SwitchGuard = guard or NoGuard()
         self.timings = timings or Timings()
         self.child: subprocess.Popen[bytes] | None = None
+        #: Why the last start failed (the program is missing or not executable), else None.
+        self.start_error: str | None = None
         self.stopping = False
 
     # ---- the child process ----------------------------------------------------------------
@@ -153,7 +155,11 @@ class Supervisor:
         command = [str(self.layout.current / "bin" / self.spec.program), *self.spec.args]
         log.info("starting %s (version %s)", " ".join(command), self.layout.running_version())
         self.health.reset()
-        self.child = subprocess.Popen(command, env=env)
+        try:
+            self.child, self.start_error = subprocess.Popen(command, env=env), None
+        except OSError as exc:  # a version without the program: reported (and rolled back), not a crash
+            self.child, self.start_error = None, exc.strerror or str(exc)
+            log.error("%s could not be started: %s", self.spec.name, self.start_error)
 
     def stop(self) -> None:
         """SIGTERM, and SIGKILL once the stop timeout has passed (a controller flushes its spool meanwhile)."""
@@ -175,6 +181,8 @@ class Supervisor:
         while time.monotonic() < deadline:
             if self.stopping:
                 return f"did not {goal.do} before the supervisor was asked to stop"
+            if self.child is None and self.start_error is not None:
+                return f"could not be started ({self.start_error})"
             if self.child is None or self.child.poll() is not None:
                 code = self.child.returncode if self.child else None
                 return f"exited with status {code} before {goal.doing}"
