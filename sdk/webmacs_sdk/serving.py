@@ -168,13 +168,24 @@ class _GuardedServer(web.Server):
 
 
 class _GuardedRunner(web.AppRunner):
+    """``web.AppRunner`` whose server speaks through :class:`_GuardedHandler`.
+
+    aiohttp (3.11 to 3.14) offers no public way to bound how long a client may take to send a
+    request: its server options (``keepalive_timeout``, ``lingering_time``, ``max_line_size``,
+    ``max_field_size``, ``max_headers``, ``read_bufsize``, ``timeout_ceil_threshold``,
+    ``handler_cancellation``) limit sizes, idle keep-alive and handler cancellation, never the time
+    to read headers or a body; and neither ``AppRunner`` nor ``web.Server`` takes a request-handler
+    class. ``_make_server`` is the step ``BaseRunner`` declares for its subclasses to build the
+    server (``AppRunner`` starts the app there); the override keeps aiohttp's server and only
+    makes it create guarded connection handlers. The hardening tests of slow headers and bodies
+    (``tests/live/test_http_limits.py``) fail if a new aiohttp changes this step.
+    """
+
     def __init__(self, app: web.Application, limits: ServeLimits, **kwargs: Any) -> None:
         super().__init__(app, keepalive_timeout=limits.keepalive_timeout, **kwargs)
         self.limits = limits
 
     async def _make_server(self) -> web.Server:
-        # aiohttp builds its Server here (after the app's startup) and offers no other way to
-        # choose the connection protocol; the guarded one only adds to it.
         server = await super()._make_server()
         server.__class__ = _GuardedServer
         assert isinstance(server, _GuardedServer)
@@ -217,7 +228,9 @@ async def serve(
     limits = limits or ServeLimits()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    runner = _GuardedRunner(app, limits, access_log=None, handle_signals=False, shutdown_timeout=limits.grace)
+    # aiohttp waits up to ``shutdown_timeout`` for a running handler, then cancels it and waits up to
+    # ``shutdown_timeout`` again: half the grace each keeps the whole wait within ``grace``.
+    runner = _GuardedRunner(app, limits, access_log=None, handle_signals=False, shutdown_timeout=limits.grace / 2)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
