@@ -76,6 +76,12 @@ async def test_apply_downloads_checks_installs_and_asks_for_the_switch(make_clie
         "completed", True, sha256_file(bundle)), record
     assert (root / "versions" / "2.0.3" / ".complete").exists()
     assert (root / "versions" / "2.0.3" / "lib").is_dir()
+    # The record is completed first, then the switch is asked for (a server stopped in between fails
+    # no record): wait for the request.
+    for _ in range(100):
+        if (root / "state" / "request.json").exists():
+            break
+        await asyncio.sleep(0.1)
     request = json.loads((root / "state" / "request.json").read_text())
     assert (request["action"], request["version"], request["record"]) == ("switch", "2.0.3", record["public_id"])
     logs = await (await client.get("/api/v1/logging/?page_size=100", headers=admin)).json()
