@@ -36,9 +36,10 @@ async def server() -> AsyncIterator[FakeServer]:
 
 
 async def test_help_and_version_answer_at_once_without_a_server() -> None:
-    code, out, _, took = await run("--help", server_url="http://192.0.2.1")
+    # An unroutable server and a connect timeout longer than run()'s 30 s: a --help that tried to
+    # connect would not come back in time.
+    code, out, _, _ = await run("--help", server_url="http://192.0.2.1", connect_timeout="120")
     assert code == 0 and out.startswith("usage: webmacs-controller") and "check" in out
-    assert took < 1.0
     code, out, _, _ = await run("--version")
     assert code == 0 and out.strip() == "webmacs-controller 2.0.0"
 
@@ -56,7 +57,7 @@ async def test_configuration_and_connection_errors_are_one_line() -> None:
     code, _, err, took = await run(
         server_url="http://127.0.0.1", server_port=str(port), connect_timeout="1", admin_email="a@b.c"
     )
-    assert code == 1 and took < 10
+    assert code == 1 and took < 20  # gave up after its 1 s connect timeout, not run()'s 30 s
     last = err.strip().splitlines()[-1]
     assert last.endswith(f"Server http://127.0.0.1:{port} not reachable after 1 s "
                          f"(Login request failed: cannot connect to 127.0.0.1:{port}: "
