@@ -23,7 +23,8 @@ DEPLOY = ROOT / "deploy"
 ENVIRONMENTS = {
     "/opt/webmacs/bin": "webmacs",
     "/opt/webmacs-controller/bin": "webmacs-controller",
-    "/opt/webmacs-ab/current/bin": "webmacs",  # the A/B installation of docs/ota.md
+    "/opt/webmacs-ab/current/bin": "webmacs",  # the A/B installations of docs/ota.md
+    "/opt/webmacs-controller-ab/current/bin": "webmacs-controller",
 }
 UNITS = sorted(path.name for path in (DEPLOY / "systemd").glob("*.service"))
 
