@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import orjson
 import pydantic
@@ -158,6 +158,24 @@ class PageParams(RequestModel):
 
     page: int = pydantic.Field(default=1, ge=1, le=INT32_MAX)
     page_size: int = pydantic.Field(default=25, ge=1, le=100)
+
+
+class StatusResponse(pydantic.BaseModel):
+    """The answer of most writes (:func:`status_response`), for a route's ``response=``."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+    status: Literal["success"]
+    message: str
+
+
+class Page(pydantic.BaseModel):
+    """The page envelope of every list (:func:`paginated`), for a route's ``response=``."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+    page: int = pydantic.Field(ge=1)
+    page_size: int = pydantic.Field(ge=1, le=100)
+    total: int = pydantic.Field(ge=0)
+    data: list[dict[str, Any]]
 
 
 def page_params(request: web.Request) -> PageParams:

@@ -20,7 +20,9 @@ from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import (
+    Page,
     PageParams,
+    StatusResponse,
     fields_set,
     json_response,
     page_params,
@@ -85,7 +87,7 @@ def _check_widget_type(request: web.Request, value: str) -> None:
         )
 
 
-@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page)
 async def list_dashboards(request: web.Request) -> web.Response:
     params = page_params(request)
     caller = principal(request)
@@ -134,7 +136,7 @@ async def get_dashboard(request: web.Request) -> web.Response:
     return json_response(store.to_response(row, widgets[row.id]))
 
 
-@routes.put("/{public_id}", policy=Policy.OPERATOR, body=DashboardUpdate)
+@routes.put("/{public_id}", policy=Policy.OPERATOR, body=DashboardUpdate, response=StatusResponse)
 async def update_dashboard(request: web.Request) -> web.Response:
     body = await parse_body(request, DashboardUpdate)
     values = {k: v for k, v in fields_set(body).items() if v is not None}
@@ -145,7 +147,7 @@ async def update_dashboard(request: web.Request) -> web.Response:
     return status_response("Dashboard successfully updated.")
 
 
-@routes.delete("/{public_id}", policy=Policy.OPERATOR)
+@routes.delete("/{public_id}", policy=Policy.OPERATOR, response=StatusResponse)
 async def delete_dashboard(request: web.Request) -> web.Response:
     async with request.app[DATABASE].transaction() as tx:
         row = await _dashboard(request, tx.conn, "dashboard.delete")
@@ -178,7 +180,7 @@ async def create_widget(request: web.Request) -> web.Response:
 NULLABLE = frozenset({"event_public_id", "config_json"})
 
 
-@routes.put("/{public_id}/widgets/{widget_id}", policy=Policy.OPERATOR, body=WidgetUpdate)
+@routes.put("/{public_id}/widgets/{widget_id}", policy=Policy.OPERATOR, body=WidgetUpdate, response=StatusResponse)
 async def update_widget(request: web.Request) -> web.Response:
     body = await parse_body(request, WidgetUpdate)
     values = {k: v for k, v in fields_set(body).items() if v is not None or k in NULLABLE}
@@ -193,7 +195,7 @@ async def update_widget(request: web.Request) -> web.Response:
     return status_response("Widget successfully updated.")
 
 
-@routes.delete("/{public_id}/widgets/{widget_id}", policy=Policy.OPERATOR)
+@routes.delete("/{public_id}/widgets/{widget_id}", policy=Policy.OPERATOR, response=StatusResponse)
 async def delete_widget(request: web.Request) -> web.Response:
     async with request.app[DATABASE].transaction() as tx:
         dashboard = await _dashboard(request, tx.conn, "dashboard.update")

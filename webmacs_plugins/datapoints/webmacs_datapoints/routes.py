@@ -13,7 +13,16 @@ from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import RejectReason
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
-from webmacs_sdk.web import json_response, paginated, parse_body, parse_query, principal, status_response
+from webmacs_sdk.web import (
+    Page,
+    StatusResponse,
+    json_response,
+    paginated,
+    parse_body,
+    parse_query,
+    principal,
+    status_response,
+)
 
 routes = RouteTable("/api/v1/datapoints")
 
@@ -28,7 +37,7 @@ def _columns(items: list[DatapointIn]) -> Columns:
     return columns
 
 
-@routes.get("", policy=Policy.AUTHENTICATED, query=ListFilter)
+@routes.get("", policy=Policy.AUTHENTICATED, query=ListFilter, response=Page)
 async def list_datapoints(request: web.Request) -> web.Response:
     params = parse_query(request, ListFilter)
     selection = queries.Selection(params.event_public_id, params.from_, params.to)
@@ -37,7 +46,7 @@ async def list_datapoints(request: web.Request) -> web.Response:
     return paginated(params.page, params.page_size, total, [queries.to_response(r) for r in rows])
 
 
-@routes.post("", policy=Policy.OPERATOR, body=DatapointIn)
+@routes.post("", policy=Policy.OPERATOR, body=DatapointIn, response=StatusResponse, status=201)
 async def create_datapoint(request: web.Request) -> web.Response:
     body = await parse_body(request, DatapointIn)
     result = await ingest(request.app, _columns([body]), principal=principal(request))
@@ -51,7 +60,7 @@ async def create_datapoint(request: web.Request) -> web.Response:
     raise Conflict("Datapoint rejected: " + ", ".join(sorted(r.value for r in reasons)))
 
 
-@routes.post("/batch", policy=Policy.OPERATOR, body=BatchIn)
+@routes.post("/batch", policy=Policy.OPERATOR, body=BatchIn, response=StatusResponse, status=201)
 async def create_batch(request: web.Request) -> web.Response:
     body = await parse_body(request, BatchIn)
     caller = principal(request)
@@ -98,7 +107,7 @@ async def get_datapoint(request: web.Request) -> web.Response:
     return json_response(queries.to_response(row))
 
 
-@routes.delete("/{public_id}", policy=Policy.OPERATOR)
+@routes.delete("/{public_id}", policy=Policy.OPERATOR, response=StatusResponse)
 async def delete_datapoint(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     row_id = ids.row_id(public_id)

@@ -14,7 +14,9 @@ from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import (
+    Page,
     PageParams,
+    StatusResponse,
     fields_set,
     json_response,
     parse_body,
@@ -29,12 +31,12 @@ def _not_found(public_id: str) -> NotFound:
     return NotFound.entity("Event", public_id)
 
 
-@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page)
 async def list_events(request: web.Request) -> web.Response:
     return await list_page(request, sa.select(events).order_by(events.c.id), store.to_response)
 
 
-@routes.post("", policy=Policy.OPERATOR, body=EventCreate)
+@routes.post("", policy=Policy.OPERATOR, body=EventCreate, response=StatusResponse, status=201)
 async def create_event(request: web.Request) -> web.Response:
     body = await parse_body(request, EventCreate)
     owner = principal(request).public_id
@@ -51,7 +53,7 @@ async def get_event(request: web.Request) -> web.Response:
     return json_response(store.to_response(row))
 
 
-@routes.put("/{public_id}", policy=Policy.OPERATOR, body=EventUpdate)
+@routes.put("/{public_id}", policy=Policy.OPERATOR, body=EventUpdate, response=StatusResponse)
 async def update_event(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     body = await parse_body(request, EventUpdate)
@@ -75,7 +77,7 @@ async def update_event(request: web.Request) -> web.Response:
     return status_response("Event successfully updated.")
 
 
-@routes.delete("/{public_id}", policy=Policy.OPERATOR)
+@routes.delete("/{public_id}", policy=Policy.OPERATOR, response=StatusResponse)
 async def delete_event(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     async with request.app[DATABASE].transaction() as tx:

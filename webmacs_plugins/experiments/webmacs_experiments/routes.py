@@ -23,7 +23,7 @@ from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import Principal, Transaction
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
-from webmacs_sdk.web import PageParams, json_response, parse_body, principal, status_response
+from webmacs_sdk.web import Page, PageParams, StatusResponse, json_response, parse_body, principal, status_response
 
 routes = RouteTable("/api/v1/experiments")
 
@@ -44,7 +44,7 @@ def _conflict(exc: sa_exc.IntegrityError) -> Conflict:
     return Conflict(ALREADY_RUNNING if RUNNING_INDEX in str(exc.orig) else DUPLICATE)
 
 
-@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page)
 async def list_experiments(request: web.Request) -> web.Response:
     return await list_page(request, sa.select(experiments).order_by(experiments.c.id), store.to_response)
 
@@ -81,7 +81,7 @@ async def _start(app: web.Application, name: str, caller: Principal) -> None:
         tx.after_commit(lambda: tagging.invalidate(app))
 
 
-@routes.post("", policy=Policy.OPERATOR, body=ExperimentCreate)
+@routes.post("", policy=Policy.OPERATOR, body=ExperimentCreate, response=StatusResponse, status=201)
 async def create_experiment(request: web.Request) -> web.Response:
     body = await parse_body(request, ExperimentCreate)
     caller = principal(request)
@@ -104,7 +104,7 @@ async def get_experiment(request: web.Request) -> web.Response:
     return json_response(store.to_response(row))
 
 
-@routes.put("/{public_id}/stop", policy=Policy.OPERATOR)
+@routes.put("/{public_id}/stop", policy=Policy.OPERATOR, response=StatusResponse)
 async def stop_experiment(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     async with request.app[DATABASE].transaction() as tx:
@@ -116,7 +116,7 @@ async def stop_experiment(request: web.Request) -> web.Response:
     return status_response("Experiment successfully stopped.")
 
 
-@routes.put("/{public_id}", policy=Policy.OPERATOR, body=ExperimentUpdate)
+@routes.put("/{public_id}", policy=Policy.OPERATOR, body=ExperimentUpdate, response=StatusResponse)
 async def update_experiment(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     body = await parse_body(request, ExperimentUpdate)
@@ -138,7 +138,7 @@ async def update_experiment(request: web.Request) -> web.Response:
     return status_response("Experiment successfully updated.")
 
 
-@routes.delete("/{public_id}", policy=Policy.OPERATOR)
+@routes.delete("/{public_id}", policy=Policy.OPERATOR, response=StatusResponse)
 async def delete_experiment(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     async with request.app[DATABASE].transaction() as tx:

@@ -15,8 +15,10 @@ from webmacs_sdk.errors import NotFound
 from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import (
+    Page,
     PageParams,
     RequestModel,
+    StatusResponse,
     fields_set,
     json_response,
     parse_body,
@@ -39,13 +41,13 @@ class LogUpdate(RequestModel):
     content: str | None = Field(default=None, min_length=1, max_length=500)
 
 
-@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page)
 async def list_entries(request: web.Request) -> web.Response:
     query = sa.select(log_entries).order_by(log_entries.c.created_on.desc(), log_entries.c.id.desc())
     return await list_page(request, query, store.to_response)
 
 
-@routes.post("", policy=Policy.OPERATOR, body=LogCreate)
+@routes.post("", policy=Policy.OPERATOR, body=LogCreate, response=StatusResponse, status=201)
 async def create_entry(request: web.Request) -> web.Response:
     caller = principal(request)
     body = await parse_body(request, LogCreate)
@@ -60,7 +62,7 @@ async def get_entry(request: web.Request) -> web.Response:
     return json_response(store.to_response(row))
 
 
-@routes.put("/{public_id}", policy=Policy.OPERATOR, body=LogUpdate)
+@routes.put("/{public_id}", policy=Policy.OPERATOR, body=LogUpdate, response=StatusResponse)
 async def update_entry(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     body = await parse_body(request, LogUpdate)

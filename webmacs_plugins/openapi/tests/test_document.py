@@ -15,7 +15,7 @@ from webmacs_core.app import route_table
 from webmacs_openapi import write_document
 from webmacs_sdk import hookimpl
 from webmacs_sdk.specs import Policy, RouteTable
-from webmacs_sdk.web import RequestModel, json_response
+from webmacs_sdk.web import Page, RequestModel, StatusResponse, json_response
 
 
 class Gadget(RequestModel):
@@ -87,3 +87,29 @@ def test_webmacs_openapi_writes_the_document_and_its_markdown(tmp_path: Path) ->
     md = tmp_path / "api.md"
     assert write_document(types.SimpleNamespace(output=md, markdown=True), settings, pm) == 0
     assert "| POST | `/api/v1/events` | operator |" in md.read_text()
+
+
+async def test_writes_and_lists_document_the_shapes_they_answer(make_client: Any, auth_headers: Any) -> None:
+    """Success answers carry their schema, so a client (or schemathesis) can check a body against it."""
+    client = await make_client("users", "auth", "events", "openapi")
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    op = await auth_headers(client, "operator")
+
+    def documented(method: str, path: str, status: int) -> str:
+        schema = document["paths"][path][method]["responses"][str(status)]["content"]["application/json"]["schema"]
+        return str(schema["$ref"].rsplit("/", 1)[1])
+
+    event = {"name": "Flow", "min_value": 0, "max_value": 10, "unit": "l/min", "type": "sensor"}
+    created = await client.post("/api/v1/events", json=event, headers=op)
+    assert created.status == 201 and documented("post", "/api/v1/events", 201) == "StatusResponse"
+    StatusResponse.model_validate(await created.json())
+    assert schemas["StatusResponse"]["additionalProperties"] is False
+
+    listing = await client.get("/api/v1/events", headers=op)
+    assert listing.status == 200 and documented("get", "/api/v1/events", 200) == "Page"
+    assert Page.model_validate(await listing.json()).total == 1
+    public_id = (await listing.json())["data"][0]["public_id"]
+    deleted = await client.delete(f"/api/v1/events/{public_id}", headers=op)
+    assert deleted.status == 200 and documented("delete", "/api/v1/events/{public_id}", 200) == "StatusResponse"
+    StatusResponse.model_validate(await deleted.json())

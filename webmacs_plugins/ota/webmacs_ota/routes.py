@@ -28,8 +28,10 @@ from webmacs_sdk.ota.bundle import BundleRejected
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.uploads import file_part, receive_file
 from webmacs_sdk.web import (
+    Page,
     PageParams,
     RequestModel,
+    StatusResponse,
     json_response,
     parse_body,
     parse_query,
@@ -61,12 +63,12 @@ def _not_found(public_id: str) -> NotFound:
     return NotFound.entity(records.LABEL, public_id)
 
 
-@routes.get("", policy=Policy.ADMIN, query=PageParams)
+@routes.get("", policy=Policy.ADMIN, query=PageParams, response=Page)
 async def list_updates(request: web.Request) -> web.Response:
     return await list_page(request, sa.select(firmware_updates).order_by(firmware_updates.c.id), records.to_response)
 
 
-@routes.post("", policy=Policy.ADMIN, body=FirmwareCreate)
+@routes.post("", policy=Policy.ADMIN, body=FirmwareCreate, response=StatusResponse, status=201)
 async def create_update(request: web.Request) -> web.Response:
     body = await parse_body(request, FirmwareCreate)
     app = request.app
@@ -86,7 +88,7 @@ async def check_updates(request: web.Request) -> web.Response:
     return json_response(result)
 
 
-@routes.post("/upload", policy=Policy.ADMIN)
+@routes.post("/upload", policy=Policy.ADMIN, response=StatusResponse, status=201)
 async def upload_bundle(request: web.Request) -> web.Response:
     app = request.app
     state = workflow.runtime(app)
@@ -204,7 +206,7 @@ async def controller_bundle(request: web.Request) -> web.StreamResponse:
                                            "Content-Disposition": f'attachment; filename="{path.name}"'})
 
 
-@routes.post("/controller/report", policy=Policy.OPERATOR, body=controllers.ControllerReport)
+@routes.post("/controller/report", policy=Policy.OPERATOR, body=controllers.ControllerReport, response=StatusResponse)
 async def controller_report(request: web.Request) -> web.Response:
     """A controller reports a step of its update, or the version it runs after one."""
     body = await parse_body(request, controllers.ControllerReport)
@@ -218,7 +220,7 @@ async def get_update(request: web.Request) -> web.Response:
     return json_response(records.to_response(row))
 
 
-@routes.post("/{public_id}/apply", policy=Policy.ADMIN, body=ApplyBody)
+@routes.post("/{public_id}/apply", policy=Policy.ADMIN, body=ApplyBody, response=StatusResponse)
 async def apply_update(request: web.Request) -> web.Response:
     # The web app sends no body; a body, when sent, must be a valid ApplyBody.
     raw = await request.read()
@@ -230,13 +232,13 @@ async def apply_update(request: web.Request) -> web.Response:
     return status_response("Firmware update applied successfully.")
 
 
-@routes.post("/{public_id}/rollback", policy=Policy.ADMIN)
+@routes.post("/{public_id}/rollback", policy=Policy.ADMIN, response=StatusResponse)
 async def rollback_update(request: web.Request) -> web.Response:
     await workflow.rollback(request.app, request.match_info["public_id"], principal(request))
     return status_response("Firmware update rolled back successfully.")
 
 
-@routes.delete("/{public_id}", policy=Policy.ADMIN)
+@routes.delete("/{public_id}", policy=Policy.ADMIN, response=StatusResponse)
 async def delete_update(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     async with request.app[DATABASE].transaction() as tx:

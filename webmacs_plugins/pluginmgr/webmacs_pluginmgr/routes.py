@@ -29,7 +29,9 @@ from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import (
+    Page,
     PageParams,
+    StatusResponse,
     fields_set,
     json_response,
     page_params,
@@ -72,7 +74,7 @@ routes.delete("/packages/{public_id}", policy=Policy.ADMIN)(packages_api.delete_
 # ---- instances ---------------------------------------------------------------------------------
 
 
-@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page)
 async def list_instances(request: web.Request) -> web.Response:
     params = page_params(request)
     query = sa.select(plugin_instances).order_by(plugin_instances.c.id)
@@ -83,7 +85,7 @@ async def list_instances(request: web.Request) -> web.Response:
     return paginated(params.page, params.page_size, total, data)
 
 
-@routes.post("", policy=Policy.ADMIN, body=InstanceCreate)
+@routes.post("", policy=Policy.ADMIN, body=InstanceCreate, response=StatusResponse, status=201)
 async def create_instance(request: web.Request) -> web.Response:
     body = await parse_body(request, InstanceCreate)
     config = instances.parse_config(body.config_json)
@@ -134,7 +136,7 @@ async def get_instance(request: web.Request) -> web.Response:
     return json_response(store.instance_response(row, mappings[row.id]))
 
 
-@routes.put("/{public_id}", policy=Policy.ADMIN, body=InstanceUpdate)
+@routes.put("/{public_id}", policy=Policy.ADMIN, body=InstanceUpdate, response=StatusResponse)
 async def update_instance(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     changes = fields_set(await parse_body(request, InstanceUpdate))
@@ -162,7 +164,7 @@ async def update_instance(request: web.Request) -> web.Response:
     return status_response("Plugin instance successfully updated.")
 
 
-@routes.delete("/{public_id}", policy=Policy.ADMIN)
+@routes.delete("/{public_id}", policy=Policy.ADMIN, response=StatusResponse)
 async def delete_instance(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     active = active_for(request.app)
@@ -176,7 +178,7 @@ async def delete_instance(request: web.Request) -> web.Response:
     return status_response("Plugin instance successfully deleted.")
 
 
-@routes.put("/{public_id}/status", policy=Policy.OPERATOR, body=StatusUpdate)
+@routes.put("/{public_id}/status", policy=Policy.OPERATOR, body=StatusUpdate, response=StatusResponse)
 async def report_status(request: web.Request) -> web.Response:
     """The controller reports connection state (contract §8.1 item 4); ``updated_on`` is left alone
     because it signals configuration changes."""
@@ -225,7 +227,7 @@ async def list_mappings(request: web.Request) -> web.Response:
     return json_response([store.mapping_response(m) for m in mappings[instance.id]])
 
 
-@routes.post("/{public_id}/channels", policy=Policy.ADMIN, body=MappingCreate)
+@routes.post("/{public_id}/channels", policy=Policy.ADMIN, body=MappingCreate, response=StatusResponse, status=201)
 async def create_mapping(request: web.Request) -> web.Response:
     body = await parse_body(request, MappingCreate)
     active = active_for(request.app)
@@ -249,7 +251,7 @@ async def create_mapping(request: web.Request) -> web.Response:
     return status_response("Channel mapping created.", status=201)
 
 
-@routes.put("/{public_id}/channels/{mapping_id}", policy=Policy.ADMIN, body=MappingUpdate)
+@routes.put("/{public_id}/channels/{mapping_id}", policy=Policy.ADMIN, body=MappingUpdate, response=StatusResponse)
 async def update_mapping(request: web.Request) -> web.Response:
     changes = fields_set(await parse_body(request, MappingUpdate))
     active = active_for(request.app)
@@ -268,7 +270,7 @@ async def update_mapping(request: web.Request) -> web.Response:
     return status_response("Channel mapping successfully updated.")
 
 
-@routes.delete("/{public_id}/channels/{mapping_id}", policy=Policy.ADMIN)
+@routes.delete("/{public_id}/channels/{mapping_id}", policy=Policy.ADMIN, response=StatusResponse)
 async def delete_mapping(request: web.Request) -> web.Response:
     active = active_for(request.app)
     async with request.app[DATABASE].transaction() as tx:

@@ -21,7 +21,9 @@ from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import (
+    Page,
     PageParams,
+    StatusResponse,
     fields_set,
     json_response,
     parse_body,
@@ -94,12 +96,12 @@ async def _require_event(conn: Any, event_public_id: str) -> None:
         raise NotFound("Event not found.")
 
 
-@routes.get("", policy=Policy.OPERATOR, query=PageParams)
+@routes.get("", policy=Policy.OPERATOR, query=PageParams, response=Page)
 async def list_rules(request: web.Request) -> web.Response:
     return await list_page(request, sa.select(rules).order_by(rules.c.id), store.to_response)
 
 
-@routes.post("", policy=Policy.OPERATOR, body=RuleCreate)
+@routes.post("", policy=Policy.OPERATOR, body=RuleCreate, response=StatusResponse, status=201)
 async def create_rule(request: web.Request) -> web.Response:
     body = await parse_body(request, RuleCreate)
     _check_names(request, body.model_dump())
@@ -147,7 +149,7 @@ async def get_rule(request: web.Request) -> web.Response:
 NULLABLE = frozenset({"threshold_high", "webhook_event_type", "hysteresis"})
 
 
-@routes.put("/{public_id}", policy=Policy.OPERATOR, body=RuleUpdate)
+@routes.put("/{public_id}", policy=Policy.OPERATOR, body=RuleUpdate, response=StatusResponse)
 async def update_rule(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     body = await parse_body(request, RuleUpdate)
@@ -189,7 +191,7 @@ async def update_rule(request: web.Request) -> web.Response:
     return status_response("Rule successfully updated.")
 
 
-@routes.delete("/{public_id}", policy=Policy.OPERATOR)
+@routes.delete("/{public_id}", policy=Policy.OPERATOR, response=StatusResponse)
 async def delete_rule(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     rule_engine = engine(request.app)

@@ -16,8 +16,10 @@ from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import iso_z, utcnow
 from webmacs_sdk.web import (
+    Page,
     PageParams,
     RequestModel,
+    StatusResponse,
     json_response,
     parse_body,
     principal,
@@ -54,7 +56,7 @@ def _to_response(row: sa.Row[Any]) -> dict[str, Any]:
     }
 
 
-@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page)
 async def list_tokens(request: web.Request) -> web.Response:
     caller = principal(request)
     query = (
@@ -94,7 +96,7 @@ async def create_token(request: web.Request) -> web.Response:
     )
 
 
-@routes.delete("/{public_id}", policy=Policy.AUTHENTICATED)
+@routes.delete("/{public_id}", policy=Policy.AUTHENTICATED, response=StatusResponse)
 async def delete_token(request: web.Request) -> web.Response:
     caller = principal(request)
     public_id = request.match_info["public_id"]

@@ -13,7 +13,9 @@ from webmacs_sdk.keys import DATABASE, HOST
 from webmacs_sdk.models import Role
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.web import (
+    Page,
     PageParams,
+    StatusResponse,
     fields_set,
     json_response,
     parse_body,
@@ -34,12 +36,12 @@ def _not_found(public_id: str) -> NotFound:
     return NotFound.entity("User", public_id)
 
 
-@routes.get("", policy=Policy.ADMIN, query=PageParams)
+@routes.get("", policy=Policy.ADMIN, query=PageParams, response=Page)
 async def list_users(request: web.Request) -> web.Response:
     return await list_page(request, sa.select(users).order_by(users.c.id), store.to_response)
 
 
-@routes.post("", policy=Policy.ADMIN, body=UserCreate)
+@routes.post("", policy=Policy.ADMIN, body=UserCreate, response=StatusResponse, status=201)
 async def create_user(request: web.Request) -> web.Response:
     body = await parse_body(request, UserCreate)
     rounds = request.app[HOST].section(UsersSettings).bcrypt_rounds
@@ -67,7 +69,7 @@ async def get_user(request: web.Request) -> web.Response:
     return json_response(store.to_response(row))
 
 
-@routes.put("/{public_id}", policy=Policy.AUTHENTICATED, body=UserUpdate)
+@routes.put("/{public_id}", policy=Policy.AUTHENTICATED, body=UserUpdate, response=StatusResponse)
 async def update_user(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     caller = principal(request)
@@ -103,7 +105,7 @@ async def update_user(request: web.Request) -> web.Response:
     return status_response("User successfully updated.")
 
 
-@routes.delete("/{public_id}", policy=Policy.ADMIN)
+@routes.delete("/{public_id}", policy=Policy.ADMIN, response=StatusResponse)
 async def delete_user(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     caller = principal(request)

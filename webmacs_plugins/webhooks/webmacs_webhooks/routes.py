@@ -18,7 +18,9 @@ from webmacs_sdk.keys import DATABASE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import (
+    Page,
     PageParams,
+    StatusResponse,
     fields_set,
     json_response,
     page_params,
@@ -79,12 +81,12 @@ async def _webhook(conn: Any, public_id: str) -> Any:
     return row
 
 
-@routes.get("", policy=Policy.ADMIN, query=PageParams)
+@routes.get("", policy=Policy.ADMIN, query=PageParams, response=Page)
 async def list_webhooks(request: web.Request) -> web.Response:
     return await list_page(request, sa.select(webhooks).order_by(webhooks.c.id), store.to_response)
 
 
-@routes.post("", policy=Policy.ADMIN, body=WebhookCreate)
+@routes.post("", policy=Policy.ADMIN, body=WebhookCreate, response=StatusResponse, status=201)
 async def create_webhook(request: web.Request) -> web.Response:
     body = await parse_body(request, WebhookCreate)
     _check_events(request, body.events)
@@ -117,7 +119,7 @@ async def get_webhook(request: web.Request) -> web.Response:
     return json_response(store.to_response(row))
 
 
-@routes.put("/{public_id}", policy=Policy.ADMIN, body=WebhookUpdate)
+@routes.put("/{public_id}", policy=Policy.ADMIN, body=WebhookUpdate, response=StatusResponse)
 async def update_webhook(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     body = await parse_body(request, WebhookUpdate)
@@ -143,7 +145,7 @@ async def update_webhook(request: web.Request) -> web.Response:
     return status_response("Webhook successfully updated.")
 
 
-@routes.delete("/{public_id}", policy=Policy.ADMIN)
+@routes.delete("/{public_id}", policy=Policy.ADMIN, response=StatusResponse)
 async def delete_webhook(request: web.Request) -> web.Response:
     rt = runtime(request.app)
     async with request.app[DATABASE].transaction() as tx:
@@ -153,7 +155,7 @@ async def delete_webhook(request: web.Request) -> web.Response:
     return status_response("Webhook successfully deleted.")
 
 
-@routes.get("/{public_id}/deliveries", policy=Policy.ADMIN, query=PageParams)
+@routes.get("/{public_id}/deliveries", policy=Policy.ADMIN, query=PageParams, response=Page)
 async def list_deliveries(request: web.Request) -> web.Response:
     params = page_params(request)
     status = request.query.get("status")
@@ -187,7 +189,9 @@ async def list_attempts(request: web.Request) -> web.Response:
     return json_response([store.attempt_response(a) for a in attempts])
 
 
-@routes.post("/{public_id}/deliveries/{delivery_id}/redeliver", policy=Policy.ADMIN)
+@routes.post(
+    "/{public_id}/deliveries/{delivery_id}/redeliver", policy=Policy.ADMIN, response=StatusResponse, status=202
+)
 async def redeliver(request: web.Request) -> web.Response:
     """Send a delivery again (same body, same ``webhook-id``) with a fresh attempt budget."""
     rt = runtime(request.app)
