@@ -15,7 +15,7 @@ from webmacs_core.plugins import WebmacsPluginManager
 from webmacs_core.settings import Settings
 from webmacs_sdk.errors import WebmacsError
 from webmacs_sdk.serving import ServeLimits, new_event_loop, port_number, serve
-from webmacs_sdk.settings import SettingsError
+from webmacs_sdk.settings import SettingsError, production_secret_key_problem
 from webmacs_sdk.startup_errors import explain_startup_error
 
 DESCRIPTION = """\
@@ -33,6 +33,8 @@ see docs/configuration.md.
 
 
 def _serve(args: argparse.Namespace, settings: Settings, pm: WebmacsPluginManager) -> int:
+    if problem := production_secret_key_problem(settings.env, settings.secret_key):
+        raise SettingsError(problem)
     host = args.host or settings.host
     port = port_number(str(settings.port)) if args.port is None else args.port
     limits = ServeLimits(settings.header_timeout_seconds, settings.body_timeout_seconds)

@@ -39,8 +39,8 @@ class Settings:
     auto_migrate: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
-    #: ``development`` or ``production``: a label of the deployment (single sign-on derives an https
-    #: callback address from ``production`` when none is configured).
+    #: ``development`` or ``production``. Production refuses a missing, placeholder or short
+    #: ``secret_key`` at ``serve``; single sign-on derives an https callback address from it.
     env: str = "development"
     #: Signing key of tokens. Empty: a random key is generated and kept in ``secret_key_file``.
     secret_key: str = attrs.field(default="", repr=False)

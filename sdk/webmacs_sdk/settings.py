@@ -25,6 +25,37 @@ class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names the variable."""
 
 
+#: Shortest secret key a production server accepts (HS256 wants at least 256 bits of key).
+MIN_SECRET_KEY_LENGTH = 32
+#: Words of the placeholders that sample files and guides show instead of a real key.
+_PLACEHOLDER_WORDS = ("changeme", "replaceme", "yoursecret", "secretkey", "example", "default", "insecure")
+_HOW_TO_MAKE_A_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+def production_secret_key_problem(env: str, secret_key: str) -> str | None:
+    """Why a server of deployment ``env`` must not start with ``secret_key``, or ``None`` when it may.
+
+    Only ``production`` is checked: development and demo servers keep working without a key (one is
+    generated and kept in a file). A production key must be set, be no placeholder and be long
+    enough, because whoever knows or guesses it can sign tokens for any account.
+    """
+    if env.strip().lower() != "production":
+        return None
+    make = (
+        f"set WEBMACS_SECRET_KEY to a random string of at least {MIN_SECRET_KEY_LENGTH} characters "
+        f"({_HOW_TO_MAKE_A_KEY})"
+    )
+    key = secret_key.strip()
+    if not key:
+        return f"WEBMACS_SECRET_KEY is not set and WEBMACS_ENV is production; {make}"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"WEBMACS_SECRET_KEY has only {len(key)} characters; {make}"
+    letters = "".join(ch for ch in key.lower() if ch.isalnum())
+    if any(word in letters for word in _PLACEHOLDER_WORDS) or len(set(letters)) < 8:
+        return f"WEBMACS_SECRET_KEY looks like a placeholder, not a random key; {make}"
+    return None
+
+
 def _text_bool(raw: Any, _: type) -> bool:
     if isinstance(raw, bool):
         return raw

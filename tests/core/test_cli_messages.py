@@ -41,6 +41,16 @@ CASES = {
                                         "no terminal", "--password"),
     "weak initial admin password": (["serve", "--port", "0"], {"WEBMACS_INITIAL_ADMIN_PASSWORD": "short"},
                                     "WEBMACS_INITIAL_ADMIN_PASSWORD", "at least 8 characters"),
+    "production without a secret key": (["serve", "--port", "0"], {"WEBMACS_ENV": "production"},
+                                        "WEBMACS_SECRET_KEY is not set", "at least 32 characters"),
+    "production with the sample key": (["serve", "--port", "0"], {
+        "WEBMACS_ENV": "production", "WEBMACS_SECRET_KEY": "CHANGE-ME-TO-A-LONG-RANDOM-STRING-OF-48-CHARACTERS"},
+        "looks like a placeholder", "at least 32 characters"),
+    "production with a repeated character": (["serve", "--port", "0"], {
+        "WEBMACS_ENV": "production", "WEBMACS_SECRET_KEY": "x" * 40}, "looks like a placeholder", "token_urlsafe"),
+    "production with a short key": (["serve", "--port", "0"], {
+        "WEBMACS_ENV": "production", "WEBMACS_SECRET_KEY": "Zk3-q9Tw_fP1mLr8"},
+        "has only 16 characters", "at least 32 characters"),
 }
 
 
@@ -90,6 +100,36 @@ def test_listening_is_printed_once_the_port_answers(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+PRODUCTION_KEY = "pR0d-" + "Zk3q9TwfP1mLr8vN" * 3
+
+
+@pytest.mark.parametrize("environment", [{"WEBMACS_ENV": "production", "WEBMACS_SECRET_KEY": PRODUCTION_KEY},
+                                         {"WEBMACS_ENV": "production"}])
+def test_production_serve_starts_only_with_a_real_secret_key(tmp_path: Path, environment: dict[str, str]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBMACS_")}
+    env |= {"WEBMACS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db", "WEBMACS_BCRYPT_ROUNDS": "4"}
+    env |= environment
+    starts = "WEBMACS_SECRET_KEY" in environment
+    server = subprocess.Popen([sys.executable, "-m", "webmacs_core", "serve", "--port", "0"], cwd=tmp_path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if starts else subprocess.PIPE,
+                              text=True)
+    try:
+        if starts:
+            assert server.stdout is not None
+            assert any("listening on" in line for line in server.stdout)
+        else:
+            _, stderr = server.communicate(timeout=120)
+            assert server.returncode == 2
+            assert stderr.strip().splitlines()[-1].startswith("webmacs: WEBMACS_SECRET_KEY is not set"), stderr
+            assert "Traceback" not in stderr
+            # Refused before anything was made: no database, no generated key file.
+            assert not (tmp_path / "cli.db").exists() and not (tmp_path / ".webmacs-secret").exists()
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=10)
 
 
 def test_demo_on_a_busy_port_says_the_port_is_busy(

@@ -16,6 +16,7 @@ from webmacs_controller.settings import ControllerSettings
 from webmacs_core.cli import build_parser
 from webmacs_core.plugins import build_plugin_manager
 from webmacs_core.settings import Settings
+from webmacs_sdk.settings import production_secret_key_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -94,6 +95,9 @@ def test_server_environment_file_sets_only_real_settings(plugin_manager):
     env = _env_file(DEPLOY / "etc" / "webmacs.env")
     assert not set(env) - known, f"unknown settings in webmacs.env: {sorted(set(env) - known)}"
     assert env["WEBMACS_CONFIG"] == "/etc/webmacs/webmacs.toml"
+    # A copy installed without editing its placeholder key does not start.
+    assert env["WEBMACS_ENV"] == "production"
+    assert production_secret_key_problem(env["WEBMACS_ENV"], env["WEBMACS_SECRET_KEY"]) is not None
 
 
 def test_server_toml_file_loads_and_names_only_real_settings(plugin_manager):
