@@ -31,11 +31,13 @@ from webmacs_sdk.ota.layout import COMPLETE_MARKER, Layout, request_switch
 TESTS = Path(__file__).resolve().parent
 READY_TIMEOUT = 25
 
-#: A controller version: the real controller with the counter driver; ``BREAK`` replaces the
-#: server's port by one nobody listens on.
+#: A controller version: the real controller with the counter driver; ``broken`` replaces the
+#: server's port by one nobody listens on; with ``gate`` it starts only once that file exists.
 LAUNCHER = """#!{python}
-import asyncio, os, signal, sys
+import asyncio, os, signal, sys, time
 sys.path.insert(0, {tests!r})
+while {gate!r} and not os.path.exists({gate!r}):
+    time.sleep(0.1)
 if {broken!r}:
     os.environ["WEBMACS_SERVER_PORT"] = {dead_port!r}
 from e2e_support import CounterDevice
@@ -59,12 +61,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _version(layout: Layout, version: str, *, broken: bool = False) -> None:
+def _version(layout: Layout, version: str, *, broken: bool = False, gate: Path | None = None) -> None:
     bin_dir = layout.version_dir(version) / "bin"
     bin_dir.mkdir(parents=True)
     script = bin_dir / "webmacs-controller"
     script.write_text(LAUNCHER.format(python=sys.executable, tests=str(TESTS), broken=broken,
-                                      dead_port=str(_free_port())))
+                                      gate=str(gate) if gate else "", dead_port=str(_free_port())))
     script.chmod(0o755)
     (layout.version_dir(version) / COMPLETE_MARKER).write_text(version)
 
@@ -125,7 +127,7 @@ def _lifecycle(server: FakeServer) -> list[str]:
 
 def _start_supervisor(layout: Layout, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """``webmacs-controller supervise`` in its own session, its output (and its children's) in ``log``."""
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "webmacs_controller", "supervise", "--root", str(layout.root),
              "--ready-timeout", str(READY_TIMEOUT)],
@@ -236,3 +238,77 @@ def test_ota_init_makes_the_first_version_from_this_environment(tmp_path: Path) 
     for args, message in (([], "already has a current version (2.0.0)"), (["--version", "2.0"], "not a version X.Y.Z")):
         again = subprocess.run([*init, *args], capture_output=True, text=True, timeout=60, check=False)
         assert again.returncode == 1 and message in again.stderr, again.stderr
+
+
+def _power_loss(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL to the supervisor and its controller at once, as a power loss (or systemd stopping the unit's
+    processes after the supervisor died) would end them."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+async def test_a_switch_pending_when_the_supervisor_dies_is_checked_again_at_its_next_start(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    layout = Layout(tmp_path / "install")
+    layout.ensure()
+    gate = tmp_path / "gate"
+    _version(layout, "1.0.0")
+    _version(layout, "1.0.1", broken=True)
+    _version(layout, "1.0.2", gate=gate)  # healthy, but only once the test opens the gate
+    layout.point(layout.current, "1.0.0")
+    log, env = tmp_path / "supervisor.log", _env(server.port, tmp_path)
+
+    def checking(version: str) -> dict[str, Any] | None:
+        pending = _pending(layout)
+        return pending if pending and pending["version"] == version and layout.running_version() == version else None
+
+    supervisor = _start_supervisor(layout, env, log)
+    try:
+        await _wait(lambda: _healthy(layout), 60, "1.0.0 never reported healthy", log)
+
+        # The broken version is being checked when supervisor and controller die: no verdict yet.
+        request_switch(layout, "1.0.1", "u-101")
+        pending = await _wait(lambda: checking("1.0.1"), 60, "the switch to 1.0.1 never started", log)
+        assert (pending["from_version"], pending["previous"], pending["record"]) == ("1.0.0", None, "u-101")
+        await asyncio.to_thread(_power_loss, supervisor)
+        assert not layout.outcome_file.exists()
+
+        # Started again, the supervisor checks 1.0.1 once more and rolls it back by itself.
+        supervisor = _start_supervisor(layout, env, log)
+        outcome = await _wait(lambda: _outcome(layout), 60 + READY_TIMEOUT, "no outcome after the restart", log)
+        assert (outcome["result"], outcome["record"], outcome["version"], outcome["from_version"]) == (
+            "rolled_back", "u-101", "1.0.1", "1.0.0")
+        assert outcome["reason"] == (f"version 1.0.1 did not get its first batch acknowledged within {READY_TIMEOUT} s"
+                                     " (checked again after the supervisor restarted); switched back to 1.0.0")
+        assert os.readlink(layout.current) == "versions/1.0.0"
+        assert not layout.previous.is_symlink()
+        assert not layout.pending_file.exists()
+        await _wait(lambda: _healthy(layout), 60, "1.0.0 did not come back healthy", log)
+
+        # A good version pending when they die: checked again at the next start, and kept.
+        request_switch(layout, "1.0.2", "u-102")
+        await _wait(lambda: checking("1.0.2"), 60, "the switch to 1.0.2 never started", log)
+        await asyncio.to_thread(_power_loss, supervisor)
+        gate.touch()
+        supervisor = _start_supervisor(layout, env, log)
+        outcome = await _wait(lambda: _outcome(layout), 60 + READY_TIMEOUT, "no outcome after the restart", log)
+        assert (outcome["result"], outcome["version"], outcome["from_version"]) == ("running", "1.0.2", "1.0.0")
+        assert outcome["reason"].startswith("got its first batch acknowledged ")
+        assert outcome["reason"].endswith(" s after the supervisor restarted")
+        assert os.readlink(layout.current) == "versions/1.0.2"
+        assert os.readlink(layout.previous) == "versions/1.0.0"
+        assert json.loads(layout.last_switch_file.read_text())["to"] == "1.0.2"
+        assert not layout.pending_file.exists()
+    finally:
+        await asyncio.to_thread(_stop, supervisor)
+    assert supervisor.returncode == 0
+
+
+def _pending(layout: Layout) -> dict[str, Any] | None:
+    """``state/pending.json`` once the supervisor is waiting for the new version's health."""
+    try:
+        return dict(json.loads(layout.pending_file.read_text()))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None

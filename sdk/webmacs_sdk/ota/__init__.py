@@ -5,8 +5,8 @@ layout on disk, building a version's environment offline, and the supervisor tha
   target, version rules, wheel hashes) raising ``BundleRejected``, and ``build``;
 - ``signing``: Ed25519 keys and signatures (``load_trusted``, ``verify_any``, ``generate``,
   ``sign``); importing it imports ``cryptography``;
-- ``layout``: ``Layout`` (``versions/``, ``current``, ``previous``, ``state/``), ``write_json`` and
-  ``take_json``, ``request_switch`` and ``request_rollback``;
+- ``layout``: ``Layout`` (``versions/``, ``current``, ``previous``, ``state/``), ``write_json``,
+  ``read_json`` and ``take_json``, ``request_switch`` and ``request_rollback``;
 - ``install``: ``build_environment``, a version's environment from the running one plus the
   bundle's wheels, with no package index;
 - ``supervising``: the generic ``Supervisor`` with a pluggable ``HealthCheck`` and ``SwitchGuard``.

@@ -8,6 +8,7 @@ and the supervisor that switches.
 <root>/state/request.json      the supervised process asks the supervisor to switch or roll back
 <root>/state/outcome.json      the supervisor reports what happened
 <root>/state/last_switch.json  the last successful switch (for a manual rollback)
+<root>/state/pending.json      a switch whose new version has not proven healthy yet (crash-safe switch)
 <root>/state/healthy.json      a supervised controller: its first batch after start was acknowledged
 <root>/state/backups/          database backups taken before a switch (server)
 ```
@@ -63,6 +64,10 @@ class Layout:
         return self.state / "last_switch.json"
 
     @property
+    def pending_file(self) -> Path:
+        return self.state / "pending.json"
+
+    @property
     def healthy_file(self) -> Path:
         return self.state / "healthy.json"
 
@@ -106,6 +111,15 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     temporary = path.with_name(f".{path.name}-{uuid.uuid4().hex}")
     temporary.write_text(json.dumps(data, indent=2) + "\n")
     os.replace(temporary, path)
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """Read ``path`` (and leave it); None when there is none or it is not a JSON object."""
+    try:
+        data = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def take_json(path: Path) -> dict[str, Any] | None:

@@ -12,6 +12,12 @@ carries out what ``state/request.json`` asks:
 - ``rollback``: switch back from the running version to ``previous`` (the guard decides what else
   to undo).
 
+A switch is crash-safe: ``state/pending.json`` (the record, both versions, what the guard kept)
+is written before ``current`` moves and removed only with the verdict. A supervisor that died while
+a new version was being checked (killed, power lost) finds it when it starts again: it checks the
+version ``current`` points at once more, with a fresh ready timeout, and keeps it or rolls it back
+as it would have, writing the outcome then.
+
 Every request ends with ``state/outcome.json`` (``record``, ``version``, ``from_version``,
 ``result``: ``running``, ``rolled_back``, ``switched_back`` or ``not_switched``, ``reason``, ``at``).
 
@@ -34,7 +40,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from webmacs_sdk.ota.layout import Layout, take_json, write_json
+from webmacs_sdk.ota.layout import Layout, read_json, take_json, write_json
 
 log = logging.getLogger("webmacs.supervisor")
 
@@ -133,6 +139,10 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 class Supervisor:
     """One supervised child of one A/B installation; :meth:`run` until SIGTERM or SIGINT."""
 
@@ -209,8 +219,23 @@ class Supervisor:
             write_json(layout.outcome_file, {**outcome, "result": "rolled_back", "reason": str(exc)})
             self.start()
             return
+        # Written before ``current`` moves, removed only with the verdict: a supervisor that dies
+        # meanwhile (killed, power lost) finds it at its next start and checks the version again.
+        pending = {**outcome, "previous": before_old, "kept": kept, "switched_at": _now()}
+        write_json(layout.pending_file, pending)
         layout.point(layout.previous, old)
         layout.point(layout.current, version)
+        self.verify(pending, resumed=False)
+
+    def verify(self, pending: dict[str, Any], *, resumed: bool) -> None:
+        """Start the version switched to (``pending``: what ``state/pending.json`` holds) and wait for
+        its health; keep it, or switch back to the old version. ``resumed``: after a supervisor restart."""
+        layout = self.layout
+        version, old = str(pending.get("version")), str(pending.get("from_version"))
+        stored = pending.get("kept")
+        kept: dict[str, Any] = stored if isinstance(stored, dict) else {}
+        outcome = {key: pending.get(key) for key in ("record", "version", "from_version")}
+        after = "the supervisor restarted" if resumed else "the switch"
         started = time.monotonic()
         self.start()
         problem = self.wait_healthy(self.timings.ready_timeout)
@@ -220,20 +245,48 @@ class Supervisor:
             write_json(layout.last_switch_file, {"from": old, "to": version, **kept, "at": _now()})
             write_json(layout.outcome_file, {**outcome, "result": "running", "at": _now(),
                                              "reason": f"{self.health.goal.done} "
-                                                       f"{time.monotonic() - started:.1f} s after the switch"})
+                                                       f"{time.monotonic() - started:.1f} s after {after}"})
+            layout.pending_file.unlink(missing_ok=True)
             return
         log.error("version %s %s; switching back to %s", version, problem, old)
         self.stop()
         note = self.guard.after_failed_switch(kept)
+        checked = " (checked again after the supervisor restarted)" if resumed else ""
+        reason = (f"version {version} {problem}{checked}; switched back to {old}"
+                  + (f" and {note}" if note else ""))
+        # The verdict is kept with the pending switch until the links are back: a supervisor that
+        # dies from here on only has to report it.
+        write_json(layout.pending_file, {**pending, "reason": reason})
         layout.point(layout.current, old)
-        layout.point(layout.previous, before_old)
-        reason = f"version {version} {problem}; switched back to {old}" + (f" and {note}" if note else "")
-        write_json(layout.outcome_file, {**outcome, "result": "rolled_back", "at": _now(), "reason": reason})
+        layout.point(layout.previous, _text(pending.get("previous")))
+        self.finish_rollback(outcome, reason)
+
+    def finish_rollback(self, outcome: dict[str, Any], reason: str) -> None:
+        """Report ``rolled_back``, forget the pending switch, and start the old version again."""
+        write_json(self.layout.outcome_file, {**outcome, "result": "rolled_back", "at": _now(), "reason": reason})
+        self.layout.pending_file.unlink(missing_ok=True)
         if self.stopping:  # asked to stop while the new version was starting: leave the old one in place
             return
         self.start()
         if (again := self.wait_healthy(self.timings.ready_timeout)) is not None:
-            log.error("the previous version %s %s too", old, again)
+            log.error("the previous version %s %s too", outcome.get("from_version"), again)
+
+    def resume(self, pending: dict[str, Any]) -> None:
+        """At start, with a switch left pending by a supervisor that died: check the version switched
+        to again (a fresh ready timeout) when ``current`` points at it; otherwise the switch never
+        happened or its rollback had moved the links back already, and only the verdict is missing."""
+        layout = self.layout
+        version, old = str(pending.get("version")), str(pending.get("from_version"))
+        if layout.running_version() == version:
+            log.warning("the supervisor stopped while version %s was being checked; checking it again", version)
+            self.verify(pending, resumed=True)
+            return
+        if layout.running_version() == old and "reason" not in pending:
+            layout.point(layout.previous, _text(pending.get("previous")))
+        reason = str(pending.get("reason") or f"version {version} was not started: the supervisor stopped "
+                                               f"before the switch; {old} runs")
+        log.error("%s", reason)
+        self.finish_rollback({key: pending.get(key) for key in ("record", "version", "from_version")}, reason)
 
     def switch_back(self, request: dict[str, Any]) -> None:
         layout = self.layout
@@ -269,8 +322,12 @@ class Supervisor:
             return 1
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
-        self.start()
         try:
+            pending = read_json(layout.pending_file)
+            if pending is not None:
+                self.resume(pending)
+            else:
+                self.start()
             while not self.stopping:
                 request = take_json(layout.request_file)
                 if request is not None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ota_support import free_port, stop_group
 
-from webmacs_sdk.ota.layout import COMPLETE_MARKER, Layout, write_json
+from webmacs_sdk.ota.layout import COMPLETE_MARKER, Layout, read_json, write_json
 
 READY_TIMEOUT = 4
 
@@ -156,5 +156,50 @@ def test_switch_timeout_rollback_manual_rollback_and_restart(tmp_path):
         assert _wait(lambda: _health(port), 30, "1.0.0 did not answer", log)["version"] == "1.0.0"
         assert _starts(db).count("1.0.1") == 3  # what 1.0.1 wrote (three starts) is still there
         assert not layout.previous.is_symlink()
+    finally:
+        stop_group(supervisor)
+
+
+def test_a_switch_pending_when_the_supervisor_dies_is_rolled_back_with_the_database_at_its_next_start(tmp_path):
+    layout = Layout(tmp_path / "install")
+    layout.ensure()
+    _stand_in(layout, "1.0.0", "r1")
+    _stand_in(layout, "1.0.1", "r2", hang=True)
+    layout.point(layout.current, "1.0.0")
+    db, port, log = tmp_path / "site.db", free_port(), tmp_path / "supervisor.log"
+    env = {**os.environ, "WEBMACS_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "WEBMACS_HOST": "127.0.0.1",
+           "WEBMACS_PORT": str(port), "STAND_IN_DB": str(db)}
+
+    def start() -> subprocess.Popen[bytes]:
+        with log.open("ab") as out:
+            return subprocess.Popen(
+                [sys.executable, "-c", RUN_SUPERVISOR, str(layout.root), str(READY_TIMEOUT)],
+                cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def checking() -> dict | None:
+        # 1.0.1 is switched to and has written to the database: the supervisor waits for its health.
+        pending = read_json(layout.pending_file)
+        return pending if pending and layout.running_version() == "1.0.1" and "1.0.1" in _starts(db) else None
+
+    supervisor = start()
+    try:
+        assert _wait(lambda: _health(port), 60, "1.0.0 never answered", log)["version"] == "1.0.0"
+        write_json(layout.request_file, {"action": "switch", "version": "1.0.1", "record": "r-101"})
+        pending = _wait(checking, 30, "the switch to 1.0.1 never started", log)
+        assert pending["kept"]["backup"].startswith(str(layout.backups))
+        os.killpg(supervisor.pid, signal.SIGKILL)  # supervisor and server at once, as a power loss
+        supervisor.wait()
+        assert not layout.outcome_file.exists()
+
+        supervisor = start()
+        outcome = _wait(lambda: _outcome(layout), 30 + READY_TIMEOUT, "no outcome after the restart", log)
+        assert (outcome["result"], outcome["record"], outcome["from_version"]) == ("rolled_back", "r-101", "1.0.0")
+        assert outcome["reason"] == (f"version 1.0.1 did not answer /health/ready within {READY_TIMEOUT} s (checked "
+                                     "again after the supervisor restarted); switched back to 1.0.0 and restored "
+                                     "the database backup")
+        assert _wait(lambda: _health(port), 30, "1.0.0 did not come back", log)["version"] == "1.0.0"
+        assert "1.0.1" not in _starts(db)
+        assert os.readlink(layout.current) == "versions/1.0.0"
+        assert not layout.pending_file.exists()
     finally:
         stop_group(supervisor)
