@@ -10,35 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from webmacs_sdk.device import __all__ as _DEVICE_NAMES
 from webmacs_sdk.lazy import homes, lazy_names
 
 if TYPE_CHECKING:
-    from webmacs_sdk.device import (  # device drivers: the contract's webmacs-plugins-core surface
-        CapabilityNotFoundError,
-        ChannelDescriptor,
-        ChannelDirection,
-        ChannelValue,
-        ConversionSpec,
-        DevicePlugin,
-        DiscoveryReport,
-        HealthMonitor,
-        HealthReport,
-        PluginConfigError,
-        PluginConnectionError,
-        PluginError,
-        PluginInstanceConfig,
-        PluginMeta,
-        PluginRegistry,
-        PluginState,
-        PluginStateError,
-        PluginTimeoutError,
-        RetryPolicy,
-        SimulationSpec,
-        SyncDevicePlugin,
-        discover_plugins,
-        register_conversion,
-        scan_drivers,
-    )
+    # device drivers (the contract's webmacs-plugins-core surface): the names webmacs_sdk.device lists
+    from webmacs_sdk.device import *  # noqa: F403
     from webmacs_sdk.discovery import DRIVER_GROUP, PluginEntry, find_plugins
     from webmacs_sdk.errors import (
         ApiError,
@@ -93,6 +70,7 @@ if TYPE_CHECKING:
         OwnedTable,
         Page,
         Policy,
+        ReferencingTable,
         Route,
         RouteDoc,
         RouteTable,
@@ -106,32 +84,8 @@ if TYPE_CHECKING:
 
 #: Where each public name lives.
 _MODULES: dict[str, tuple[str, ...]] = {
-    "webmacs_sdk.device": (
-        "CapabilityNotFoundError",
-        "ChannelDescriptor",
-        "ChannelDirection",
-        "ChannelValue",
-        "ConversionSpec",
-        "DevicePlugin",
-        "DiscoveryReport",
-        "HealthMonitor",
-        "HealthReport",
-        "PluginConfigError",
-        "PluginConnectionError",
-        "PluginError",
-        "PluginInstanceConfig",
-        "PluginMeta",
-        "PluginRegistry",
-        "PluginState",
-        "PluginStateError",
-        "PluginTimeoutError",
-        "RetryPolicy",
-        "SimulationSpec",
-        "SyncDevicePlugin",
-        "discover_plugins",
-        "register_conversion",
-        "scan_drivers",
-    ),
+    # PluginLoadError is the same class in both; the top level names it from webmacs_sdk.errors.
+    "webmacs_sdk.device": tuple(name for name in _DEVICE_NAMES if name != "PluginLoadError"),
     "webmacs_sdk.discovery": ("DRIVER_GROUP", "PluginEntry", "find_plugins"),
     "webmacs_sdk.errors": (
         "ApiError",
@@ -193,6 +147,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "OwnedTable",
         "Page",
         "Policy",
+        "ReferencingTable",
         "Route",
         "RouteDoc",
         "RouteTable",
@@ -244,6 +199,7 @@ __all__ = [  # noqa: RUF022 (grouped: keys, then classes, then functions)
     "Page",
     "MigrationSpec",
     "OwnedTable",
+    "ReferencingTable",
     "NotFound",
     "PayloadTooLarge",
     "PluginConflictError",
@@ -268,34 +224,11 @@ __all__ = [  # noqa: RUF022 (grouped: keys, then classes, then functions)
     "WebmacsError",
     "SignInMethod",
     "WidgetTypeSpec",
-    "CapabilityNotFoundError",
-    "ChannelDescriptor",
-    "ChannelDirection",
-    "ChannelValue",
-    "ConversionSpec",
-    "DevicePlugin",
-    "DiscoveryReport",
-    "HealthMonitor",
-    "HealthReport",
-    "PluginConfigError",
-    "PluginConnectionError",
-    "PluginError",
-    "PluginInstanceConfig",
-    "PluginMeta",
-    "PluginRegistry",
-    "PluginState",
-    "PluginStateError",
-    "PluginTimeoutError",
-    "RetryPolicy",
-    "SimulationSpec",
-    "SyncDevicePlugin",
-    "discover_plugins",
     "find_plugins",
-    "register_conversion",
-    "scan_drivers",
     "call_hook",
     "hookimpl",
 ]
+__all__.extend(_MODULES["webmacs_sdk.device"])  # the device package lists its names itself
 
 
 __getattr__, __dir__ = lazy_names(__name__, _HOME)

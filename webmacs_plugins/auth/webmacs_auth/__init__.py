@@ -8,14 +8,14 @@ from typing import Any
 from webmacs_auth import hookspecs
 from webmacs_auth.backend import JwtBackend
 from webmacs_auth.cleanup import cleanup_ctx
-from webmacs_auth.public import issue_access_token, session_lifetime, set_browser_session
+
+# The plugin's public API, listed once in public.py and importable from the package itself.
+from webmacs_auth.public import *  # noqa: F403
+from webmacs_auth.public import __all__ as __all__
 from webmacs_auth.routes import routes
 from webmacs_auth.session import CookieBackend
 from webmacs_auth.settings import AuthSettings
 from webmacs_sdk import AuthBackendSpec, CleanupContextSpec, MigrationSpec, Route, SettingsSpec, hookimpl
-
-#: The plugin's public API (:mod:`webmacs_auth.public`), also importable from the package itself.
-__all__ = ["issue_access_token", "session_lifetime", "set_browser_session"]
 
 
 @hookimpl

@@ -18,9 +18,16 @@ from webmacs_datapoints.routes import routes
 from webmacs_datapoints.settings import DatapointsSettings
 from webmacs_datapoints.storage import open_sql_storage
 from webmacs_datapoints.tables import datapoints
-from webmacs_sdk import CleanupContextSpec, MigrationSpec, Route, SettingsSpec, StorageBackendSpec, hookimpl
+from webmacs_sdk import (
+    CleanupContextSpec,
+    MigrationSpec,
+    ReferencingTable,
+    Route,
+    SettingsSpec,
+    StorageBackendSpec,
+    hookimpl,
+)
 from webmacs_sdk.models import IngestBatch
-from webmacs_sdk.specs import ReferencingTable
 
 
 @hookimpl

@@ -11,30 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from webmacs_events import hookspecs, pages, resolver
-from webmacs_events.public import (
-    Row,
-    by_name,
-    by_public_id,
-    by_public_ids,
-    choices,
-    create,
-    delete_many,
-    events,
-)
-from webmacs_events.routes import routes
-from webmacs_sdk import IngestFilterSpec, MigrationSpec, OwnedTable, Page, Route, hookimpl
 
-#: The plugin's public API (:mod:`webmacs_events.public`), also importable from the package itself.
-__all__ = [
-    "Row",
-    "by_name",
-    "by_public_id",
-    "by_public_ids",
-    "choices",
-    "create",
-    "delete_many",
-    "events",
-]
+# The plugin's public API, listed once in public.py and importable from the package itself.
+from webmacs_events.public import *  # noqa: F403
+from webmacs_events.public import __all__ as __all__
+from webmacs_events.routes import routes
+from webmacs_events.tables import events
+from webmacs_sdk import IngestFilterSpec, MigrationSpec, OwnedTable, Page, Route, hookimpl
 
 
 @hookimpl

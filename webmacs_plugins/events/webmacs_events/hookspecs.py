@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from webmacs_sdk import ReferencingTable
 from webmacs_sdk.markers import hookspec
-from webmacs_sdk.specs import ReferencingTable
 
 
 @hookspec

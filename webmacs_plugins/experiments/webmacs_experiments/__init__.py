@@ -14,13 +14,14 @@ from typing import Any
 
 from webmacs_experiments import hookspecs, tagging
 from webmacs_experiments import pages as ui_pages
-from webmacs_experiments.public import Row, by_public_id, experiments
+
+# The plugin's public API, listed once in public.py and importable from the package itself.
+from webmacs_experiments.public import *  # noqa: F403
+from webmacs_experiments.public import __all__ as __all__
 from webmacs_experiments.routes import routes
+from webmacs_experiments.tables import experiments
 from webmacs_sdk import EventTypeSpec, IngestFilterSpec, MigrationSpec, OwnedTable, Route, hookimpl
 from webmacs_sdk.events import ExperimentStarted, ExperimentStopped
-
-#: The plugin's public API (:mod:`webmacs_experiments.public`), also importable from the package itself.
-__all__ = ["Row", "by_public_id", "experiments"]
 
 
 @hookimpl

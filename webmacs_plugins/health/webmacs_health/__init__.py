@@ -7,12 +7,12 @@ from typing import Any
 from webmacs_health import hookspecs
 from webmacs_health import pages as ui_pages
 from webmacs_health.monitor import watcher_ctx
-from webmacs_health.public import contributed_fields
+
+# The plugin's public API, listed once in public.py and importable from the package itself.
+from webmacs_health.public import *  # noqa: F403
+from webmacs_health.public import __all__ as __all__
 from webmacs_health.routes import routes
 from webmacs_sdk import CleanupContextSpec, Route, hookimpl
-
-#: The plugin's public API (:mod:`webmacs_health.public`), also importable from the package itself.
-__all__ = ["contributed_fields"]
 
 
 @hookimpl

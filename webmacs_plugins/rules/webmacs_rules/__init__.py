@@ -15,7 +15,10 @@ from webmacs_rules import pages as ui_pages
 from webmacs_rules.actions import ACTIONS
 from webmacs_rules.engine import engine
 from webmacs_rules.operators import OPERATORS
-from webmacs_rules.public import Registry, registry
+
+# The plugin's public API, listed once in public.py and importable from the package itself.
+from webmacs_rules.public import *  # noqa: F403
+from webmacs_rules.public import __all__ as __all__
 from webmacs_rules.routes import routes
 from webmacs_rules.settings import RulesSettings
 from webmacs_rules.tables import rules
@@ -30,9 +33,6 @@ from webmacs_sdk import (
     SettingsSpec,
     hookimpl,
 )
-
-#: The plugin's public API (:mod:`webmacs_rules.public`), also importable from the package itself.
-__all__ = ["Registry", "registry"]
 
 
 @hookimpl

@@ -14,49 +14,13 @@ from aiohttp import web
 from webmacs_sdk import MigrationSpec, Route, SettingsSpec, hookimpl
 from webmacs_users import cli, hookspecs
 from webmacs_users import pages as ui_pages
-from webmacs_users.public import (
-    Row,
-    bcrypt_rounds,
-    by_email,
-    by_id,
-    by_public_id,
-    by_sso_identity,
-    count_admins,
-    first_admin,
-    hash_password,
-    insert,
-    link_sso,
-    principal,
-    set_role,
-    taken,
-    to_response,
-    users,
-    verify_password,
-)
+
+# The plugin's public API, listed once in public.py and importable from the package itself.
+from webmacs_users.public import *  # noqa: F403
+from webmacs_users.public import __all__ as __all__
 from webmacs_users.routes import routes
 from webmacs_users.seed import seed_admin
 from webmacs_users.settings import UsersSettings
-
-#: The plugin's public API (:mod:`webmacs_users.public`), also importable from the package itself.
-__all__ = [
-    "Row",
-    "bcrypt_rounds",
-    "by_email",
-    "by_id",
-    "by_public_id",
-    "by_sso_identity",
-    "count_admins",
-    "first_admin",
-    "hash_password",
-    "insert",
-    "link_sso",
-    "principal",
-    "set_role",
-    "taken",
-    "to_response",
-    "users",
-    "verify_password",
-]
 
 
 @hookimpl

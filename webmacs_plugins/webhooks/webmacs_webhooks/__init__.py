@@ -29,14 +29,15 @@ from webmacs_sdk import (
 )
 from webmacs_webhooks import hookspecs, outbox, readings
 from webmacs_webhooks import pages as ui_pages
+from webmacs_webhooks.event_types import event_types
 from webmacs_webhooks.lifecycle import dispatcher_ctx
-from webmacs_webhooks.public import event_types
+
+# The plugin's public API, listed once in public.py and importable from the package itself.
+from webmacs_webhooks.public import *  # noqa: F403
+from webmacs_webhooks.public import __all__ as __all__
 from webmacs_webhooks.routes import routes
 from webmacs_webhooks.settings import WebhookSettings
 from webmacs_webhooks.tables import webhooks
-
-#: The plugin's public API (:mod:`webmacs_webhooks.public`), also importable from the package itself.
-__all__ = ["event_types"]
 
 #: The webhook event types of contract §2.4.
 EVENT_TYPES = (
