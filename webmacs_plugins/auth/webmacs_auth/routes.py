@@ -21,6 +21,7 @@ from webmacs_sdk.errors import ApiError, Unauthorized
 from webmacs_sdk.events import UserLoggedIn
 from webmacs_sdk.hooks import call_hook
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
+from webmacs_sdk.ratelimit import too_many_requests
 from webmacs_sdk.sessions import SESSION_COOKIE
 from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
@@ -46,8 +47,7 @@ class LoginRequest(RequestModel):
 
 
 def _too_many(retry_after: int) -> ApiError:
-    return ApiError("Too many login attempts. Please try again later.", status=429,
-                    headers={"Retry-After": str(retry_after)})
+    return too_many_requests("Too many login attempts. Please try again later.", retry_after)
 
 
 async def _dummy_hash(app: web.Application, rounds: int) -> str:

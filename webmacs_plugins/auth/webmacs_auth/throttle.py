@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable
 
 import attrs
+
+from webmacs_sdk.ratelimit import WindowCounts
 
 #: Addresses remembered per account, and accounts remembered at all (least recently used go first).
 KNOWN_ADDRESSES_PER_ACCOUNT = 16
@@ -68,8 +70,8 @@ class LoginThrottle:
         self.policy = policy
         self._clock = clock
         self._pairs: dict[tuple[str, str], _Pair] = {}
-        self._by_address: dict[str, deque[float]] = {}
-        self._by_account: dict[str, deque[float]] = {}
+        self._by_address = WindowCounts(policy.window, clock)
+        self._by_account = WindowCounts(policy.window, clock)
         self._known: OrderedDict[str, OrderedDict[str, None]] = OrderedDict()
         self._reserved = 0
 
@@ -83,10 +85,9 @@ class LoginThrottle:
     def reserve(self, account: str, address: str) -> Reservation | int:
         """Reserve an attempt, or the seconds to wait (for a 429's ``Retry-After``) if it may not run now."""
         now = self._clock()
-        waits = [self._pair_wait(account, address, now), self._window_wait(self._by_address, address, now,
-                                                                            self.policy.per_address)]
+        waits = [self._pair_wait(account, address, now), self._by_address.wait(address, self.policy.per_address, now)]
         if not self.is_known(account, address):
-            waits.append(self._window_wait(self._by_account, account, now, self.policy.per_account))
+            waits.append(self._by_account.wait(account, self.policy.per_account, now))
         wait = max(waits)
         if wait > 0:
             return max(1, math.ceil(wait))
@@ -96,17 +97,15 @@ class LoginThrottle:
         pair = self._pairs.setdefault((account, address), _Pair())
         pair.failures += 1
         pair.last = now
-        self._by_address.setdefault(address, deque()).append(now)
-        self._by_account.setdefault(account, deque()).append(now)
+        self._by_address.add(address, now)
+        self._by_account.add(account, now)
         return Reservation(account, address, now)
 
     def succeeded(self, reservation: Reservation) -> None:
         """The password was right: the attempt was no failure, and the address becomes known."""
         self._pairs.pop((reservation.account, reservation.address), None)
-        for table, key in ((self._by_address, reservation.address), (self._by_account, reservation.account)):
-            entries = table.get(key)
-            if entries is not None and reservation.at in entries:
-                entries.remove(reservation.at)
+        self._by_address.discard(reservation.address, reservation.at)
+        self._by_account.discard(reservation.account, reservation.at)
         addresses = self._known.pop(reservation.account, OrderedDict())
         addresses.pop(reservation.address, None)
         addresses[reservation.address] = None
@@ -123,9 +122,8 @@ class LoginThrottle:
     def _sweep(self, now: float) -> None:
         for account, address in list(self._pairs):
             self._pair_wait(account, address, now)
-        for table in (self._by_address, self._by_account):
-            for key in list(table):
-                self._window_wait(table, key, now, 1)
+        self._by_address.sweep(now)
+        self._by_account.sweep(now)
 
     def _pair_wait(self, account: str, address: str, now: float) -> float:
         pair = self._pairs.get((account, address))
@@ -138,16 +136,3 @@ class LoginThrottle:
             del self._pairs[(account, address)]
             return 0.0
         return max(0.0, delay - elapsed)
-
-    def _window_wait(self, table: dict[str, deque[float]], key: str, now: float, limit: int) -> float:
-        entries = table.get(key)
-        if entries is None:
-            return 0.0
-        while entries and now - entries[0] >= self.policy.window:
-            entries.popleft()
-        if not entries:
-            del table[key]
-            return 0.0
-        if len(entries) < limit:
-            return 0.0
-        return self.policy.window - (now - entries[-limit])

@@ -98,3 +98,18 @@ async def test_over_https_the_binding_cookie_cannot_be_planted_by_a_subdomain(ma
 def test_a_setting_that_cannot_work_stops_the_start(make_app, name, value):
     with pytest.raises(SettingsError, match=name):
         make_app(*PLUGINS, env={name: value})
+
+
+async def test_sign_ins_started_from_one_address_are_limited(make_client, handmade_idp):
+    env = sso_env(handmade_idp.issuer, WEBMACS_OIDC_AUTHORIZE_PER_ADDRESS="3", WEBMACS_TRUSTED_PROXIES="127.0.0.1")
+    client = await make_client(*PLUGINS, env=env)
+    for _ in range(3):
+        resp = await client.get("/api/v1/auth/sso/authorize", allow_redirects=False)
+        assert resp.status == 307
+    refused = await client.get("/api/v1/auth/sso/authorize", allow_redirects=False)
+    assert (refused.status, (await refused.json())["detail"]) == (429, messages.TOO_MANY_STARTS)
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    # Another client address (through the trusted proxy) still starts its sign-in.
+    other = await client.get("/api/v1/auth/sso/authorize", allow_redirects=False,
+                             headers={"X-Forwarded-For": "192.0.2.7"})
+    assert other.status == 307

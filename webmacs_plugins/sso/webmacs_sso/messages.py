@@ -10,6 +10,7 @@ MISCONFIGURED = "SSO is enabled but OIDC_ISSUER_URL or OIDC_CLIENT_ID is missing
 BAD_STATE = "Invalid or expired SSO state."
 EXCHANGE_FAILED = "Failed to exchange authorization code with identity provider."
 NO_USERINFO_ENDPOINT = "Identity provider does not expose a userinfo endpoint."
+TOO_MANY_STARTS = "Too many sign-ins started from this address. Please try again later."
 USERINFO_FAILED = "Failed to fetch user information from identity provider."
 NO_EMAIL = ("Identity provider did not return an email address. "
             "Ensure the 'email' scope is requested and the user has a verified email.")

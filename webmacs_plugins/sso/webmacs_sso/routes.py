@@ -14,8 +14,9 @@ from webmacs_auth import issue_access_token, session_lifetime, set_browser_sessi
 from webmacs_sdk.errors import ApiError, BadRequest, ValidationFailed
 from webmacs_sdk.events import UserLoggedInSso
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
+from webmacs_sdk.ratelimit import WindowCounts, too_many_requests
 from webmacs_sdk.specs import Policy, RouteTable
-from webmacs_sdk.web import RequestModel, json_response, parse_body
+from webmacs_sdk.web import RequestModel, client_address, json_response, parse_body
 from webmacs_sso import accounts, codes, idtoken, logins, messages, signouts
 from webmacs_sso.runtime import AUTHORIZE_PATH, FAILED_PATH, SIGNIN_PATH, Runtime, local_path, runtime
 
@@ -24,6 +25,8 @@ routes = RouteTable("/api/v1/auth/sso")
 
 #: Nothing of a sign-in in progress may be cached or leak through a Referer.
 _PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+#: Sign-ins started per client address (``oidc_authorize_per_address`` per window).
+AUTHORIZE_COUNTS: web.AppKey[WindowCounts] = web.AppKey("sso_authorize_counts", WindowCounts)
 
 
 class ExchangeRequest(RequestModel):
@@ -49,6 +52,12 @@ async def sso_config(request: web.Request) -> web.Response:
 async def sso_authorize(request: web.Request) -> web.Response:
     rt = runtime(request.app)
     rt.require_enabled()
+    # Each start stores a pending login (and may fetch discovery): one address may not flood them.
+    counts = request.app[HOST].state(AUTHORIZE_COUNTS, lambda: WindowCounts(rt.settings.oidc_authorize_window_seconds))
+    address = client_address(request, request.app[SETTINGS].trusted_proxies)
+    retry_after = counts.take(address, rt.settings.oidc_authorize_per_address)
+    if retry_after is not None:
+        raise too_many_requests(messages.TOO_MANY_STARTS, retry_after)
     metadata = await rt.provider.metadata()
     # One binding per browser, reused while it lives, so sign-ins started in two tabs both work.
     cookie, cookie_path, secure = rt.binding_cookie()

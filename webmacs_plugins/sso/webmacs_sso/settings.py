@@ -80,3 +80,7 @@ class SsoSettings:
     oidc_clock_skew_seconds: int = 60
     #: Shortest time between two JWKS fetches for an unknown key id (key rotation).
     oidc_jwks_refresh_seconds: int = 60
+    #: Sign-ins one client address may start (``/authorize``) within ``oidc_authorize_window_seconds``;
+    #: each start stores a pending login and may fetch the provider's discovery document.
+    oidc_authorize_per_address: int = 30
+    oidc_authorize_window_seconds: float = 60.0
