@@ -10,7 +10,9 @@ installed offline into a new environment beside the running one, and the supervi
 switch. The supervisor stops this process gracefully: batches not yet acknowledged stay in the spool
 on disk, and the new version sends them. If the new version does not get a batch acknowledged in
 time, the supervisor switches back; the old version reads the outcome, reports it, and never takes
-that bundle again.
+that bundle again. When the server says the version running here was rolled back (``rollback`` in its
+offer), the supervisor is asked to switch back to the previous version, which reports
+``switched_back``.
 
 Every step is reported to the server (``POST /api/v1/ota/controller/report``). A refused bundle is a
 log line saying why, a report, and nothing installed. The OTA modules of the SDK are imported only
@@ -78,6 +80,8 @@ class UpdateAgent:
         self.healthy = False
         #: Set once a switch was asked for: no further update is looked at until the supervisor acts.
         self.switching = False
+        #: Rolled-back records this process asked the supervisor to switch back from (asked once).
+        self._switch_back_asked: set[str] = set()
         self._enabled = True
 
     @property
@@ -129,13 +133,18 @@ class UpdateAgent:
             log.error("OTA: update %s was rolled back: %s", version, reason)
             await asyncio.to_thread(self._skip, record.rpartition("/")[2])
             self._report("rolled_back", version, reason)
+        elif result == "switched_back":
+            log.warning("OTA: switched back from update %s: %s", version, reason)
+            self._report("switched_back", version, reason)
         else:
+            self.switching = False  # nothing was switched: this process keeps running
             log.info("OTA: supervisor: %s %s: %s", version, result, reason)
 
     # ---- taking an update -----------------------------------------------------------------
 
     async def check_once(self) -> None:
-        """Ask for the offered update and take it when it is newer and not one this controller refused."""
+        """Ask for the offered update and take it when it is newer and not one this controller refused;
+        switch back when the server rolled back the version running here."""
         try:
             body = await self._api.request("GET", OFFER, params={"controller_id": self._controller_id,
                                                                  "version": self.running})
@@ -145,6 +154,9 @@ class UpdateAgent:
                 log.warning("OTA: this server offers controllers no updates (%s); not asking again", exc)
                 return
             raise
+        if isinstance(back := (body or {}).get("rollback"), dict):
+            await self.switch_back(back)
+            return
         update = (body or {}).get("update")
         if not isinstance(update, dict):
             return
@@ -152,6 +164,24 @@ class UpdateAgent:
         if sha256 in await asyncio.to_thread(self._skipped):
             return
         await self.take(update)
+
+    async def switch_back(self, rollback: dict[str, Any]) -> None:
+        """The server rolled back the version running here: ask the supervisor to switch back (once)."""
+        version, public_id = str(rollback.get("version", "")), str(rollback.get("public_id", ""))
+        if version != self.running or public_id in self._switch_back_asked:
+            return
+        self._switch_back_asked.add(public_id)
+        previous = self.layout.link_target(self.layout.previous)
+        if previous is None:
+            log.warning("OTA: update %s was rolled back on the server, but no earlier version is installed here "
+                        "to switch back to; it keeps running", version)
+            return
+        from webmacs_sdk.ota.layout import request_rollback
+
+        self.switching = True
+        log.warning("OTA: update %s was rolled back on the server; asking the supervisor to switch back to %s",
+                    version, previous)
+        await asyncio.to_thread(request_rollback, self.layout, version, f"{public_id}/rollback")
 
     async def take(self, update: dict[str, Any]) -> None:
         """Download, check, install and ask for the switch; a refusal or failure is logged and reported."""

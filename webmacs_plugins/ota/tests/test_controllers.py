@@ -104,3 +104,9 @@ async def test_a_controller_bundle_is_offered_downloaded_and_reported(make_clien
     assert resp.status == 200
     assert await _offer(client, operator, "ctl-c", "2.0.0") is None
     assert (await client.get(update["download_path"], headers=operator)).status == 404
+
+    # A controller running it is told to switch back (and offered nothing meanwhile).
+    resp = await client.get("/api/v1/ota/controller/offer", params={"controller_id": "ctl-a", "version": "2.0.1"},
+                            headers=operator)
+    assert await resp.json() == {"update": None, "rollback": {"public_id": record["public_id"], "version": "2.0.1",
+                                                              "reason": "rolled back by an administrator"}}

@@ -6,7 +6,9 @@ download path, and fetches the bundle over its own authenticated connection (the
 like the driver wheelhouse). The controller checks the signature itself, installs and switches under
 its own supervisor, and reports each step; the last report of every controller is kept (which
 controller runs which version) and written to the log. A bundle a controller could not take is
-not offered to that controller again; rolling the record back stops offering it to all.
+not offered to that controller again. Rolling the record back stops offering it to all, and a
+controller still running its version is told to switch back (``rollback`` in the offer): its
+supervisor goes back to the version it ran before, and it reports ``switched_back``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from webmacs_sdk.web import RequestModel
 VERSION_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"
 CONTROLLER_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 #: What a controller may report; the last three mean it could not take ``update_version``.
-STATES = ("downloading", "installing", "switching", "running", "refused", "failed", "rolled_back")
+STATES = ("downloading", "installing", "switching", "running", "refused", "failed", "rolled_back",
+          "switched_back")
 FAILED_STATES = frozenset({"refused", "failed", "rolled_back"})
 BUNDLE_PATH = "/api/v1/ota/controller/bundle"
 
@@ -72,6 +75,17 @@ def offer_response(row: Any) -> dict[str, Any]:
     }
 
 
+def rollback_response(row: Any) -> dict[str, Any]:
+    """``rollback`` of ``GET /ota/controller/offer``: the rolled-back update the controller runs."""
+    return {"public_id": row.public_id, "version": row.version, "reason": row.error_message}
+
+
+async def rolled_back(conn: Any, running: str) -> Any:
+    """The controller record of version ``running`` if it was rolled back, else None."""
+    row = await records.by_version(conn, running)
+    return row if row is not None and row.status == UpdateStatus.ROLLED_BACK and is_for_controllers(row) else None
+
+
 async def offered(conn: Any, running: str, skip: str | None) -> Any:
     """The newest completed controller record newer than ``running`` whose bundle is not ``skip``
     (a SHA-256), or None."""
@@ -100,11 +114,15 @@ async def _upsert(conn: Any, controller_id: str, caller: Principal, **values: An
 
 
 async def offer(app: web.Application, query: OfferQuery, caller: Principal) -> dict[str, Any]:
-    """Record that the controller asked (and what it runs); answer the update offered to it."""
+    """Record that the controller asked (and what it runs); answer the update offered to it, or,
+    when the version it runs was rolled back, that it should switch back (then no update)."""
     async with app[DATABASE].transaction() as tx:
         before = await _upsert(tx.conn, query.controller_id, caller, version=query.version)
-        row = await offered(tx.conn, query.version, before.failed_sha256 if before is not None else None)
-    return {"update": offer_response(row) if row is not None else None}
+        back = await rolled_back(tx.conn, query.version)
+        row = None if back is not None else await offered(tx.conn, query.version,
+                                                          before.failed_sha256 if before is not None else None)
+    return {"update": offer_response(row) if row is not None else None,
+            "rollback": rollback_response(back) if back is not None else None}
 
 
 async def bundle_file(app: web.Application, public_id: str, sha256: str) -> Path:
@@ -136,6 +154,8 @@ def _describe(report: ControllerReport, previous_version: str | None) -> str:
     elif report.state in FAILED_STATES:
         verb = {"refused": "refused", "failed": "could not install", "rolled_back": "rolled back"}[report.state]
         text = f"{who} {verb} update {target}; it runs {report.version}"
+    elif report.state == "switched_back":
+        text = f"{who} switched back from update {target} to version {report.version}"
     else:
         text = f"{who} ({report.version}): {report.state} update {target}"
     return f"{text}: {report.message}" if report.message else f"{text}."

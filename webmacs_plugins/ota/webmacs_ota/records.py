@@ -106,7 +106,7 @@ async def transition(app: web.Application, tx: Transaction, row: Any, new: Updat
         raise Conflict(f"Cannot transition from '{current.status if current else row.status}' to '{new}'")
     message = f"OTA update {row.version}: {row.status} → {new}."
     if reason:
-        message = f"OTA update {row.version}: {row.status} → {new}: {reason}"
+        message = f"OTA update {row.version}: {row.status} → {new}: {reason}" + (f". {note}" if note else "")
     elif note:
         message = f"{message} {note}"
     await emit(app, tx, _EVENT_FOR.get(new, OtaStatusChanged), message, actor,

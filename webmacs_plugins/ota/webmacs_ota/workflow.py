@@ -282,7 +282,8 @@ async def rollback(app: web.Application, public_id: str, actor: Principal | None
     note = (f"The supervisor switches back to {layout.link_target(layout.previous)}." if switch_back and layout
             else "Nothing to switch: this version is not the one running.")
     if for_controllers_only(row.targets):
-        note = "No longer offered to controllers; those that switched to it keep running it."
+        note = ("No longer offered to controllers; those running it switch back to their previous version "
+                "when they next ask for updates.")
     await _move(app, public_id, UpdateStatus.ROLLED_BACK, actor, reason="rolled back by an administrator",
                 note=note)
     if switch_back and layout is not None:
