@@ -3,7 +3,8 @@ data to a server; a signed controller bundle of a bumped build is uploaded, and 
 it while streaming (downloads it over its own login, checks the signature, installs it beside,
 switches). Every datapoint it spooled is stored exactly once across the switch. A second bundle,
 whose controller cannot send data, is rolled back by the supervisor alone; the previous version
-streams again and sends what the broken one spooled.
+streams again and sends what the broken one spooled. Rolling the first update back on the server then
+switches the controller back to the version it started with.
 
 The builds are of the ``webmacs-controller`` distribution: the current one, a bumped one, and a
 bumped one whose telemetry goes to a path the server does not serve (it logs in, reads its sensors
@@ -135,18 +136,35 @@ async def test_a_streaming_controller_updates_without_loss_and_a_broken_update_r
             assert os.readlink(root / "current") == "versions/2.0.1"
             after_rollback = await stored_count()
             await eventually("data after the rollback", lambda: streams_past(after_rollback), 60, controller_log)
+
+            # An administrator rolls 2.0.1 back: the controller running it switches back to 2.0.0.
+            record = await site.record("2.0.1")
+            status, body = await site.call("POST", f"/ota/{record['public_id']}/rollback")
+            assert status == 200, body
+
+            async def switched_back() -> dict | None:
+                row = await controller()
+                return row if row and row["state"] == "switched_back" and row["version"] == "2.0.0" else None
+
+            back = await eventually("the switch back to 2.0.0", switched_back, 60 + HEALTHY_TIMEOUT, controller_log)
+            assert back["update_version"] == "2.0.1"  # type: ignore[index]
+            assert os.readlink(root / "current") == "versions/2.0.0"
+            after_switch_back = await stored_count()
+            await eventually("data from 2.0.0 again", lambda: streams_past(after_switch_back), 60, controller_log)
             contents = await site.log_contents()
             controller_id = first["controller_id"]  # type: ignore[index]
             assert any(c.startswith(f"OTA controller {controller_id} runs version 2.0.1 (was 2.0.0): got its first "
                                     "batch acknowledged") for c in contents)
             assert any(c.startswith(f"OTA controller {controller_id} rolled back update 2.0.2; it runs 2.0.1")
                        for c in contents)
+            assert any(c.startswith(f"OTA controller {controller_id} switched back from update 2.0.1 to version 2.0.0")
+                       for c in contents)
     finally:
         if supervisor is not None:
             stop_group(supervisor)
         stop_group(server)
 
-    # Every datapoint the controller spooled, under three versions, is stored once or still spooled.
+    # Every datapoint the controller spooled, under three versions (2.0.0 twice), is stored once or still spooled.
     spool = Spool(edge / "spool.db")
     stats = spool.stats()
     spool.close()
