@@ -11,6 +11,7 @@ from local_server import serving
 from webmacs_controller.controller import START_MESSAGE, STOP_MESSAGE, Controller
 from webmacs_controller.settings import ControllerSettings
 from webmacs_controller.spool import Spool
+from webmacs_sdk.testing import eventually
 
 
 @pytest.fixture
@@ -47,13 +48,6 @@ def settings(port: int, spool: Path) -> ControllerSettings:
     )
 
 
-async def wait_for(predicate, within: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + within
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
-
-
 def counts(server: FakeServer) -> list[float]:
     return [dp["value"] for dp in server.readings if dp["event_public_id"] == COUNT_EVENT]
 
@@ -77,27 +71,27 @@ async def test_every_reading_arrives_once_in_order_through_20_cuts(
     server.busy_at_seq = 3
     controller = Controller(settings(proxy.port, tmp_path / "spool.db"), drivers={"counter": CounterDevice})
     run = asyncio.create_task(controller.run())
-    await wait_for(lambda: len(counts(server)) > 20)
+    await eventually(lambda: len(counts(server)) > 20)
     assert CounterDevice.valve == 100.0  # latest value 150 written, clamped to the channel range
     # What the driver applied goes back as the output's newest value, and only that.
-    await wait_for(lambda: valve_reports(server) == [100.0])
+    await eventually(lambda: valve_reports(server) == [100.0])
     # A write the driver refuses is logged on the server; the output still holds (and reports) 100.
     server.latest_valve = 42.0
-    await wait_for(lambda: any("refused the value 42" in entry for entry in server.logs))
+    await eventually(lambda: any("refused the value 42" in entry for entry in server.logs))
     assert "Output Counter/valve refused the value 42: [counter] valve jammed" in server.logs
-    await wait_for(lambda: valve_reports(server)[-1:] == [100.0] and len(valve_reports(server)) >= 2)
+    await eventually(lambda: valve_reports(server)[-1:] == [100.0] and len(valve_reports(server)) >= 2)
     assert CounterDevice.valve == 100.0
     # An edited instance is replaced; the old one's safe value is not where the output stays.
     server.latest_valve = 150.0
     server.updated_on = "2026-01-02T00:00:00Z"
-    await wait_for(lambda: len(CounterDevice.created) >= 2 and CounterDevice.valve_writes[-2:] == [0.0, 100.0])
+    await eventually(lambda: len(CounterDevice.created) >= 2 and CounterDevice.valve_writes[-2:] == [0.0, 100.0])
 
     for _ in range(20):
         await asyncio.sleep(0.2)
         proxy.cut()
     server.withhold_every = 0
     reads_before_stop = len(counts(server))
-    await wait_for(lambda: len(counts(server)) > reads_before_stop)
+    await eventually(lambda: len(counts(server)) > reads_before_stop)
 
     controller.stop()
     assert await asyncio.wait_for(run, 15) == 0
@@ -126,7 +120,7 @@ async def test_spool_replays_after_restart(server: FakeServer, proxy: FaultProxy
     server.telemetry_enabled = True
     second = Controller(settings(proxy.port, spool_path), drivers={"counter": CounterDevice})
     run = asyncio.create_task(second.run())
-    await wait_for(lambda: len(counts(server)) > 60)
+    await eventually(lambda: len(counts(server)) > 60)
     for _ in range(5):
         await asyncio.sleep(0.2)
         proxy.cut()

@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 
 from webmacs_sdk import hookimpl
+from webmacs_sdk.testing import eventually
 from webmacs_sdk.testing.api import create_event, post_datapoints
 
 # The reference receiver is an example, not installed: imported from its folder like the examples' tests.
@@ -135,18 +136,6 @@ async def _deliveries(client: Any, headers: dict[str, str], webhook_id: str) -> 
         page += 1
 
 
-async def _until(predicate: Callable[[], Any], within: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
-
-
 @attrs.define
 class Helpers:
     """Shortcuts the tests share."""
@@ -155,7 +144,7 @@ class Helpers:
     ingest: Any = _ingest
     create_webhook: Any = _create_webhook
     deliveries: Any = _deliveries
-    until: Any = _until
+    until: Any = eventually
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from webmacs_sdk import DATABASE, HOST, ExperimentStarted
 from webmacs_sdk.db import new_public_id
+from webmacs_sdk.testing import eventually
 from webmacs_sdk.timefmt import utcnow
 from webmacs_webhooks.runtime import runtime
 
@@ -185,7 +186,7 @@ async def test_internal_urls_are_refused_when_sent(make_client, auth_headers, so
             ).all()
         return rows if len(rows) == len(urls) and all(r.status != "pending" for r in rows) else None
 
-    rows = await _until(settled)
+    rows = await eventually(settled)
     for row in rows:
         assert row.status == "failed", row
         assert row.last_error.startswith("Blocked: "), row
@@ -210,7 +211,7 @@ async def test_dns_rebinding_is_caught_at_send_time(make_client, auth_headers, s
         data = (await (await client.get(f"/api/v1/webhooks/{hook}/deliveries", headers=admin)).json())["data"]
         return data if data and data[0]["status"] != "pending" else None
 
-    rows = await _until(failed)
+    rows = await eventually(failed)
     assert rows[0]["status"] == "failed"
     assert rows[0]["last_error"] == (
         "Blocked: rebind.test resolves to 169.254.169.254, which is a cloud metadata address."
@@ -243,22 +244,9 @@ async def test_redirect_to_an_internal_address_is_not_followed(  # type: ignore[
         data = (await (await client.get(f"/api/v1/webhooks/{hook}/deliveries", headers=admin)).json())["data"]
         return data if data and data[0]["status"] == "dead_letter" else None
 
-    rows = await _until(dead)
+    rows = await eventually(dead)
     assert (rows[0]["attempts"], rows[0]["last_error"], rows[0]["response_code"]) == (2, "HTTP 302", 302)
     assert len(receiver.hits) == 2
     assert ("127.0.0.1", receiver.port) in socket_guard.connects  # the guard saw the real connections
     assert trap.accepted == 0
     assert socket_guard.violations == []
-
-
-async def _until(predicate, within: float = 15.0):  # type: ignore[no-untyped-def]
-    import asyncio
-    import time
-
-    deadline = time.monotonic() + within
-    while True:
-        result = await predicate()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)

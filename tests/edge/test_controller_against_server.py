@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -27,18 +25,12 @@ from webmacs_controller.settings import ControllerSettings
 from webmacs_controller.spool import Spool
 from webmacs_datapoints.tables import datapoints
 from webmacs_events.tables import events
+from webmacs_sdk.testing import eventually
 
 CUTS = 20
 KILL_AFTER_CUTS = (5, 12, 18)
 #: Largest accepted delay between the device read and the stored timestamp (the batching delay).
 STAMP_TOLERANCE = 1.0
-
-
-async def wait_for(predicate: Any, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 async def stored_readings(database_url: str, event_public_id: str) -> list[tuple[float, datetime]]:
@@ -126,7 +118,7 @@ async def test_exactly_once_through_disconnects_server_kills_and_controller_rest
 
         # Phase 1: 20 cut connections and 3 SIGKILLed servers while the counter runs.
         controller, task = start_controller(settings)
-        await wait_for(lambda: len(CounterDevice.produced) >= 20, 15, "first readings")
+        await eventually(lambda: len(CounterDevice.produced) >= 20, 15, "first readings")
         for cut in range(1, CUTS + 1):
             await asyncio.sleep(0.25)
             proxy.cut()
@@ -138,14 +130,14 @@ async def test_exactly_once_through_disconnects_server_kills_and_controller_rest
         assert server.kills == 3 and proxy.cuts == CUTS
 
         # The server reports the instance: a real (non-demo) device that is connected.
-        await wait_for(lambda: controller is not None and controller.reporter is not None
-                       and controller.reporter.reports >= 1, 15, "status report")
+        await eventually(lambda: controller is not None and controller.reporter is not None
+                         and controller.reporter.reports >= 1, 15, "status report")
         assert (await admin.instance("Counter"))["status"] == "connected"
 
         # Phase 2: server down, controller stopped with a non-empty spool, restarted, server back.
         server.kill9()
         mark = len(CounterDevice.produced)
-        await wait_for(lambda: len(CounterDevice.produced) >= mark + 20, 10, "readings while offline")
+        await eventually(lambda: len(CounterDevice.produced) >= mark + 20, 10, "readings while offline")
         await stop_controller(controller, task)
         controller = task = None
         spool = Spool(tmp_path / "spool.db")
@@ -157,10 +149,10 @@ async def test_exactly_once_through_disconnects_server_kills_and_controller_rest
         server.start()
         await server.wait_healthy()
         produced_before = len(CounterDevice.produced)
-        await wait_for(
+        await eventually(
             lambda: len(CounterDevice.produced) >= produced_before + 20, 30, "polling after restart"
         )
-        await wait_for(lambda: spooled(controller) == 0, 30, "spool drained")
+        await eventually(lambda: spooled(controller) == 0, 30, "spool drained")
         await stop_controller(controller, task)
         controller = task = None
         assert Spool(tmp_path / "spool.db").pending_count == 0

@@ -16,12 +16,13 @@ import itertools
 import json
 import time
 import zipfile
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import aiohttp
 from edge_support import Api, EdgeStack
+
+from webmacs_sdk.testing import eventually
 
 DRIVER = '''
 from webmacs_sdk import hookimpl
@@ -86,16 +87,6 @@ async def upload(api: Api, filename: str, data: bytes) -> None:
         f"{api.base}/api/v1/plugins/packages/upload", data=form, headers={"Authorization": f"Bearer {api.token}"}
     ) as resp:
         assert resp.status == 201, await resp.text()
-
-
-async def eventually(check: Callable[[], Any], within: float, what: str) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"{what}: not within {within} s"
-        await asyncio.sleep(0.1)
 
 
 async def readings(api: Api, event: str, pages: int = 20) -> list[tuple[datetime, float]]:
