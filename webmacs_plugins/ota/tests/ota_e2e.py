@@ -13,11 +13,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
+
+from webmacs_sdk import testing
 
 REPO = Path(__file__).resolve().parents[3]
 ADMIN = {"email": "ota-admin@example.com", "password": "ota-admin-password-1"}
@@ -100,17 +101,10 @@ def start_logged(command: list[str], env: dict[str, str], log: Path) -> subproce
 
 async def eventually(what: str, check: Callable[[], object], within: float, log: Path | None = None,
                      every: float = 0.3) -> object:
-    """Poll ``check`` (sync or async) until it returns something true; fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {within:.0f} s\n{tail(log) if log else ''}")
-        await asyncio.sleep(every)
+    """Poll ``check`` (sync or async) until it returns something true; fail after ``within`` seconds
+    with the tail of ``log``."""
+    context = (lambda: tail(log)) if log is not None else None
+    return await testing.eventually(check, within, what, every=every, context=context)
 
 
 class Site:
