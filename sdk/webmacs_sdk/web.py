@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import orjson
 import pydantic
@@ -16,6 +16,8 @@ from webmacs_sdk.keys import PRINCIPAL
 from webmacs_sdk.models import Principal
 
 M = TypeVar("M", bound=pydantic.BaseModel)
+#: The item model of a :class:`Page` (``Page[EventResponse]``).
+ItemT = TypeVar("ItemT")
 
 _JSON = "application/json"
 
@@ -160,22 +162,34 @@ class PageParams(RequestModel):
     page_size: int = pydantic.Field(default=25, ge=1, le=100)
 
 
-class StatusResponse(pydantic.BaseModel):
-    """The answer of most writes (:func:`status_response`), for a route's ``response=``."""
+class ResponseModel(pydantic.BaseModel):
+    """Base of the models that describe an answer (a route's ``response=``) for the API document.
+
+    Exact: no other key may appear (``additionalProperties: false``), and an optional field is
+    declared ``X | None`` without a default, since the contract always sends it, ``null`` when empty.
+    """
 
     model_config = pydantic.ConfigDict(extra="forbid")
+
+
+class StatusResponse(ResponseModel):
+    """The answer of most writes (:func:`status_response`), for a route's ``response=``."""
+
     status: Literal["success"]
     message: str
 
 
-class Page(pydantic.BaseModel):
-    """The page envelope of every list (:func:`paginated`), for a route's ``response=``."""
+class Page(ResponseModel, Generic[ItemT]):
+    """The page envelope of every list (:func:`paginated`), for a route's ``response=``.
 
-    model_config = pydantic.ConfigDict(extra="forbid")
+    Name the item model so the document describes the items too: ``response=Page[EventResponse]``
+    (bare ``Page`` leaves them untyped).
+    """
+
     page: int = pydantic.Field(ge=1)
     page_size: int = pydantic.Field(ge=1, le=100)
     total: int = pydantic.Field(ge=0)
-    data: list[dict[str, Any]]
+    data: list[ItemT]
 
 
 def page_params(request: web.Request) -> PageParams:

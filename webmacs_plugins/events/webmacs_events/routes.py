@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from webmacs_events import store
-from webmacs_events.schemas import EventCreate, EventUpdate
+from webmacs_events.schemas import EventCreate, EventResponse, EventUpdate
 from webmacs_events.tables import events
 from webmacs_sdk.db import conflict_on_duplicate, list_page, row_or_404
 from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
@@ -31,7 +31,7 @@ def _not_found(public_id: str) -> NotFound:
     return NotFound.entity("Event", public_id)
 
 
-@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page[EventResponse])
 async def list_events(request: web.Request) -> web.Response:
     return await list_page(request, sa.select(events).order_by(events.c.id), store.to_response)
 
@@ -47,7 +47,7 @@ async def create_event(request: web.Request) -> web.Response:
     return status_response("Event successfully created.", status=201)
 
 
-@routes.get("/{public_id}", policy=Policy.AUTHENTICATED)
+@routes.get("/{public_id}", policy=Policy.AUTHENTICATED, response=EventResponse)
 async def get_event(request: web.Request) -> web.Response:
     row = await row_or_404(request.app[DATABASE], store.by_public_id, request.match_info["public_id"], "Event")
     return json_response(store.to_response(row))

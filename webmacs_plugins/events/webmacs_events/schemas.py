@@ -1,4 +1,4 @@
-"""Request bodies of the events API (contract §2.6.5)."""
+"""Request bodies and answers of the events API (contract §2.6.5, §2.5)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from webmacs_sdk.fields import Float
-from webmacs_sdk.web import RequestModel
+from webmacs_sdk.web import RequestModel, ResponseModel
 
 EventType = Literal["sensor", "actuator", "range", "cmd_button", "cmd_opened", "cmd_closed"]
 
@@ -33,3 +33,15 @@ class EventUpdate(RequestModel):
     max_value: Float | None = None
     unit: str | None = Field(default=None, max_length=255)
     type: EventType | None = None
+
+
+class EventResponse(ResponseModel):
+    """EventResponse of contract §2.5 (``store.to_response``)."""
+
+    public_id: str
+    name: str
+    min_value: float
+    max_value: float
+    unit: str
+    type: EventType
+    user_public_id: str | None

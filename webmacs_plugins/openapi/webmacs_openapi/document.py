@@ -20,6 +20,7 @@ from webmacs_sdk.specs import Policy, Route
 OPENAPI_VERSION = "3.1.0"
 _PATH_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([^{}]*(?:\{[^{}]*\}[^{}]*)*))?\}")
 _REF = "#/components/schemas/{model}"
+_COMPONENT_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _ROLE = {
     Policy.PUBLIC: "anyone, signed in or not",
     Policy.AUTHENTICATED: "any signed-in user (viewer, operator or admin)",
@@ -193,7 +194,8 @@ def _schema(shape: Any, schemas: dict[str, Any]) -> dict[str, Any]:
     if inspect.isclass(shape) and issubclass(shape, pydantic.BaseModel):
         schema = shape.model_json_schema(ref_template=_REF)
         schemas.update(schema.pop("$defs", {}))
-        name = shape.__name__
+        # A generic model's name (``Page[EventResponse]``) is no valid component name: ``Page_EventResponse``.
+        name = _COMPONENT_NAME.sub("_", shape.__name__).strip("_")
         if name in schemas and schemas[name] != schema:
             name = f"{shape.__module__.split('.')[0]}_{name}"
         schemas[name] = schema
