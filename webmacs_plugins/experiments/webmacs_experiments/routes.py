@@ -14,7 +14,7 @@ from aiohttp import web
 from sqlalchemy import exc as sa_exc
 
 from webmacs_experiments import store, tagging
-from webmacs_experiments.schemas import ExperimentCreate, ExperimentUpdate
+from webmacs_experiments.schemas import ExperimentCreate, ExperimentResponse, ExperimentUpdate
 from webmacs_experiments.tables import RUNNING_INDEX, experiments
 from webmacs_sdk.db import is_unique_violation, list_page, new_public_id, row_or_404
 from webmacs_sdk.errors import Conflict, NotFound
@@ -44,7 +44,7 @@ def _conflict(exc: sa_exc.IntegrityError) -> Conflict:
     return Conflict(ALREADY_RUNNING if RUNNING_INDEX in str(exc.orig) else DUPLICATE)
 
 
-@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page[ExperimentResponse])
 async def list_experiments(request: web.Request) -> web.Response:
     return await list_page(request, sa.select(experiments).order_by(experiments.c.id), store.to_response)
 
@@ -98,7 +98,7 @@ async def create_experiment(request: web.Request) -> web.Response:
     return status_response("Experiment successfully created.", status=201)
 
 
-@routes.get("/{public_id}", policy=Policy.AUTHENTICATED)
+@routes.get("/{public_id}", policy=Policy.AUTHENTICATED, response=ExperimentResponse)
 async def get_experiment(request: web.Request) -> web.Response:
     row = await row_or_404(request.app[DATABASE], store.by_public_id, request.match_info["public_id"], "Experiment")
     return json_response(store.to_response(row))
