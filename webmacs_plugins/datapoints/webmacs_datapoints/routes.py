@@ -6,7 +6,7 @@ from aiohttp import web
 
 from webmacs_datapoints import ids, queries
 from webmacs_datapoints.ingest import Columns, ingest
-from webmacs_datapoints.schemas import BatchIn, DatapointIn, ListFilter, SeriesIn
+from webmacs_datapoints.schemas import BatchIn, DatapointIn, DatapointResponse, ListFilter, SeriesIn, SeriesResponse
 from webmacs_datapoints.settings import DatapointsSettings
 from webmacs_sdk.errors import Conflict, NotFound
 from webmacs_sdk.keys import DATABASE, HOST
@@ -37,7 +37,7 @@ def _columns(items: list[DatapointIn]) -> Columns:
     return columns
 
 
-@routes.get("", policy=Policy.AUTHENTICATED, query=ListFilter, response=Page)
+@routes.get("", policy=Policy.AUTHENTICATED, query=ListFilter, response=Page[DatapointResponse])
 async def list_datapoints(request: web.Request) -> web.Response:
     params = parse_query(request, ListFilter)
     selection = queries.Selection(params.event_public_id, params.from_, params.to)
@@ -76,7 +76,7 @@ async def create_batch(request: web.Request) -> web.Response:
     return status_response(f"{accepted} datapoints successfully created.", status=201)
 
 
-@routes.post("/series", policy=Policy.AUTHENTICATED, body=SeriesIn)
+@routes.post("/series", policy=Policy.AUTHENTICATED, body=SeriesIn, response=SeriesResponse)
 async def series(request: web.Request) -> web.Response:
     body = await parse_body(request, SeriesIn)
     async with request.app[DATABASE].connect() as conn:
@@ -87,14 +87,14 @@ async def series(request: web.Request) -> web.Response:
     return json_response(result)
 
 
-@routes.get("/latest", policy=Policy.AUTHENTICATED)
+@routes.get("/latest", policy=Policy.AUTHENTICATED, response=list[DatapointResponse])
 async def latest(request: web.Request) -> web.Response:
     async with request.app[DATABASE].connect() as conn:
         rows = await queries.latest(conn)
     return json_response([queries.to_response(r) for r in rows])
 
 
-@routes.get("/{public_id}", policy=Policy.AUTHENTICATED)
+@routes.get("/{public_id}", policy=Policy.AUTHENTICATED, response=DatapointResponse)
 async def get_datapoint(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     row_id = ids.row_id(public_id)

@@ -1,11 +1,13 @@
-"""Request bodies of the datapoints API (contract §2.6.7)."""
+"""Request bodies and answers of the datapoints API (contract §2.6.7, §2.5)."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from datetime import datetime
+
+from pydantic import Field, RootModel
 
 from webmacs_sdk.fields import INT64_MAX, AwareUtcDatetime, Float
-from webmacs_sdk.web import PageParams, RequestModel
+from webmacs_sdk.web import PageParams, RequestModel, ResponseModel
 
 
 class DatapointIn(RequestModel):
@@ -38,3 +40,27 @@ class ListFilter(PageParams):
     event_public_id: str | None = Field(default=None, min_length=1, max_length=100)
     from_: AwareUtcDatetime | None = Field(default=None, alias="from")
     to: AwareUtcDatetime | None = None
+
+
+class DatapointResponse(ResponseModel):
+    """DatapointResponse of contract §2.5 (``queries.to_response``)."""
+
+    public_id: str
+    value: float
+    timestamp: datetime | None
+    event_public_id: str
+    experiment_public_id: str | None
+
+
+class DatapointBucket(DatapointResponse):
+    """A down-sampled point of a long series: the bucket's average at its newest point's time, with
+    the extension fields ``min``, ``max`` and ``count`` (contract §1.8)."""
+
+    min: float
+    max: float
+    count: int
+
+
+class SeriesResponse(RootModel[dict[str, list[DatapointResponse | DatapointBucket]]]):
+    """``POST /datapoints/series``: each requested event id → its points, oldest first (raw points,
+    or buckets when the series had more than ``max_points``)."""

@@ -7,6 +7,7 @@ import types
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import orjson
 import pydantic
 from aiohttp import web
@@ -113,3 +114,57 @@ async def test_writes_and_lists_document_the_shapes_they_answer(make_client: Any
     deleted = await client.delete(f"/api/v1/events/{public_id}", headers=op)
     assert deleted.status == 200 and documented("delete", "/api/v1/events/{public_id}", 200) == "StatusResponse"
     StatusResponse.model_validate(await deleted.json())
+
+
+async def test_resource_answers_validate_against_their_documented_schemas(make_client: Any,
+                                                                         auth_headers: Any) -> None:
+    """Real answers of typed routes match the document exactly (no missing, extra or mistyped field)."""
+    client = await make_client("users", "auth", "events", "experiments", "datapoints", "openapi")
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    op = await auth_headers(client, "operator")
+
+    def check(method: str, path: str, body: Any) -> None:
+        schema = document["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema, f"{method} {path} has no response schema"
+        validator = jsonschema_rs.validator_for({**schema, "components": document["components"]},
+                                                validate_formats=True)
+        errors = [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(body)]
+        assert errors == [], f"{method} {path}: {errors}"
+
+    event = {"name": "Flow", "min_value": 0, "max_value": 10, "unit": "l/min", "type": "sensor"}
+    assert (await client.post("/api/v1/events", json=event, headers=op)).status == 201
+    assert (await client.post("/api/v1/experiments", json={"name": "Run 1"}, headers=op)).status == 201
+    events = await (await client.get("/api/v1/events", headers=op)).json()
+    check("get", "/api/v1/events", events)
+    event_id = events["data"][0]["public_id"]
+    check("get", "/api/v1/events/{public_id}",
+          await (await client.get(f"/api/v1/events/{event_id}", headers=op)).json())
+    experiments = await (await client.get("/api/v1/experiments", headers=op)).json()
+    check("get", "/api/v1/experiments", experiments)
+    experiment_id = experiments["data"][0]["public_id"]
+    check("get", "/api/v1/experiments/{public_id}",
+          await (await client.get(f"/api/v1/experiments/{experiment_id}", headers=op)).json())
+
+    point = {"value": 2.5, "event_public_id": event_id}
+    assert (await client.post("/api/v1/datapoints", json=point, headers=op)).status == 201
+    points = await (await client.get("/api/v1/datapoints", headers=op)).json()
+    assert points["total"] == 1 and points["data"][0]["experiment_public_id"] == experiment_id
+    check("get", "/api/v1/datapoints", points)
+    point_id = points["data"][0]["public_id"]
+    check("get", "/api/v1/datapoints/{public_id}",
+          await (await client.get(f"/api/v1/datapoints/{point_id}", headers=op)).json())
+    check("get", "/api/v1/datapoints/latest", await (await client.get("/api/v1/datapoints/latest", headers=op)).json())
+    series = await client.post("/api/v1/datapoints/series", json={"event_public_ids": [event_id]}, headers=op)
+    check("post", "/api/v1/datapoints/series", await series.json())
+
+    # A model that says something else than the handler fails: one field fewer in the event's schema.
+    wrong = {**document["components"]["schemas"]["EventResponse"]}
+    wrong["properties"] = {k: v for k, v in wrong["properties"].items() if k != "unit"}
+    wrong["required"] = [k for k in wrong["required"] if k != "unit"]
+    document["components"]["schemas"]["EventResponse"] = wrong
+    try:
+        check("get", "/api/v1/events", events)
+    except AssertionError:
+        pass
+    else:
+        raise AssertionError("an answer with a field the model does not declare passed")
