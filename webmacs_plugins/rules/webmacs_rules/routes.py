@@ -13,7 +13,7 @@ import webmacs_webhooks as webhooks_api
 from webmacs_rules import store
 from webmacs_rules.engine import engine
 from webmacs_rules.registry import registry
-from webmacs_rules.schemas import RuleCreate, RuleUpdate
+from webmacs_rules.schemas import RuleCreate, RuleResponse, RuleUpdate
 from webmacs_rules.tables import ARMED, rules
 from webmacs_sdk.db import conflict_on_duplicate, list_page, new_public_id, row_or_404
 from webmacs_sdk.errors import Conflict, NotFound, ValidationFailed
@@ -96,7 +96,7 @@ async def _require_event(conn: Any, event_public_id: str) -> None:
         raise NotFound("Event not found.")
 
 
-@routes.get("", policy=Policy.OPERATOR, query=PageParams, response=Page)
+@routes.get("", policy=Policy.OPERATOR, query=PageParams, response=Page[RuleResponse])
 async def list_rules(request: web.Request) -> web.Response:
     return await list_page(request, sa.select(rules).order_by(rules.c.id), store.to_response)
 
@@ -139,7 +139,7 @@ async def create_rule(request: web.Request) -> web.Response:
     return status_response("Rule successfully created.", status=201)
 
 
-@routes.get("/{public_id}", policy=Policy.OPERATOR)
+@routes.get("/{public_id}", policy=Policy.OPERATOR, response=RuleResponse)
 async def get_rule(request: web.Request) -> web.Response:
     row = await row_or_404(request.app[DATABASE], store.by_public_id, request.match_info["public_id"], "Rule")
     return json_response(store.to_response(row))

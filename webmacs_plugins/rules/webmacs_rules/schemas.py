@@ -1,14 +1,15 @@
-"""Request bodies of the rules API (contract §2.6.10). Operators, actions and event types are
+"""Request bodies and answers of the rules API (contract §2.6.10, §2.5). Operators, actions and event types are
 checked against what the loaded plugins registered, so they are plain strings here."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from webmacs_sdk.fields import INT32_MAX, Float, NonNegativeInt32, Seconds
-from webmacs_sdk.web import RequestModel
+from webmacs_sdk.web import RequestModel, ResponseModel
 
 #: A non-negative, finite margin around the threshold.
 Margin = Annotated[float, Field(ge=0, le=INT32_MAX, allow_inf_nan=False)]
@@ -42,3 +43,26 @@ class RuleUpdate(RequestModel):
     cooldown_seconds: NonNegativeInt32 | None = None
     hysteresis: Margin | None = None
     min_duration_seconds: Seconds | None = None
+
+
+class RuleResponse(ResponseModel):
+    """RuleResponse of contract §2.5, then the additive fields (``store.to_response``)."""
+
+    public_id: str
+    name: str
+    event_public_id: str
+    operator: str
+    threshold: float
+    threshold_high: float | None
+    action_type: str
+    webhook_event_type: str | None
+    enabled: bool
+    cooldown_seconds: int
+    last_triggered_at: datetime | None
+    created_on: datetime
+    user_public_id: str
+    hysteresis: float | None
+    min_duration_seconds: float
+    #: ``armed`` until the condition holds, ``pending`` while it must last ``min_duration_seconds``,
+    #: ``firing`` once it fired (until it clears, by ``hysteresis`` when set).
+    state: Literal["armed", "pending", "firing"]
