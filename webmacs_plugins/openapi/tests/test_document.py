@@ -116,6 +116,15 @@ async def test_writes_and_lists_document_the_shapes_they_answer(make_client: Any
     StatusResponse.model_validate(await deleted.json())
 
 
+def _check_answer(document: dict[str, Any], method: str, path: str, body: Any, status: int = 200) -> None:
+    """``body`` validates against the schema the document gives ``method path`` for ``status``."""
+    schema = document["paths"][path][method]["responses"][str(status)]["content"]["application/json"]["schema"]
+    assert schema, f"{method} {path} has no response schema"
+    validator = jsonschema_rs.validator_for({**schema, "components": document["components"]}, validate_formats=True)
+    errors = [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(body)]
+    assert errors == [], f"{method} {path}: {errors}"
+
+
 async def test_resource_answers_validate_against_their_documented_schemas(make_client: Any,
                                                                          auth_headers: Any) -> None:
     """Real answers of typed routes match the document exactly (no missing, extra or mistyped field)."""
@@ -124,12 +133,7 @@ async def test_resource_answers_validate_against_their_documented_schemas(make_c
     op = await auth_headers(client, "operator")
 
     def check(method: str, path: str, body: Any) -> None:
-        schema = document["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
-        assert schema, f"{method} {path} has no response schema"
-        validator = jsonschema_rs.validator_for({**schema, "components": document["components"]},
-                                                validate_formats=True)
-        errors = [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(body)]
-        assert errors == [], f"{method} {path}: {errors}"
+        _check_answer(document, method, path, body)
 
     event = {"name": "Flow", "min_value": 0, "max_value": 10, "unit": "l/min", "type": "sensor"}
     assert (await client.post("/api/v1/events", json=event, headers=op)).status == 201
@@ -168,3 +172,40 @@ async def test_resource_answers_validate_against_their_documented_schemas(make_c
         pass
     else:
         raise AssertionError("an answer with a field the model does not declare passed")
+
+
+async def test_rule_and_webhook_answers_validate_against_their_documented_schemas(make_client: Any,
+                                                                                 auth_headers: Any) -> None:
+    client = await make_client("users", "auth", "events", "webhooks", "rules", "openapi",
+                               env={"WEBMACS_EGRESS_ALLOW": "127.0.0.1/32"})
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    admin = await auth_headers(client, "admin")
+
+    async def answer(method: str, url: str, status: int = 200, **kwargs: Any) -> Any:
+        resp = await client.request(method, url, headers=admin, **kwargs)
+        assert resp.status == status, await resp.text()
+        return await resp.json()
+
+    event = {"name": "Flow", "min_value": 0, "max_value": 10, "unit": "l/min", "type": "sensor"}
+    await answer("POST", "/api/v1/events", 201, json=event)
+    event_id = (await answer("GET", "/api/v1/events"))["data"][0]["public_id"]
+    rule = {"name": "High flow", "event_public_id": event_id, "operator": "gt", "threshold": 8, "action_type": "log"}
+    await answer("POST", "/api/v1/rules", 201, json=rule)
+    rules = await answer("GET", "/api/v1/rules")
+    _check_answer(document, "get", "/api/v1/rules", rules)
+    rule_id = rules["data"][0]["public_id"]
+    _check_answer(document, "get", "/api/v1/rules/{public_id}", await answer("GET", f"/api/v1/rules/{rule_id}"))
+
+    hook = {"url": "http://127.0.0.1:9/hook", "events": ["sensor.reading"]}
+    await answer("POST", "/api/v1/webhooks", 201, json=hook)
+    hooks = await answer("GET", "/api/v1/webhooks")
+    _check_answer(document, "get", "/api/v1/webhooks", hooks)
+    hook_id = hooks["data"][0]["public_id"]
+    _check_answer(document, "get", "/api/v1/webhooks/{public_id}", await answer("GET", f"/api/v1/webhooks/{hook_id}"))
+    queued = await answer("POST", f"/api/v1/webhooks/{hook_id}/test", 202)
+    _check_answer(document, "post", "/api/v1/webhooks/{public_id}/test", queued, 202)
+    deliveries = await answer("GET", f"/api/v1/webhooks/{hook_id}/deliveries")
+    assert deliveries["total"] == 1
+    _check_answer(document, "get", "/api/v1/webhooks/{public_id}/deliveries", deliveries)
+    attempts = await answer("GET", f"/api/v1/webhooks/{hook_id}/deliveries/{queued['delivery_id']}/attempts")
+    _check_answer(document, "get", "/api/v1/webhooks/{public_id}/deliveries/{delivery_id}/attempts", attempts)

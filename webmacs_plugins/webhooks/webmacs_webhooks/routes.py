@@ -33,7 +33,14 @@ from webmacs_webhooks import store
 from webmacs_webhooks.event_types import event_types
 from webmacs_webhooks.outbox import body_for
 from webmacs_webhooks.runtime import runtime
-from webmacs_webhooks.schemas import WebhookCreate, WebhookUpdate
+from webmacs_webhooks.schemas import (
+    DeliveryAttemptResponse,
+    DeliveryQueuedResponse,
+    WebhookCreate,
+    WebhookDeliveryResponse,
+    WebhookResponse,
+    WebhookUpdate,
+)
 from webmacs_webhooks.tables import PENDING, webhook_deliveries, webhooks
 
 routes = RouteTable("/api/v1/webhooks")
@@ -81,7 +88,7 @@ async def _webhook(conn: Any, public_id: str) -> Any:
     return row
 
 
-@routes.get("", policy=Policy.ADMIN, query=PageParams, response=Page)
+@routes.get("", policy=Policy.ADMIN, query=PageParams, response=Page[WebhookResponse])
 async def list_webhooks(request: web.Request) -> web.Response:
     return await list_page(request, sa.select(webhooks).order_by(webhooks.c.id), store.to_response)
 
@@ -112,7 +119,7 @@ async def create_webhook(request: web.Request) -> web.Response:
     return status_response("Webhook successfully created.", status=201)
 
 
-@routes.get("/{public_id}", policy=Policy.ADMIN)
+@routes.get("/{public_id}", policy=Policy.ADMIN, response=WebhookResponse)
 async def get_webhook(request: web.Request) -> web.Response:
     async with request.app[DATABASE].connect() as conn:
         row = await _webhook(conn, request.match_info["public_id"])
@@ -155,7 +162,8 @@ async def delete_webhook(request: web.Request) -> web.Response:
     return status_response("Webhook successfully deleted.")
 
 
-@routes.get("/{public_id}/deliveries", policy=Policy.ADMIN, query=PageParams, response=Page)
+@routes.get("/{public_id}/deliveries", policy=Policy.ADMIN, query=PageParams,
+            response=Page[WebhookDeliveryResponse])
 async def list_deliveries(request: web.Request) -> web.Response:
     params = page_params(request)
     status = request.query.get("status")
@@ -179,7 +187,8 @@ async def _delivery(conn: Any, hook: Any, delivery_id: str) -> Any:
     return row
 
 
-@routes.get("/{public_id}/deliveries/{delivery_id}/attempts", policy=Policy.ADMIN)
+@routes.get("/{public_id}/deliveries/{delivery_id}/attempts", policy=Policy.ADMIN,
+            response=list[DeliveryAttemptResponse])
 async def list_attempts(request: web.Request) -> web.Response:
     """Every attempt of one delivery: time, duration, status code or error, start of the answer."""
     async with request.app[DATABASE].connect() as conn:
@@ -208,7 +217,7 @@ async def redeliver(request: web.Request) -> web.Response:
     return status_response("Delivery scheduled for redelivery.", status=202)
 
 
-@routes.post("/{public_id}/test", policy=Policy.ADMIN)
+@routes.post("/{public_id}/test", policy=Policy.ADMIN, response=DeliveryQueuedResponse, status=202)
 async def send_test(request: web.Request) -> web.Response:
     """Queue a ``webhook.test`` ping to this webhook (whatever it subscribes to)."""
     rt = runtime(request.app)
