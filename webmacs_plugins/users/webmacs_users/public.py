@@ -10,6 +10,7 @@ from aiohttp import web
 
 from webmacs_sdk.keys import HOST
 from webmacs_users.passwords import hash_password, verify_password
+from webmacs_users.schemas import UserResponse
 from webmacs_users.settings import UsersSettings
 from webmacs_users.store import (
     Row,
@@ -36,6 +37,7 @@ def bcrypt_rounds(app: web.Application) -> int:
 
 __all__ = [
     "Row",
+    "UserResponse",
     "bcrypt_rounds",
     "by_email",
     "by_id",

@@ -24,7 +24,7 @@ from webmacs_sdk.web import (
 )
 from webmacs_users import store
 from webmacs_users.passwords import hash_password
-from webmacs_users.schemas import UserCreate, UserUpdate
+from webmacs_users.schemas import UserCreate, UserResponse, UserUpdate
 from webmacs_users.settings import UsersSettings
 from webmacs_users.tables import users
 
@@ -36,7 +36,7 @@ def _not_found(public_id: str) -> NotFound:
     return NotFound.entity("User", public_id)
 
 
-@routes.get("", policy=Policy.ADMIN, query=PageParams, response=Page)
+@routes.get("", policy=Policy.ADMIN, query=PageParams, response=Page[UserResponse])
 async def list_users(request: web.Request) -> web.Response:
     return await list_page(request, sa.select(users).order_by(users.c.id), store.to_response)
 
@@ -55,7 +55,7 @@ async def create_user(request: web.Request) -> web.Response:
     return status_response("User successfully created.", status=201)
 
 
-@routes.get("/{public_id}", policy=Policy.AUTHENTICATED)
+@routes.get("/{public_id}", policy=Policy.AUTHENTICATED, response=UserResponse)
 async def get_user(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     caller = principal(request)

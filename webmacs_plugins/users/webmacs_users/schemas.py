@@ -1,7 +1,8 @@
-"""Request bodies of the users API (contract §2.6.4)."""
+"""Request bodies and answers of the users API (contract §2.6.4, §2.5)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import pydantic
@@ -9,7 +10,7 @@ from pydantic import Field
 
 from webmacs_sdk.emails import EmailAddress
 from webmacs_sdk.models import Role
-from webmacs_sdk.web import RequestModel
+from webmacs_sdk.web import RequestModel, ResponseModel
 from webmacs_users.passwords import MAX_PASSWORD_BYTES, too_long
 
 
@@ -34,3 +35,15 @@ class UserUpdate(RequestModel):
     username: str | None = Field(default=None, min_length=2, max_length=50)
     password: Password | None = None
     role: Role | None = None
+
+
+class UserResponse(ResponseModel):
+    """UserResponse of contract §2.5 (``store.to_response``): ``admin`` is true iff the role is admin."""
+
+    public_id: str
+    email: str
+    username: str
+    role: Role
+    admin: bool
+    registered_on: datetime
+    sso_provider: str | None
