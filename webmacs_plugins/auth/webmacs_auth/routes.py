@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -27,6 +27,7 @@ from webmacs_sdk.specs import Policy, RouteTable
 from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import (
     RequestModel,
+    ResponseModel,
     client_address,
     json_response,
     parse_body,
@@ -58,7 +59,17 @@ async def _dummy_hash(app: web.Application, rounds: int) -> str:
     return cache[0]
 
 
-@routes.post("/login", policy=Policy.PUBLIC, body=LoginRequest)
+class LoginResponse(ResponseModel):
+    """LoginResponse of contract §2.5: a StatusResponse with the access token and who it is for."""
+
+    status: Literal["success"]
+    message: str
+    access_token: str
+    public_id: str
+    username: str
+
+
+@routes.post("/login", policy=Policy.PUBLIC, body=LoginRequest, response=LoginResponse)
 async def login(request: web.Request) -> web.Response:
     body = await parse_body(request, LoginRequest)
     row = await check_password(request, body.email, body.password)
@@ -129,7 +140,7 @@ async def logout(request: web.Request) -> web.Response:
     return response
 
 
-@routes.get("/me", policy=Policy.AUTHENTICATED)
+@routes.get("/me", policy=Policy.AUTHENTICATED, response=users_api.UserResponse)
 async def me(request: web.Request) -> web.Response:
     caller = principal(request)
     async with request.app[DATABASE].connect() as conn:
