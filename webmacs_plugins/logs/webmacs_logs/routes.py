@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from webmacs_sdk.web import (
     Page,
     PageParams,
     RequestModel,
+    ResponseModel,
     StatusResponse,
     fields_set,
     json_response,
@@ -36,12 +38,23 @@ class LogCreate(RequestModel):
     logging_type: LoggingType = "info"
 
 
+class LogEntryResponse(ResponseModel):
+    """LogEntryResponse of contract §2.5 (``store.to_response``)."""
+
+    public_id: str
+    content: str
+    logging_type: LoggingType | None
+    status_type: Literal["read", "unread"] | None
+    created_on: datetime | None
+    user_public_id: str
+
+
 class LogUpdate(RequestModel):
     status_type: Literal["read", "unread"] | None = None
     content: str | None = Field(default=None, min_length=1, max_length=500)
 
 
-@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page[LogEntryResponse])
 async def list_entries(request: web.Request) -> web.Response:
     query = sa.select(log_entries).order_by(log_entries.c.created_on.desc(), log_entries.c.id.desc())
     return await list_page(request, query, store.to_response)
@@ -56,7 +69,7 @@ async def create_entry(request: web.Request) -> web.Response:
     return status_response("Log entry successfully created.", status=201)
 
 
-@routes.get("/{public_id}", policy=Policy.AUTHENTICATED)
+@routes.get("/{public_id}", policy=Policy.AUTHENTICATED, response=LogEntryResponse)
 async def get_entry(request: web.Request) -> web.Response:
     row = await row_or_404(request.app[DATABASE], store.by_public_id, request.match_info["public_id"], "LogEntry")
     return json_response(store.to_response(row))
