@@ -19,6 +19,7 @@ from webmacs_sdk.web import (
     Page,
     PageParams,
     RequestModel,
+    ResponseModel,
     StatusResponse,
     json_response,
     parse_body,
@@ -44,6 +45,27 @@ class TokenCreate(RequestModel):
         return value
 
 
+class ApiTokenResponse(ResponseModel):
+    """ApiTokenResponse of contract §2.5 (``_to_response``): a token as listed, never its secret."""
+
+    public_id: str
+    name: str
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    created_at: datetime | None
+    user_public_id: str
+
+
+class ApiTokenCreatedResponse(ResponseModel):
+    """ApiTokenCreatedResponse of contract §2.5: the plaintext ``token``, shown this once."""
+
+    public_id: str
+    name: str
+    token: str
+    expires_at: datetime | None
+    created_at: datetime | None
+
+
 def _to_response(row: sa.Row[Any]) -> dict[str, Any]:
     """A token as listed: never its secret."""
     return {
@@ -56,7 +78,7 @@ def _to_response(row: sa.Row[Any]) -> dict[str, Any]:
     }
 
 
-@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page[ApiTokenResponse])
 async def list_tokens(request: web.Request) -> web.Response:
     caller = principal(request)
     query = (
@@ -69,7 +91,7 @@ async def list_tokens(request: web.Request) -> web.Response:
     return await list_page(request, query, _to_response)
 
 
-@routes.post("", policy=Policy.AUTHENTICATED, body=TokenCreate)
+@routes.post("", policy=Policy.AUTHENTICATED, body=TokenCreate, response=ApiTokenCreatedResponse, status=201)
 async def create_token(request: web.Request) -> web.Response:
     caller = principal(request)
     body = await parse_body(request, TokenCreate)
