@@ -12,7 +12,14 @@ from aiohttp import web
 import webmacs_events as events_api
 from webmacs_dashboards import store
 from webmacs_dashboards.permissions import allowed
-from webmacs_dashboards.schemas import DashboardCreate, DashboardUpdate, WidgetCreate, WidgetUpdate
+from webmacs_dashboards.schemas import (
+    DashboardCreate,
+    DashboardResponse,
+    DashboardUpdate,
+    DashboardWidgetResponse,
+    WidgetCreate,
+    WidgetUpdate,
+)
 from webmacs_dashboards.tables import WIDGET_TYPES, dashboard_widgets, dashboards
 from webmacs_sdk.db import count, new_public_id
 from webmacs_sdk.errors import Forbidden, NotFound, ValidationFailed
@@ -87,7 +94,7 @@ def _check_widget_type(request: web.Request, value: str) -> None:
         )
 
 
-@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page[DashboardResponse])
 async def list_dashboards(request: web.Request) -> web.Response:
     params = page_params(request)
     caller = principal(request)
@@ -107,7 +114,7 @@ async def list_dashboards(request: web.Request) -> web.Response:
     )
 
 
-@routes.post("", policy=Policy.OPERATOR, body=DashboardCreate)
+@routes.post("", policy=Policy.OPERATOR, body=DashboardCreate, response=DashboardResponse, status=201)
 async def create_dashboard(request: web.Request) -> web.Response:
     body = await parse_body(request, DashboardCreate)
     caller = principal(request)
@@ -128,7 +135,7 @@ async def create_dashboard(request: web.Request) -> web.Response:
     return json_response(store.to_response(row, []), status=201)
 
 
-@routes.get("/{public_id}", policy=Policy.AUTHENTICATED)
+@routes.get("/{public_id}", policy=Policy.AUTHENTICATED, response=DashboardResponse)
 async def get_dashboard(request: web.Request) -> web.Response:
     async with request.app[DATABASE].connect() as conn:
         row = await _dashboard(request, conn, "dashboard.read")
@@ -155,7 +162,8 @@ async def delete_dashboard(request: web.Request) -> web.Response:
     return status_response("Dashboard successfully deleted.")
 
 
-@routes.post("/{public_id}/widgets", policy=Policy.OPERATOR, body=WidgetCreate)
+@routes.post("/{public_id}/widgets", policy=Policy.OPERATOR, body=WidgetCreate, response=DashboardWidgetResponse,
+              status=201)
 async def create_widget(request: web.Request) -> web.Response:
     body = await parse_body(request, WidgetCreate)
     _check_widget_type(request, body.widget_type)

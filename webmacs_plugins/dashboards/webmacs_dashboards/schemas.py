@@ -1,12 +1,14 @@
-"""Request bodies of the dashboards API (contract §2.6.12). ``widget_type`` is checked against
+"""Request bodies and answers of the dashboards API (contract §2.6.12, §2.5). ``widget_type`` is checked against
 the contract's four types plus those plugins contribute through ``webmacs_widget_types``."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import Field
 
 from webmacs_sdk.fields import Int32
-from webmacs_sdk.web import RequestModel
+from webmacs_sdk.web import RequestModel, ResponseModel
 
 
 class DashboardCreate(RequestModel):
@@ -38,3 +40,29 @@ class WidgetUpdate(RequestModel):
     w: int | None = Field(default=None, ge=1, le=12)
     h: int | None = Field(default=None, ge=1, le=12)
     config_json: str | None = None
+
+
+class DashboardWidgetResponse(ResponseModel):
+    """DashboardWidgetResponse of contract §2.5 (``store.widget_response``); ``config_json`` is an
+    opaque JSON string."""
+
+    public_id: str
+    widget_type: str
+    title: str
+    event_public_id: str | None
+    x: int
+    y: int
+    w: int
+    h: int
+    config_json: str | None
+
+
+class DashboardResponse(ResponseModel):
+    """DashboardResponse of contract §2.5 (``store.to_response``), widgets in creation order."""
+
+    public_id: str
+    name: str
+    is_global: bool
+    created_on: datetime
+    user_public_id: str
+    widgets: list[DashboardWidgetResponse]

@@ -209,3 +209,52 @@ async def test_rule_and_webhook_answers_validate_against_their_documented_schema
     _check_answer(document, "get", "/api/v1/webhooks/{public_id}/deliveries", deliveries)
     attempts = await answer("GET", f"/api/v1/webhooks/{hook_id}/deliveries/{queued['delivery_id']}/attempts")
     _check_answer(document, "get", "/api/v1/webhooks/{public_id}/deliveries/{delivery_id}/attempts", attempts)
+
+
+async def test_account_log_token_and_dashboard_answers_validate_against_their_documented_schemas(
+    make_client: Any, auth_headers: Any
+) -> None:
+    client = await make_client("users", "auth", "tokens", "logs", "events", "dashboards", "openapi")
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    admin = await auth_headers(client, "admin")
+
+    async def answer(method: str, url: str, status: int = 200, **kwargs: Any) -> Any:
+        resp = await client.request(method, url, headers=admin, **kwargs)
+        assert resp.status == status, await resp.text()
+        return await resp.json()
+
+    me = await answer("GET", "/api/v1/auth/me")
+    _check_answer(document, "get", "/api/v1/auth/me", me)
+    _check_answer(document, "get", "/api/v1/users", await answer("GET", "/api/v1/users"))
+    _check_answer(document, "get", "/api/v1/users/{public_id}", await answer("GET", f"/api/v1/users/{me['public_id']}"))
+    account = {"email": "ada@example.com", "username": "ada", "password": "correct horse battery"}
+    await answer("POST", "/api/v1/users", 201, json=account)
+    login = await client.post("/api/v1/auth/login", json={"email": account["email"], "password": account["password"]})
+    assert login.status == 200
+    _check_answer(document, "post", "/api/v1/auth/login", await login.json())
+
+    await answer("POST", "/api/v1/logging", 201, json={"content": "Valve serviced", "logging_type": "warning"})
+    logs = await answer("GET", "/api/v1/logging")
+    _check_answer(document, "get", "/api/v1/logging", logs)
+    entry = logs["data"][0]["public_id"]
+    _check_answer(document, "get", "/api/v1/logging/{public_id}", await answer("GET", f"/api/v1/logging/{entry}"))
+
+    made = await answer("POST", "/api/v1/tokens", 201, json={"name": "controller"})
+    _check_answer(document, "post", "/api/v1/tokens", made, 201)
+    await answer("POST", "/api/v1/tokens", 201, json={"name": "expiring", "expires_at": "2099-01-01T00:00:00Z"})
+    _check_answer(document, "get", "/api/v1/tokens", await answer("GET", "/api/v1/tokens"))
+
+    event = {"name": "Flow", "min_value": 0, "max_value": 10, "unit": "l/min", "type": "sensor"}
+    await answer("POST", "/api/v1/events", 201, json=event)
+    event_id = (await answer("GET", "/api/v1/events"))["data"][0]["public_id"]
+    board = await answer("POST", "/api/v1/dashboards", 201, json={"name": "Plant"})
+    _check_answer(document, "post", "/api/v1/dashboards", board, 201)
+    widget = {"widget_type": "gauge", "title": "Flow", "event_public_id": event_id, "config_json": "{}"}
+    made_widget = await answer("POST", f"/api/v1/dashboards/{board['public_id']}/widgets", 201, json=widget)
+    _check_answer(document, "post", "/api/v1/dashboards/{public_id}/widgets", made_widget, 201)
+    await answer("POST", f"/api/v1/dashboards/{board['public_id']}/widgets", 201,
+                 json={"widget_type": "stat_card", "title": "Count"})
+    _check_answer(document, "get", "/api/v1/dashboards", await answer("GET", "/api/v1/dashboards"))
+    one = await answer("GET", f"/api/v1/dashboards/{board['public_id']}")
+    assert len(one["widgets"]) == 2
+    _check_answer(document, "get", "/api/v1/dashboards/{public_id}", one)
