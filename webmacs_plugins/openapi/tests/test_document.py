@@ -258,3 +258,16 @@ async def test_account_log_token_and_dashboard_answers_validate_against_their_do
     one = await answer("GET", f"/api/v1/dashboards/{board['public_id']}")
     assert len(one["widgets"]) == 2
     _check_answer(document, "get", "/api/v1/dashboards/{public_id}", one)
+
+
+async def test_ota_record_answers_validate_against_their_documented_schemas(make_client: Any,
+                                                                           auth_headers: Any) -> None:
+    client = await make_client("users", "auth", "ota", "openapi")
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    admin = await auth_headers(client, "admin")
+    made = await client.post("/api/v1/ota", json={"version": "1.2.3", "changelog": None}, headers=admin)
+    assert made.status == 201, await made.text()
+    listing = await (await client.get("/api/v1/ota", headers=admin)).json()
+    _check_answer(document, "get", "/api/v1/ota", listing)
+    record = await client.get(f"/api/v1/ota/{listing['data'][0]['public_id']}", headers=admin)
+    _check_answer(document, "get", "/api/v1/ota/{public_id}", await record.json())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from webmacs_sdk.web import (
     Page,
     PageParams,
     RequestModel,
+    ResponseModel,
     StatusResponse,
     json_response,
     parse_body,
@@ -59,11 +61,41 @@ class ApplyBody(RequestModel):
     file_hash_sha256: str | None = pydantic.Field(default=None, min_length=64, max_length=64)
 
 
+class FirmwareUpdateResponse(ResponseModel):
+    """FirmwareUpdateResponse of contract §2.5 (``records.to_response``): never ``file_path``, only
+    whether a bundle is recorded; ``user_public_id`` is null once the creator is deleted (BEAT)."""
+
+    public_id: str
+    version: str
+    changelog: str | None
+    file_hash_sha256: str | None
+    file_size_bytes: int | None
+    status: UpdateStatus
+    error_message: str | None
+    created_on: datetime
+    started_on: datetime | None
+    completed_on: datetime | None
+    user_public_id: str | None
+    has_firmware_file: bool
+
+
+class UpdateCheckResponse(ResponseModel):
+    """UpdateCheckResponse of contract §2.5 (``releases.check``)."""
+
+    current_version: str
+    latest_version: str | None
+    update_available: bool
+    github_latest_version: str | None
+    github_download_url: str | None
+    github_release_url: str | None
+    github_error: str | None
+
+
 def _not_found(public_id: str) -> NotFound:
     return NotFound.entity(records.LABEL, public_id)
 
 
-@routes.get("", policy=Policy.ADMIN, query=PageParams, response=Page)
+@routes.get("", policy=Policy.ADMIN, query=PageParams, response=Page[FirmwareUpdateResponse])
 async def list_updates(request: web.Request) -> web.Response:
     return await list_page(request, sa.select(firmware_updates).order_by(firmware_updates.c.id), records.to_response)
 
@@ -80,7 +112,7 @@ async def create_update(request: web.Request) -> web.Response:
     return status_response("Firmware update successfully registered.", status=201)
 
 
-@routes.get("/check", policy=Policy.AUTHENTICATED)
+@routes.get("/check", policy=Policy.AUTHENTICATED, response=UpdateCheckResponse)
 async def check_updates(request: web.Request) -> web.Response:
     state = workflow.runtime(request.app)
     async with request.app[DATABASE].connect() as conn:
@@ -214,7 +246,7 @@ async def controller_report(request: web.Request) -> web.Response:
     return status_response("Report recorded.")
 
 
-@routes.get("/{public_id}", policy=Policy.ADMIN)
+@routes.get("/{public_id}", policy=Policy.ADMIN, response=FirmwareUpdateResponse)
 async def get_update(request: web.Request) -> web.Response:
     row = await row_or_404(request.app[DATABASE], records.by_public_id, request.match_info["public_id"], records.LABEL)
     return json_response(records.to_response(row))
