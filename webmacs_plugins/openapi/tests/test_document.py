@@ -271,3 +271,24 @@ async def test_ota_record_answers_validate_against_their_documented_schemas(make
     _check_answer(document, "get", "/api/v1/ota", listing)
     record = await client.get(f"/api/v1/ota/{listing['data'][0]['public_id']}", headers=admin)
     _check_answer(document, "get", "/api/v1/ota/{public_id}", await record.json())
+
+
+async def test_plugin_instance_and_package_answers_validate_against_their_documented_schemas(
+    make_client: Any, auth_headers: Any, tmp_path: Path
+) -> None:
+    client = await make_client("users", "auth", "events", "simulated", "plugins", "openapi",
+                               env={"WEBMACS_PLUGIN_DIR": str(tmp_path / "plugins")})
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    admin = await auth_headers(client, "admin")
+    made = await client.post("/api/v1/plugins", json={"plugin_id": "simulated", "instance_name": "Lab"}, headers=admin)
+    assert made.status == 201, await made.text()
+    listing = await (await client.get("/api/v1/plugins", headers=admin)).json()
+    _check_answer(document, "get", "/api/v1/plugins", listing)
+    instance = listing["data"][0]
+    assert instance["channel_mappings"], "the simulated driver's channels are mapped"
+    one = await client.get(f"/api/v1/plugins/{instance['public_id']}", headers=admin)
+    _check_answer(document, "get", "/api/v1/plugins/{public_id}", await one.json())
+    channels = await client.get(f"/api/v1/plugins/{instance['public_id']}/channels", headers=admin)
+    _check_answer(document, "get", "/api/v1/plugins/{public_id}/channels", await channels.json())
+    packages = await client.get("/api/v1/plugins/packages", headers=admin)
+    _check_answer(document, "get", "/api/v1/plugins/packages", await packages.json())

@@ -16,10 +16,13 @@ from webmacs_pluginmgr import catalogue, changes, instances, packages_api, store
 from webmacs_pluginmgr.active import active_for
 from webmacs_pluginmgr.changes import changes_for
 from webmacs_pluginmgr.schemas import (
+    ChannelMappingResponse,
     InstanceCreate,
     InstanceUpdate,
     MappingCreate,
     MappingUpdate,
+    PluginInstanceResponse,
+    PluginPackageResponse,
     StatusUpdate,
 )
 from webmacs_pluginmgr.tables import channel_mappings, plugin_instances
@@ -66,7 +69,7 @@ routes.get("/changes", policy=Policy.AUTHENTICATED)(changes.follow)
 routes.get("/bundled", policy=Policy.AUTHENTICATED)(wheelhouse.list_bundled)
 routes.get("/wheelhouse", policy=Policy.OPERATOR)(wheelhouse.list_wheels)
 routes.get("/wheelhouse/{package_name}/{version}/{sha256}", policy=Policy.OPERATOR)(wheelhouse.download)
-routes.get("/packages", policy=Policy.AUTHENTICATED)(packages_api.list_packages)
+routes.get("/packages", policy=Policy.AUTHENTICATED, response=list[PluginPackageResponse])(packages_api.list_packages)
 routes.post("/packages/upload", policy=Policy.ADMIN, files=("file",), status=201)(packages_api.upload_package)
 routes.delete("/packages/{public_id}", policy=Policy.ADMIN)(packages_api.delete_package)
 
@@ -74,7 +77,7 @@ routes.delete("/packages/{public_id}", policy=Policy.ADMIN)(packages_api.delete_
 # ---- instances ---------------------------------------------------------------------------------
 
 
-@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page)
+@routes.get("", policy=Policy.AUTHENTICATED, query=PageParams, response=Page[PluginInstanceResponse])
 async def list_instances(request: web.Request) -> web.Response:
     params = page_params(request)
     query = sa.select(plugin_instances).order_by(plugin_instances.c.id)
@@ -125,7 +128,7 @@ async def create_instance(request: web.Request) -> web.Response:
     return status_response("Plugin instance created.", status=201)
 
 
-@routes.get("/{public_id}", policy=Policy.AUTHENTICATED)
+@routes.get("/{public_id}", policy=Policy.AUTHENTICATED, response=PluginInstanceResponse)
 async def get_instance(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     async with request.app[DATABASE].connect() as conn:
@@ -219,7 +222,7 @@ async def _require_event(conn: AsyncConnection, event_public_id: str | None) -> 
         raise NotFound("Event not found.")
 
 
-@routes.get("/{public_id}/channels", policy=Policy.AUTHENTICATED)
+@routes.get("/{public_id}/channels", policy=Policy.AUTHENTICATED, response=list[ChannelMappingResponse])
 async def list_mappings(request: web.Request) -> web.Response:
     async with request.app[DATABASE].connect() as conn:
         instance = await _instance_or_404(conn, request.match_info["public_id"])

@@ -1,12 +1,13 @@
-"""Request bodies of ``/api/v1/plugins`` (contract §2.6.13)."""
+"""Request bodies and answers of ``/api/v1/plugins`` (contract §2.6.13, §2.5)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
-from webmacs_sdk.web import RequestModel
+from webmacs_sdk.web import RequestModel, ResponseModel
 
 PluginStatus = Literal["inactive", "connected", "error", "demo", "installing"]
 Direction = Literal["input", "output", "bidirectional"]
@@ -45,3 +46,46 @@ class MappingCreate(RequestModel):
 
 class MappingUpdate(RequestModel):
     event_public_id: str | None = None
+
+
+class ChannelMappingResponse(ResponseModel):
+    """ChannelMappingResponse of contract §2.5 (``store.mapping_response``)."""
+
+    public_id: str
+    channel_id: str
+    channel_name: str
+    direction: Direction
+    unit: str
+    event_public_id: str | None
+    created_on: datetime
+
+
+class PluginInstanceResponse(ResponseModel):
+    """PluginInstanceResponse of contract §2.5 (``store.instance_response``); ``config_json`` is an
+    opaque JSON string."""
+
+    public_id: str
+    plugin_id: str
+    instance_name: str
+    demo_mode: bool
+    enabled: bool
+    status: PluginStatus
+    config_json: str | None
+    error_message: str | None
+    created_on: datetime
+    updated_on: datetime
+    user_public_id: str
+    channel_mappings: list[ChannelMappingResponse]
+
+
+class PluginPackageResponse(ResponseModel):
+    """PluginPackageResponse of contract §2.5 (``packages.to_response``)."""
+
+    public_id: str
+    package_name: str
+    version: str
+    source: Literal["bundled", "uploaded"]
+    plugin_ids: list[str]
+    file_size_bytes: int | None
+    installed_on: datetime
+    removable: bool
