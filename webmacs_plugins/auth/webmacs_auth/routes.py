@@ -28,6 +28,7 @@ from webmacs_sdk.timefmt import utcnow
 from webmacs_sdk.web import (
     RequestModel,
     ResponseModel,
+    StatusResponse,
     client_address,
     json_response,
     parse_body,
@@ -125,7 +126,7 @@ async def _revoke(conn: AsyncConnection, jti: str) -> None:
             raise
 
 
-@routes.post("/logout", policy=Policy.AUTHENTICATED)
+@routes.post("/logout", policy=Policy.AUTHENTICATED, response=StatusResponse)
 async def logout(request: web.Request) -> web.Response:
     caller = principal(request)
     async with request.app[DATABASE].transaction() as tx:
