@@ -16,7 +16,7 @@ from webmacs_sdk.events import UserLoggedInSso
 from webmacs_sdk.keys import DATABASE, HOST, SETTINGS
 from webmacs_sdk.ratelimit import WindowCounts, too_many_requests
 from webmacs_sdk.specs import Policy, RouteTable
-from webmacs_sdk.web import RequestModel, client_address, json_response, parse_body
+from webmacs_sdk.web import RequestModel, ResponseModel, client_address, json_response, parse_body
 from webmacs_sso import accounts, codes, idtoken, logins, messages, signouts
 from webmacs_sso.runtime import AUTHORIZE_PATH, FAILED_PATH, SIGNIN_PATH, Runtime, local_path, runtime
 
@@ -39,7 +39,15 @@ def _redirect(location: str) -> web.Response:
     return web.Response(status=307, headers={"Location": location, **_PRIVATE})
 
 
-@routes.get("/config", policy=Policy.PUBLIC)
+class SsoConfigResponse(ResponseModel):
+    """SsoConfigResponse of contract §2.5 (empty strings when single sign-on is off)."""
+
+    enabled: bool
+    provider_name: str
+    authorize_url: str
+
+
+@routes.get("/config", policy=Policy.PUBLIC, response=SsoConfigResponse)
 async def sso_config(request: web.Request) -> web.Response:
     settings = runtime(request.app).settings
     if not settings.oidc_enabled:
