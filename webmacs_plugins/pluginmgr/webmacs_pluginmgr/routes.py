@@ -71,7 +71,7 @@ routes.get("/wheelhouse", policy=Policy.OPERATOR)(wheelhouse.list_wheels)
 routes.get("/wheelhouse/{package_name}/{version}/{sha256}", policy=Policy.OPERATOR)(wheelhouse.download)
 routes.get("/packages", policy=Policy.AUTHENTICATED, response=list[PluginPackageResponse])(packages_api.list_packages)
 routes.post("/packages/upload", policy=Policy.ADMIN, files=("file",), status=201)(packages_api.upload_package)
-routes.delete("/packages/{public_id}", policy=Policy.ADMIN)(packages_api.delete_package)
+routes.delete("/packages/{public_id}", policy=Policy.ADMIN, response=StatusResponse)(packages_api.delete_package)
 
 
 # ---- instances ---------------------------------------------------------------------------------
