@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
+import pydantic
 from aiohttp import web
 
 from webmacs_health.fields import contributed_fields
 from webmacs_health.monitor import observe, probe, state
 from webmacs_sdk.keys import SETTINGS
 from webmacs_sdk.specs import Policy, RouteTable
-from webmacs_sdk.web import json_response
+from webmacs_sdk.web import ResponseModel, json_response
 
 routes = RouteTable()
+
+
+class HealthResponse(ResponseModel):
+    """HealthResponse of contract §2.5; plugins add fields through ``webmacs_health``, so others may appear."""
+
+    model_config = pydantic.ConfigDict(extra="allow")
+    status: Literal["ok", "degraded"]
+    version: str
+    database: Literal["ok", "error"]
+    last_datapoint: datetime | None
+    uptime_seconds: float | None
 
 
 async def _report(app: web.Application) -> dict[str, Any]:
@@ -31,7 +44,7 @@ async def _report(app: web.Application) -> dict[str, Any]:
     return report
 
 
-@routes.get("/health", policy=Policy.PUBLIC)
+@routes.get("/health", policy=Policy.PUBLIC, response=HealthResponse)
 async def health(request: web.Request) -> web.Response:
     return json_response(await _report(request.app))
 

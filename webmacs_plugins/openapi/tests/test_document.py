@@ -292,3 +292,17 @@ async def test_plugin_instance_and_package_answers_validate_against_their_docume
     _check_answer(document, "get", "/api/v1/plugins/{public_id}/channels", await channels.json())
     packages = await client.get("/api/v1/plugins/packages", headers=admin)
     _check_answer(document, "get", "/api/v1/plugins/packages", await packages.json())
+
+
+async def test_health_sso_config_and_logout_answers_validate_against_their_documented_schemas(
+    make_client: Any, auth_headers: Any
+) -> None:
+    client = await make_client("users", "auth", "events", "experiments", "datapoints", "health", "sso", "openapi")
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    health = await (await client.get("/health")).json()
+    assert "last_datapoint" in health
+    _check_answer(document, "get", "/health", health)
+    sso = await (await client.get("/api/v1/auth/sso/config")).json()
+    _check_answer(document, "get", "/api/v1/auth/sso/config", sso)
+    logout = await client.post("/api/v1/auth/logout", headers=await auth_headers(client, "viewer"))
+    _check_answer(document, "post", "/api/v1/auth/logout", await logout.json())
