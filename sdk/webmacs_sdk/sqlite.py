@@ -39,6 +39,7 @@ def configure_sqlite(engine: AsyncEngine) -> None:
         for pragma in (*pragmas, f"busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+        stop_once(dbapi_conn.driver_connection)
 
     @event.listens_for(sync_engine, "begin")
     def on_begin(conn: Any) -> None:
@@ -69,3 +70,20 @@ def end_cancelled_statement(context: ExceptionContext) -> None:
     if adapted is not None:
         adapted.run_async(lambda driver: driver.interrupt())
     cursor.close()
+
+
+def stop_once(driver: Any) -> None:
+    """Make a second stop of the aiosqlite connection ``driver`` a no-op.
+
+    SQLAlchemy discards a connection whose statement was cancelled by closing it gracefully in a
+    shielded task and, when that wait is cancelled too, by stopping it at once. aiosqlite (0.22)
+    then queues two stops: the first ends its worker thread, and the graceful close waits for the
+    second, which no thread will run, for ever (the event loop can then never close). Once a stop
+    is queued (``_running`` is cleared), there is nothing left to wait for.
+    """
+    stop = driver.stop
+
+    def stop_unless_stopping() -> asyncio.Future[Any] | None:
+        return stop() if driver._running else None
+
+    driver.stop = stop_unless_stopping
